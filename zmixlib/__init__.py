@@ -1,0 +1,40 @@
+"""zmixlib — the library behind the zmix book: ζ-mixup and its peers, theory, experiments.
+
+Papers: Abhishek, Brown, Hamarneh. *Multi-sample ζ-mixup: richer, more realistic synthetic samples
+from a p-series interpolant.* J Big Data 11:43 (2024); *ζ-mixup: richer, more realistic mixing of
+multiple images*, MIDL 2023.
+
+``from zmixlib import zeta_mixup`` works; submodules (``zmixlib.mixing``, ``zmixlib.theory``, ...) are
+imported on first use so that ``import zmixlib`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# name -> submodule that defines it (re-exported lazily)
+_EXPORTS = {
+    "gamma_min": "theory",
+    "zeta": "theory",
+    "gamma_for_lambda": "theory",
+    "lambda_for_gamma": "theory",
+    "zeta_series_weights": "theory",
+}
+_SUBMODULES = {
+    "mixing", "theory", "config", "data", "models", "recipes", "train", "metrics",
+    "intrinsic", "results", "sweep", "plots", "bench", "book",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"zmixlib.{_EXPORTS[name]}"), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"zmixlib.{name}")
+    raise AttributeError(f"module 'zmixlib' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)

@@ -1,0 +1,37 @@
+"""Command line: ``python -m zmixlib {book,train,sweep,bench,data} ...``.
+
+Each subcommand is the ``main(argv)`` of the module that owns it; ``--help`` after the subcommand
+shows its options.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "book": ("zmixlib.book", "execute the notebooks with papermill under a profile and build the HTML book"),
+    "train": ("zmixlib.train", "train one run (dataset x method x seed) and write its record"),
+    "sweep": ("zmixlib.sweep", "run a matrix of runs, skipping finished ones"),
+    "bench": ("zmixlib.bench", "time the mixing methods side by side"),
+    "data": ("zmixlib.data", "download datasets where possible, or print how to obtain them"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: python -m zmixlib COMMAND [options]\n\ncommands:")
+        for name, (_, text) in COMMANDS.items():
+            print(f"  {name:<6} {text}")
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"error: unknown command {name!r}; choose from {list(COMMANDS)}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
