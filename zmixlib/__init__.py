@@ -23,8 +23,20 @@ _EXPORTS = {
     "zeta_series_weights": "theory",
 }
 _SUBMODULES = {
-    "mixing", "theory", "config", "data", "models", "recipes", "train", "metrics",
-    "intrinsic", "results", "sweep", "plots", "bench", "book",
+    "mixing",
+    "theory",
+    "config",
+    "data",
+    "models",
+    "recipes",
+    "train",
+    "metrics",
+    "intrinsic",
+    "results",
+    "sweep",
+    "plots",
+    "bench",
+    "book",
 }
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from zmixlib._checks import check_choice
 
-__all__ = ["PROFILES", "DEVICES", "Params", "resolve_device", "seed_everything", "setup"]
+__all__ = ["ROOT", "PROFILES", "DEVICES", "Params", "resolve_device", "seed_everything", "setup"]
 
 #: The three profiles, and what each costs. Each notebook's default is ``smoke``.
 PROFILES: dict[str, str] = {
@@ -24,6 +25,11 @@ PROFILES: dict[str, str] = {
     "paper": "the papers' exact recipes and data (needs datasets under data/ and, in practice, a GPU)",
 }
 DEVICES = ("auto", "cpu", "cuda")
+
+#: The repository root; ``data/`` and ``results/`` live here whatever the working directory.
+ROOT = Path(__file__).resolve().parent.parent
+#: Parameters that name folders: ``None`` means the project's own folder of that name.
+PATH_KNOBS = {"data_root": "data", "results_dir": "results"}
 
 
 def resolve_device(device: str = "auto"):
@@ -111,6 +117,9 @@ def setup(
     sources = {"profile": "parameter", "device": "parameter", "torch_device": "resolved", "seed": "parameter"}
     for name, value in knobs.items():
         default = defaults.get(name)
+        if value is None and name in PATH_KNOBS:
+            values[name], sources[name] = str(ROOT / PATH_KNOBS[name]), "project folder"
+            continue
         if value is None and name in defaults:
             values[name], sources[name] = default, f"{profile} profile default"
             continue

@@ -1,0 +1,53 @@
+# zmix — two commands: `make book` (execute the notebooks, render the book) and `make test`.
+# Both create .venv from requirements.lock when it is missing or older than the lock.
+
+PYTHON    ?= $(shell command -v python3.11 || command -v python3)
+VENV      := .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.zmix-installed
+PROFILE   ?= offline
+DEVICE    ?= auto
+NOTEBOOKS ?=
+DATASETS  ?=
+export MPLBACKEND := Agg
+
+.PHONY: setup book test lint paper bench data lock clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+	@echo "environment ready: $(VENV) ($$($(PY) --version))"
+
+book: setup  ## execute every notebook under PROFILE and build _build/html
+	$(PY) -m zmixlib book --profile $(PROFILE) --device $(DEVICE) $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: lint  ## ruff, pytest + nbval over notebooks/, then a smoke build of the book
+	TQDM_DISABLE=1 $(VENV)/bin/pytest
+	$(MAKE) book PROFILE=smoke DEVICE=$(DEVICE)
+
+paper: setup  ## the papers' runs (needs data/ and a GPU), then the book from their records
+	$(PY) -m zmixlib sweep --profile paper --device $(DEVICE)
+	$(MAKE) book PROFILE=paper DEVICE=$(DEVICE)
+
+bench: setup  ## time the mixing methods side by side on this machine
+	$(PY) -m zmixlib bench --device $(DEVICE)
+
+data: setup  ## download DATASETS where possible; print how to obtain the rest
+	$(PY) -m zmixlib data --root data $(if $(DATASETS),--datasets $(DATASETS))
+
+lock:  ## re-resolve requirements.in into requirements.lock in a throw-away venv
+	rm -rf /tmp/zmix-lock && $(PYTHON) -m venv /tmp/zmix-lock
+	/tmp/zmix-lock/bin/pip install --quiet -r requirements.in
+	{ head -n 2 requirements.lock; /tmp/zmix-lock/bin/pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf build _build .pytest_cache .ruff_cache out.ipynb
