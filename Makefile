@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.zmix-installed
 PROFILE   ?= offline
 DEVICE    ?= auto
 NOTEBOOKS ?=
-DATASETS  ?=
+DATASETS  ?= all
 export MPLBACKEND := Agg
 
 .PHONY: setup book test lint paper bench data lock clean
@@ -41,7 +41,7 @@ bench: setup  ## time the mixing methods side by side on this machine
 	$(PY) -m zmixlib bench --device $(DEVICE)
 
 data: setup  ## download DATASETS where possible; print how to obtain the rest
-	$(PY) -m zmixlib data --root data $(if $(DATASETS),--datasets $(DATASETS))
+	$(PY) -m zmixlib data --root data --datasets $(DATASETS)
 
 lock:  ## re-resolve requirements.in into requirements.lock in a throw-away venv
 	rm -rf /tmp/zmix-lock && $(PYTHON) -m venv /tmp/zmix-lock

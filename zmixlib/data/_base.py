@@ -1,0 +1,147 @@
+"""Shared pieces of :mod:`zmixlib.data`: the dataset description, the in-memory dataset, errors.
+
+Kept free of torchvision/medmnist imports so that ``import zmixlib.data`` stays light.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DatasetInfo", "ArrayDataset", "missing_dataset_error", "atomic_write_text", "to_tensor"]
+
+FAMILIES = ("natural", "medmnist", "skin", "offline", "synthetic")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What one registered dataset is, where it lives and how to get it.
+
+    Attributes:
+        name: the registry name (``"CIFAR-10"``, ``"ISIC2018"``, ``"crescents"``, ...).
+        family: ``"natural" | "medmnist" | "skin" | "offline" | "synthetic"``.
+        num_classes: number of classes ``K``; labels are ``0 .. K-1``.
+        class_names: ``K`` names, ``class_names[y]`` is the name of label ``y``.
+        channels: image channels (1 or 3); ``None`` for feature vectors.
+        image_size: ``(H, W)`` the model sees: the native size, or the size after the papers'
+            transform (:func:`zmixlib.data.transform_for`) where images vary in size; ``None`` for
+            feature vectors.
+        feature_dim: length of a feature vector (tabular, synthetic); ``None`` for images.
+        splits: the split names :func:`zmixlib.data.load` accepts.
+        folder: where the files live, relative to ``root`` (``None``: nothing on disk).
+        source: citation / homepage.
+        licence: the data's licence, as its publisher states it.
+        obtain: how to obtain the data (the ``make data`` command, or manual steps).
+        notes: label mapping, split protocol and other choices made here.
+        intrinsic_dim: the manifold's intrinsic dimension (synthetic manifolds only).
+    """
+
+    name: str
+    family: str
+    num_classes: int
+    class_names: tuple[str, ...]
+    channels: int | None
+    image_size: tuple[int, int] | None
+    feature_dim: int | None
+    splits: tuple[str, ...]
+    folder: str | None
+    source: str
+    licence: str
+    obtain: str
+    notes: str = ""
+    intrinsic_dim: int | None = None
+    aliases: tuple[str, ...] = field(default=(), repr=False)
+
+    def __post_init__(self):
+        assert self.family in FAMILIES, self.family
+        assert len(self.class_names) == self.num_classes, (self.name, len(self.class_names), self.num_classes)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of one ``x``: ``(C, H, W)`` for images, ``(D,)`` for feature vectors."""
+        if self.feature_dim is not None:
+            return (self.feature_dim,)
+        return (self.channels, *self.image_size)
+
+
+class ArrayDataset:
+    """A ``torch.utils.data.Dataset`` over in-memory tensors; items are ``(x, int(y))``.
+
+    ``X`` is float32 ``(N, ...)``, ``y`` int64 ``(N,)``; ``transform`` (optional) is applied to each
+    ``x``. ``.X`` / ``.y`` give the whole set at once (used by :func:`zmixlib.data.as_tensors`).
+    """
+
+    def __init__(self, X, y, *, classes: tuple[str, ...] = (), transform=None):
+        import torch
+
+        if len(X) != len(y):
+            raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
+        self.X = torch.as_tensor(X, dtype=torch.float32)
+        self.y = torch.as_tensor(y, dtype=torch.int64)
+        self.classes = list(classes)
+        self.transform = transform
+
+    @property
+    def targets(self) -> list[int]:
+        return self.y.tolist()
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, index: int):
+        x = self.X[index]
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, int(self.y[index])
+
+    def __repr__(self) -> str:
+        return f"ArrayDataset(n={len(self)}, x_shape={tuple(self.X.shape[1:])}, classes={len(self.classes)})"
+
+
+def make_command(name: str) -> str:
+    return f"make data DATASETS={name}"
+
+
+def missing_dataset_error(info: DatasetInfo, path: Path, detail: str = "") -> FileNotFoundError:
+    """The error every loader raises when a dataset's files are absent (``download=False``)."""
+    how = f"run `{make_command(info.name)}`"
+    if info.family == "skin":
+        how += " to see where to get it and the folder layout expected"
+    else:
+        how += " (or pass download=True) where there is internet"
+    msg = f"{info.name} not found at {path}"
+    if detail:
+        msg += f" ({detail})"
+    return FileNotFoundError(f"{msg}; {how}.")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers never see a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def to_tensor(img: Any):
+    """PIL image -> float tensor ``(C, H, W)`` in ``[0, 1]`` (the default image transform)."""
+    from torchvision.transforms.functional import pil_to_tensor
+
+    return pil_to_tensor(img).float().div_(255.0)
+
+
+def first_int(target: Any) -> int:
+    """medmnist gives labels as arrays of shape ``(1,)``: return the int inside."""
+    import numpy as np
+
+    return int(np.asarray(target).reshape(-1)[0])

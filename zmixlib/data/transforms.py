@@ -1,0 +1,71 @@
+"""The papers' input pipelines, per dataset family (``transform_for(name, train)``).
+
+- natural: random horizontal flip when training; Imagenette/Imagewoof resized to 224x224 first.
+- skin: a square centre crop of side ``0.8 * min(h, w)``, then a resize to 256x256 (train and test).
+- medmnist: as is (28x28).
+- offline, synthetic: none (their datasets already give tensors).
+
+Every image pipeline ends with a float tensor ``(C, H, W)`` in ``[0, 1]``; no normalisation is applied
+(models normalise if they need to).
+"""
+
+from __future__ import annotations
+
+from zmixlib._checks import check_float
+
+__all__ = ["CentreSquareCrop", "ToFloatTensor", "transform_for", "SKIN_SIZE", "SKIN_CROP", "LARGE_NATURAL_SIZE"]
+
+SKIN_CROP = 0.8
+SKIN_SIZE = 256
+LARGE_NATURAL_SIZE = 224
+
+
+class CentreSquareCrop:
+    """Crop the central square of side ``fraction * min(h, w)`` from a PIL image or ``(..., H, W)`` tensor."""
+
+    def __init__(self, fraction: float = SKIN_CROP):
+        self.fraction = check_float("fraction", fraction, min=0.0, max=1.0, min_open=True)
+
+    def __call__(self, img):
+        from torchvision.transforms.functional import center_crop, get_image_size
+
+        w, h = get_image_size(img)
+        side = max(1, int(round(self.fraction * min(h, w))))
+        return center_crop(img, [side, side])
+
+    def __repr__(self) -> str:
+        return f"CentreSquareCrop(fraction={self.fraction})"
+
+
+class ToFloatTensor:
+    """PIL image -> float tensor ``(C, H, W)`` in ``[0, 1]`` (what every image dataset gives by default)."""
+
+    def __call__(self, img):
+        from zmixlib.data._base import to_tensor
+
+        return to_tensor(img)
+
+    def __repr__(self) -> str:
+        return "ToFloatTensor()"
+
+
+def transform_for(name: str, train: bool):
+    """The papers' transform for dataset ``name``: a callable from a PIL image to a float tensor in
+    ``[0, 1]``, or ``None`` for offline/synthetic data. Pass it as ``load(..., transform=...)``."""
+    from zmixlib.data import describe
+
+    info = describe(name)
+    if info.family in ("offline", "synthetic"):
+        return None
+    import torchvision.transforms as T
+
+    steps = []
+    if info.family == "skin":
+        steps += [CentreSquareCrop(SKIN_CROP), T.Resize((SKIN_SIZE, SKIN_SIZE))]
+    elif info.family == "natural":
+        if info.name in ("Imagenette", "Imagewoof"):
+            steps.append(T.Resize((LARGE_NATURAL_SIZE, LARGE_NATURAL_SIZE)))
+        if train:
+            steps.append(T.RandomHorizontalFlip())
+    steps.append(ToFloatTensor())
+    return T.Compose(steps)
