@@ -33,8 +33,11 @@ test: lint  ## ruff, pytest + nbval over notebooks/, then a smoke build of the b
 	TQDM_DISABLE=1 $(VENV)/bin/pytest
 	$(MAKE) book PROFILE=smoke DEVICE=$(DEVICE)
 
-paper: setup  ## the papers' runs (needs data/ and a GPU), then the book from their records
-	$(PY) -m zmixlib sweep --profile paper --device $(DEVICE)
+SECTIONS  ?= natural cutmix skin medmnist manifold ablation sensitivity peers
+EXECUTOR  ?= inline
+
+paper: setup  ## the papers' runs (needs data/ and a GPU; EXECUTOR=slurm on a cluster), then the book
+	for s in $(SECTIONS); do $(PY) -m zmixlib sweep --section $$s --profile paper --executor $(EXECUTOR) --device $(DEVICE) || exit 1; done
 	$(MAKE) book PROFILE=paper DEVICE=$(DEVICE)
 
 bench: setup  ## time the mixing methods side by side on this machine

@@ -1,0 +1,181 @@
+"""Evaluation metrics, in NumPy, with the papers' definitions.
+
+* NATURAL (notebook 04): error rate ``ERR = 1 - accuracy`` (the tables print it in percent).
+* SKIN (notebook 05): balanced accuracy (macro-averaged recall), F1 micro and macro — as scikit-learn's
+  ``balanced_accuracy_score`` and ``f1_score(average=...)`` (a class absent from both truth and
+  prediction contributes F1 = 0, as scikit-learn's ``zero_division=0``).
+* MEDMNIST (notebook 06): AUC and ACC exactly as ``medmnist.evaluator.getAUC`` / ``getACC`` define them
+  (task ``"multi-class"``: mean one-vs-rest AUC over classes and argmax accuracy; ``"binary-class"``:
+  AUC of the last column's score and accuracy at threshold 0.5; ``"multi-label, binary-class"``: both
+  averaged over labels).
+* realism (notebook 02): an oracle's per-sample entropy ``H(p) = -Σ_k p_k log p_k`` and cross-entropy
+  ``CE(y, p) = -Σ_k y_k log p_k`` against the soft label of a synthetic sample.
+
+All values are fractions in [0, 1] (not percent). Inputs may be NumPy arrays or torch tensors.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from zmixlib._checks import check_choice
+
+__all__ = [
+    "TASKS",
+    "accuracy",
+    "error_rate",
+    "balanced_accuracy",
+    "f1_score",
+    "roc_auc",
+    "medmnist_auc",
+    "medmnist_acc",
+    "entropy",
+    "cross_entropy",
+    "classification_metrics",
+]
+
+TASKS = ("multi-class", "binary-class", "multi-label, binary-class", "ordinal-regression")
+
+
+def _np(a: Any) -> np.ndarray:
+    if hasattr(a, "detach"):
+        a = a.detach().float().cpu().numpy() if a.is_floating_point() else a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def _labels(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    t, p = _np(y_true).reshape(-1), _np(y_pred).reshape(-1)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred must have the same length, got {t.shape[0]} and {p.shape[0]}")
+    if t.size == 0:
+        raise ValueError("y_true is empty")
+    return t.astype(np.int64), p.astype(np.int64)
+
+
+def accuracy(y_true: Any, y_pred: Any) -> float:
+    """Fraction of correct predictions; labels are class indices."""
+    t, p = _labels(y_true, y_pred)
+    return float(np.mean(t == p))
+
+
+def error_rate(y_true: Any, y_pred: Any) -> float:
+    """``ERR = 1 - accuracy`` (Table 4 prints ``100 * ERR``)."""
+    return 1.0 - accuracy(y_true, y_pred)
+
+
+def _confusion(t: np.ndarray, p: np.ndarray, num_classes: int | None) -> np.ndarray:
+    k = int(max(t.max(), p.max()) + 1) if num_classes is None else int(num_classes)
+    return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+
+
+def balanced_accuracy(y_true: Any, y_pred: Any) -> float:
+    """Mean recall over the classes present in ``y_true`` (scikit-learn's ``balanced_accuracy_score``)."""
+    t, p = _labels(y_true, y_pred)
+    cm = _confusion(t, p, None)
+    support = cm.sum(axis=1)
+    present = support > 0
+    return float(np.mean(np.diag(cm)[present] / support[present]))
+
+
+def f1_score(y_true: Any, y_pred: Any, *, average: str = "macro") -> float:
+    """F1 with ``average="micro"`` (= accuracy for single-label data) or ``"macro"`` (unweighted mean
+    over the classes present in truth or prediction, 0 where undefined — scikit-learn's default set)."""
+    check_choice("average", average, ("micro", "macro"))
+    t, p = _labels(y_true, y_pred)
+    if average == "micro":
+        return float(np.mean(t == p))
+    cm = _confusion(t, p, None)
+    tp = np.diag(cm).astype(float)
+    denom = cm.sum(axis=0) + cm.sum(axis=1)  # 2TP + FP + FN
+    labels = np.union1d(np.unique(t), np.unique(p))
+    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    return float(np.mean(f1[labels]))
+
+
+def roc_auc(y_true_binary: Any, score: Any) -> float:
+    """Area under the ROC curve for one binary problem (Mann–Whitney U with mid-ranks for ties;
+    equal to scikit-learn's ``roc_auc_score``). Raises ``ValueError`` if only one class is present."""
+    from scipy.stats import rankdata
+
+    t = _np(y_true_binary).reshape(-1).astype(bool)
+    s = _np(score).reshape(-1).astype(np.float64)
+    n_pos, n_neg = int(t.sum()), int((~t).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("roc_auc is undefined when y_true holds only one class")
+    ranks = rankdata(s)
+    return float((ranks[t].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def medmnist_auc(y_true: Any, y_score: Any, task: str) -> float:
+    """AUC as ``medmnist.evaluator.getAUC(y_true, y_score, task)``."""
+    check_choice("task", task, TASKS)
+    t, s = _np(y_true).squeeze(), _np(y_score).squeeze()
+    if task == "multi-label, binary-class":
+        return float(np.mean([roc_auc(t[:, i], s[:, i]) for i in range(s.shape[1])]))
+    if task == "binary-class":
+        s = s[:, -1] if s.ndim == 2 else s
+        return roc_auc(t, s)
+    return float(np.mean([roc_auc(t == i, s[:, i]) for i in range(s.shape[1])]))
+
+
+def medmnist_acc(y_true: Any, y_score: Any, task: str, *, threshold: float = 0.5) -> float:
+    """ACC as ``medmnist.evaluator.getACC(y_true, y_score, task, threshold)``."""
+    check_choice("task", task, TASKS)
+    t, s = _np(y_true).squeeze(), _np(y_score).squeeze()
+    if task == "multi-label, binary-class":
+        return float(np.mean([np.mean(t[:, i] == (s[:, i] > threshold)) for i in range(t.shape[1])]))
+    if task == "binary-class":
+        s = s[:, -1] if s.ndim == 2 else s
+        return float(np.mean(t == (s > threshold)))
+    return float(np.mean(t == np.argmax(s, axis=-1)))
+
+
+def entropy(p: Any, *, base: float = math.e, eps: float = 1e-12) -> np.ndarray:
+    """Per-sample entropy ``H(p_i) = -Σ_k p_ik log p_ik`` of probabilities ``(N, K)`` → ``(N,)``."""
+    p = _np(p).astype(np.float64)
+    if p.ndim != 2:
+        raise ValueError(f"p must have shape (N, K), got {p.shape}")
+    return -(p * np.log(np.clip(p, eps, 1.0))).sum(axis=1) / math.log(base)
+
+
+def cross_entropy(y_soft: Any, p: Any, *, base: float = math.e, eps: float = 1e-12) -> np.ndarray:
+    """Per-sample cross-entropy ``CE(y_i, p_i) = -Σ_k y_ik log p_ik`` of soft labels and probabilities
+    ``(N, K)`` → ``(N,)``."""
+    y, p = _np(y_soft).astype(np.float64), _np(p).astype(np.float64)
+    if y.shape != p.shape or p.ndim != 2:
+        raise ValueError(f"y_soft and p must both have shape (N, K), got {y.shape} and {p.shape}")
+    return -(y * np.log(np.clip(p, eps, 1.0))).sum(axis=1) / math.log(base)
+
+
+def classification_metrics(y_true: Any, probs: Any, *, task: str | None = None) -> dict[str, float]:
+    """Every metric the sections report, from labels ``(N,)`` and class probabilities ``(N, K)``.
+
+    Returns:
+        ``{"acc", "err", "bal_acc", "f1_micro", "f1_macro", "loss", "auc", "medmnist_acc"}``: ``loss`` is
+        the mean cross-entropy of the true class; ``auc`` / ``medmnist_acc`` follow MedMNIST for ``task``
+        (default: ``"binary-class"`` for two classes, else ``"multi-class"``); ``auc`` is NaN when it is
+        undefined (a class missing from ``y_true``).
+    """
+    t = _np(y_true).reshape(-1).astype(np.int64)
+    p = _np(probs).astype(np.float64)
+    if p.ndim != 2 or p.shape[0] != t.shape[0]:
+        raise ValueError(f"probs must have shape (N, K) with N = len(y_true) = {t.shape[0]}, got {p.shape}")
+    task = task or ("binary-class" if p.shape[1] == 2 else "multi-class")
+    pred = p.argmax(axis=1)
+    out = {
+        "acc": accuracy(t, pred),
+        "err": error_rate(t, pred),
+        "bal_acc": balanced_accuracy(t, pred),
+        "f1_micro": f1_score(t, pred, average="micro"),
+        "f1_macro": f1_score(t, pred, average="macro"),
+        "loss": float(np.mean(-np.log(np.clip(p[np.arange(len(t)), t], 1e-12, 1.0)))),
+    }
+    try:
+        out["auc"] = medmnist_auc(t, p, task)
+    except ValueError:
+        out["auc"] = float("nan")
+    out["medmnist_acc"] = medmnist_acc(t, p, task)
+    return out

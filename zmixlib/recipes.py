@@ -1,0 +1,506 @@
+"""The papers' training recipes as data, and the three profiles (``smoke``, ``offline``, ``paper``).
+
+Sources (J Big Data 2024, "Training details" of each dataset group; arXiv appendix D):
+
+* **NATURAL** (Table 4) — ResNet-18 at native resolution; CIFAR-10/100 and F-MNIST: 200 epochs, LR 0.1
+  × 0.2 at epochs 80/120/160, batch 128 (F-MNIST 32); STL-10: 120 epochs, batch 32, LR 0.1 × 0.2 at 80;
+  Imagenette/Imagewoof at 224 px: 80 epochs, batch 32, LR 0.01 × 0.2 at 25/50/65; random horizontal
+  flips.
+* **CutMix** (Table 5) — ResNet-18/50, MobileNetV2, EfficientNet-B0 on CIFAR-10/100: 200 epochs, LR 0.1 ×
+  0.2 at 100/150, batch 128; CutMix vs CutMix + ζ-mixup with γ ~ U[γ_min, 4.0] per mini-batch.
+* **SKIN** (Tables 6/A3) — ResNet-18 and ResNet-50, batch 32, 50 epochs, LR 0.01 × 0.1 every 10 epochs;
+  ISIC 2018: 20 epochs, × 0.1 every 4.
+* **MEDMNIST** (Table 7) — ResNet-18 (28 px), LR 0.01, batch 128; 100 epochs × 0.1 at 50/75 (the MedMNIST
+  benchmark's schedule, which the paper follows).
+* **manifold mixup** (Fig. 9) — Verma et al.'s CIFAR setting (2000 epochs, LR 0.1 × 0.1 at 1000/1500,
+  batch 100, weight decay 1e-4, α = 2); MedMNIST 1000 epochs at LR 0.01; SKIN 500 epochs, LR 0.01 × 0.1
+  every 100 — i.e. 10× the epochs of the other methods.
+* **ablation** (Table 8) — CIFAR-100, NATURAL recipe: mixup, p-series weights with T = 2, Dirichlet(1)
+  weights with T = m, ζ-mixup (γ = 2.8, T = m = 128).
+* **sensitivity** (Fig. 10a/b) — ζ-mixup on CIFAR-10/100 with γ from 1.8 to 5.0.
+* **peers** (notebook 10) — k-mixup and MultiMix beside ERM / mixup / ζ-mixup, NATURAL recipe.
+
+All: SGD with Nesterov momentum 0.9, weight decay 5e-4, cross-entropy on soft targets; mixup α = 1;
+ζ-mixup γ ∈ {2.4, 2.8, 4.0} with T = the batch; 3 seeds.
+
+Profiles: ``paper`` runs the recipes above on the real data; ``offline`` keeps each section's structure
+(methods, γ values, 3 seeds, the shape of the LR schedule) on data bundled with scikit-learn (digits
+for images, breast-cancer / wine / iris for tabular data), minutes on a CPU; ``smoke`` is ``offline``
+with one seed, 2 epochs and a few hundred samples (seconds). Datasets that stand in are listed by
+:func:`stand_ins`.
+
+``resolve(section, profile, **overrides)`` validates every override and returns the run matrix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from zmixlib._checks import check_choice, check_float, check_int
+from zmixlib.config import PROFILES
+from zmixlib.train import METHODS, RunSpec
+
+__all__ = [
+    "Recipe",
+    "Section",
+    "RunMatrix",
+    "PAPER_RECIPES",
+    "OFFLINE_RECIPES",
+    "SECTIONS",
+    "OVERRIDES",
+    "GAMMA_MIN",
+    "recipe_for",
+    "resolve",
+    "spec_for",
+    "stand_ins",
+]
+
+#: γ_min, the root of ζ(γ) = 2 (Theorem 1); the lower end of the MIDL / CutMix γ range.
+GAMMA_MIN = 1.7286472389981836
+ZETA_GAMMAS = (2.4, 2.8, 4.0)
+SEEDS = (0, 1, 2)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one dataset is trained: architecture, schedule, batch size, optimiser, augmentation."""
+
+    arch: str
+    epochs: int
+    batch_size: int
+    lr: float
+    milestones: tuple[int, ...]
+    lr_gamma: float
+    hflip: bool = False
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    eval_splits: tuple[str, ...] = ("test",)
+    arch_kwargs: tuple[tuple[str, Any], ...] = ()
+
+    def fields(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _natural(epochs, batch, lr, milestones, arch="resnet18_cifar") -> Recipe:
+    return Recipe(arch, epochs, batch, lr, milestones, 0.2, hflip=True)
+
+
+def _skin(epochs=50, step=10) -> Recipe:
+    return Recipe("resnet18", epochs, 32, 0.01, tuple(range(step, epochs, step)), 0.1, hflip=False)
+
+
+def _medmnist() -> Recipe:
+    return Recipe("resnet18_cifar", 100, 128, 0.01, (50, 75), 0.1)
+
+
+SKIN_DATASETS = (
+    "ISIC2016", "ISIC2017", "ISIC2018", "MSK", "UDA", "DermoFit", "derm7point-C", "derm7point-D", "PH2", "MED-NODE",
+)  # fmt: skip
+MEDMNIST_DATASETS = (
+    "PathMNIST", "DermaMNIST", "OCTMNIST", "PneumoniaMNIST", "BloodMNIST", "TissueMNIST", "BreastMNIST",
+    "OrganAMNIST", "OrganCMNIST", "OrganSMNIST",
+)  # fmt: skip
+
+#: dataset -> the paper's recipe (``section`` recipes below may change the schedule, e.g. CutMix).
+PAPER_RECIPES: dict[str, Recipe] = {
+    "CIFAR-10": _natural(200, 128, 0.1, (80, 120, 160)),
+    "CIFAR-100": _natural(200, 128, 0.1, (80, 120, 160)),
+    "Fashion-MNIST": _natural(200, 32, 0.1, (80, 120, 160)),
+    # 96 px: the papers train "at the original resolution"; we keep the 3x3-stem ResNet-18 there.
+    "STL-10": _natural(120, 32, 0.1, (80,)),
+    "Imagenette": _natural(80, 32, 0.01, (25, 50, 65), arch="resnet18"),
+    "Imagewoof": _natural(80, 32, 0.01, (25, 50, 65), arch="resnet18"),
+    **{name: _skin() for name in SKIN_DATASETS if name != "ISIC2018"},
+    "ISIC2018": _skin(20, 4),
+    **{name: _medmnist() for name in MEDMNIST_DATASETS},
+}
+
+#: dataset -> offline recipe: the same shape of schedule, sized for a CPU.
+OFFLINE_RECIPES: dict[str, Recipe] = {
+    # LR x 0.2 at 40/60/80 % of training, as NATURAL's 80/120/160 of 200
+    "digits": Recipe("digits_cnn", 30, 32, 0.05, (12, 18, 24), 0.2),
+    "breast-cancer": Recipe("mlp", 40, 32, 0.01, (10, 20, 30), 0.1),  # x 0.1 every quarter, as SKIN
+    "wine": Recipe("mlp", 40, 32, 0.01, (10, 20, 30), 0.1),
+    "iris": Recipe("mlp", 40, 16, 0.01, (10, 20, 30), 0.1),
+}
+_ALIASES = {"breast_cancer": "breast-cancer", "F-MNIST": "Fashion-MNIST", "FMNIST": "Fashion-MNIST"}
+
+
+@dataclass(frozen=True)
+class Section:
+    """One paper section's run matrix under one profile.
+
+    ``methods`` are ``(method, hyperparameters)`` pairs; a ζ-mixup entry with ``gamma`` is expanded
+    over the ``gammas`` override when one is given. ``schedule`` overrides recipe fields for the whole
+    section (e.g. CutMix's 100/150 milestones); ``epoch_factor`` multiplies the recipe's epochs and
+    milestones (manifold mixup's 10×).
+    """
+
+    datasets: tuple[str, ...]
+    methods: tuple[tuple[str, dict[str, Any]], ...]
+    archs: tuple[str, ...] | None = None  # None: the dataset recipe's
+    seeds: tuple[int, ...] = SEEDS
+    schedule: dict[str, Any] = field(default_factory=dict)
+    per_dataset: dict[str, dict[str, Any]] = field(default_factory=dict)
+    epoch_factor: float = 1.0
+
+
+_BASE_METHODS = (("erm", {}), ("mixup", {"alpha": 1.0})) + tuple(("zeta_mixup", {"gamma": g}) for g in ZETA_GAMMAS)
+_CUTMIX_METHODS = (("cutmix", {"alpha": 1.0}), ("cutmix_zeta", {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0)}))
+_ABLATION_METHODS = (
+    ("mixup", {"alpha": 1.0}),
+    ("zeta_mixup", {"gamma": 2.8, "num_mix": 2}),  # p-series weights, T = 2
+    ("dirichlet_mixup", {"alpha": 1.0}),  # Dirichlet(1) weights, T = m
+    ("zeta_mixup", {"gamma": 2.8}),
+)
+_SENSITIVITY_GAMMAS = (1.8, 2.2, 2.6, 3.0, 3.4, 3.8, 4.2, 4.6, 5.0)
+_PEER_METHODS = (
+    ("erm", {}),
+    ("mixup", {"alpha": 1.0}),
+    ("zeta_mixup", {"gamma": 2.8}),
+    ("kmixup", {}),
+    ("multimix", {}),
+)
+_MANIFOLD = (("manifold_mixup", {"alpha": 2.0}),)
+
+_PAPER: dict[str, Section] = {
+    "natural": Section(("CIFAR-10", "CIFAR-100", "Fashion-MNIST", "STL-10", "Imagenette", "Imagewoof"), _BASE_METHODS),
+    "cutmix": Section(
+        ("CIFAR-10", "CIFAR-100"),
+        _CUTMIX_METHODS,
+        archs=("resnet18_cifar", "resnet50_cifar", "mobilenet_v2", "efficientnet_b0"),
+        schedule={"epochs": 200, "milestones": (100, 150), "lr_gamma": 0.2, "arch_kwargs": (("small_input", True),)},
+    ),
+    "skin": Section(SKIN_DATASETS, _BASE_METHODS, archs=("resnet18", "resnet50")),
+    "medmnist": Section(MEDMNIST_DATASETS, _BASE_METHODS),
+    "manifold": Section(
+        ("CIFAR-10", "CIFAR-100", "BreastMNIST", "PathMNIST", "TissueMNIST", "derm7point-C", "MSK", "ISIC2017", "DermoFit"),
+        _MANIFOLD,
+        per_dataset={
+            # Verma et al. (ICML 2019), CIFAR: 2000 epochs, LR 0.1 x 0.1 at 1000/1500, batch 100, wd 1e-4
+            "CIFAR-10": {"epochs": 2000, "milestones": (1000, 1500), "lr_gamma": 0.1, "batch_size": 100, "weight_decay": 1e-4},
+            "CIFAR-100": {"epochs": 2000, "milestones": (1000, 1500), "lr_gamma": 0.1, "batch_size": 100, "weight_decay": 1e-4},
+            **{d: {"epochs": 1000, "milestones": (500, 750)} for d in ("BreastMNIST", "PathMNIST", "TissueMNIST")},
+            **{d: {"epochs": 500, "milestones": (100, 200, 300, 400)} for d in ("derm7point-C", "MSK", "ISIC2017", "DermoFit")},
+        },
+    ),
+    "ablation": Section(("CIFAR-100",), _ABLATION_METHODS),
+    "sensitivity": Section(("CIFAR-10", "CIFAR-100"), tuple(("zeta_mixup", {"gamma": g}) for g in _SENSITIVITY_GAMMAS)),
+    "peers": Section(("CIFAR-10", "CIFAR-100"), _PEER_METHODS),
+}  # fmt: skip
+
+_OFFLINE: dict[str, Section] = {
+    "natural": Section(("digits",), _BASE_METHODS),
+    "cutmix": Section(("digits",), _CUTMIX_METHODS),
+    "skin": Section(("breast-cancer", "wine"), _BASE_METHODS),
+    "medmnist": Section(("digits", "breast-cancer"), _BASE_METHODS),
+    "manifold": Section(("digits", "breast-cancer"), _MANIFOLD, epoch_factor=2.0),
+    "ablation": Section(("digits",), _ABLATION_METHODS),
+    "sensitivity": Section(("digits",), tuple(("zeta_mixup", {"gamma": g}) for g in _SENSITIVITY_GAMMAS)),
+    "peers": Section(("digits",), _PEER_METHODS),
+}
+SMOKE_SIZES = {"epochs": 2, "train_subset": 256, "eval_subset": 128}
+
+#: section -> short description (the keys :func:`resolve` accepts).
+SECTIONS: dict[str, str] = {
+    "natural": "NATURAL, Table 4: ERM / mixup / zeta-mixup on natural images (notebook 04)",
+    "cutmix": "CutMix vs CutMix + zeta-mixup, Table 5 (notebook 04)",
+    "skin": "SKIN, Tables 6/A3 (notebook 05)",
+    "medmnist": "MEDMNIST, Table 7 (notebook 06)",
+    "manifold": "manifold mixup at 10x epochs, Fig. 9 (notebook 10)",
+    "ablation": "ablation on CIFAR-100, Table 8 (notebook 08)",
+    "sensitivity": "gamma sensitivity, Fig. 10 (notebook 07)",
+    "peers": "k-mixup and MultiMix beside zeta-mixup (notebook 10)",
+}
+
+
+def _canonical(dataset: str) -> str:
+    return _ALIASES.get(dataset, dataset)
+
+
+def recipe_for(dataset: str, profile: str = "paper") -> Recipe:
+    """The recipe of ``dataset``: the profile's table first (``paper`` or offline), then the other."""
+    check_choice("profile", profile, PROFILES)
+    name = _canonical(dataset)
+    first, second = (PAPER_RECIPES, OFFLINE_RECIPES) if profile == "paper" else (OFFLINE_RECIPES, PAPER_RECIPES)
+    if name in first:
+        return first[name]
+    if name in second:
+        return second[name]
+    raise ValueError(f"dataset must be one of {sorted(PAPER_RECIPES) + sorted(OFFLINE_RECIPES)}, got {dataset!r}")
+
+
+def stand_ins(section: str) -> dict[str, tuple[str, ...]]:
+    """``{"paper": datasets, "offline": datasets}`` — what the offline profile runs in their place."""
+    check_choice("section", section, SECTIONS)
+    return {"paper": _PAPER[section].datasets, "offline": _OFFLINE[section].datasets}
+
+
+# ------------------------------------------------------------------------------------------ validation
+
+
+def _list_of(name: str, value: Any, check) -> tuple:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list, got {value!r} ({type(value).__name__})")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    return tuple(check(f"{name}[{i}]", v) for i, v in enumerate(value))
+
+
+def _str(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def _pos_float(name: str, value: Any) -> float:
+    return check_float(name, value, min=0.0, min_open=True)
+
+
+def _gamma(name: str, value: Any) -> float | tuple[float, float]:
+    if isinstance(value, (list, tuple)):
+        from zmixlib._checks import check_range
+
+        return check_range(name, value, min=0.0)
+    return _pos_float(name, value)
+
+
+def _optional(check):
+    return lambda name, value: None if value is None else check(name, value)
+
+
+def _device(name: str, value: Any) -> str:
+    from zmixlib.config import resolve_device
+
+    _str(name, value)
+    resolve_device(value)
+    return value
+
+
+def _arch(name: str, value: Any) -> str:
+    from zmixlib.models import ARCHS
+
+    return check_choice(name, value, ARCHS)
+
+
+#: override -> (check(name, value) -> value, what it means). ``None`` means "the profile's default".
+OVERRIDES: dict[str, tuple[Any, str]] = {
+    "datasets": (lambda n, v: _list_of(n, v, _str), "datasets to run (names of zmixlib.data)"),
+    "methods": (lambda n, v: _list_of(n, v, lambda n2, m: check_choice(n2, m, METHODS)), "methods to keep"),
+    "gammas": (lambda n, v: _list_of(n, v, _gamma), "zeta-mixup gamma values (replace the section's)"),
+    "alpha": (_pos_float, "alpha of mixup-family methods"),
+    "archs": (lambda n, v: _list_of(n, v, _arch), "architectures (zmixlib.models names)"),
+    "seeds": (lambda n, v: _list_of(n, v, lambda n2, s: check_int(n2, s, min=0)), "seeds"),
+    "epochs": (lambda n, v: check_int(n, v, min=1), "epochs (milestones rescale unless given)"),
+    "batch_size": (lambda n, v: check_int(n, v, min=1), "mini-batch size (= T for zeta-mixup)"),
+    "lr": (_pos_float, "initial learning rate"),
+    "milestones": (lambda n, v: _list_of(n, v, lambda n2, m: check_int(n2, m, min=1)), "LR decay epochs"),
+    "lr_gamma": (lambda n, v: check_float(n, v, min=0.0, max=1.0, min_open=True), "LR decay factor"),
+    "momentum": (lambda n, v: check_float(n, v, min=0.0, max=1.0, max_open=True), "SGD momentum"),
+    "nesterov": (_bool, "Nesterov momentum"),
+    "weight_decay": (lambda n, v: check_float(n, v, min=0.0), "L2 weight decay"),
+    "label_smoothing": (lambda n, v: check_float(n, v, min=0.0, max=1.0, max_open=True), "label smoothing"),
+    "hflip": (_bool, "random horizontal flips"),
+    "train_subset": (_optional(lambda n, v: check_int(n, v, min=1)), "train on this many samples"),
+    "eval_subset": (_optional(lambda n, v: check_int(n, v, min=1)), "evaluate on this many samples"),
+    "eval_splits": (lambda n, v: _list_of(n, v, _str), "splits evaluated every epoch"),
+    "device": (_device, "auto | cpu | cuda | cuda:N"),
+    "data_root": (_str, "folder holding the datasets"),
+    "num_workers": (lambda n, v: check_int(n, v, min=0), "DataLoader worker processes"),
+    "amp": (_bool, "mixed precision on CUDA"),
+}
+_SCHEDULE_KEYS = (
+    "epochs batch_size lr milestones lr_gamma momentum nesterov weight_decay label_smoothing hflip "
+    "train_subset eval_subset eval_splits device data_root num_workers amp"
+).split()
+
+
+def _validate(overrides: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(overrides) - set(OVERRIDES))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown}; allowed: {sorted(OVERRIDES)}")
+    out = {}
+    for name, value in overrides.items():
+        if value is None:  # "the profile's default"
+            continue
+        out[name] = OVERRIDES[name][0](name, value)
+    return out
+
+
+def _rescale(milestones: tuple[int, ...], old_epochs: int, new_epochs: int) -> tuple[int, ...]:
+    if old_epochs == new_epochs:
+        return tuple(milestones)
+    scaled = sorted({max(1, round(m * new_epochs / old_epochs)) for m in milestones})
+    return tuple(m for m in scaled if m < new_epochs)
+
+
+def _schedule(recipe: Recipe, changes: dict[str, Any], epoch_factor: float = 1.0) -> dict[str, Any]:
+    """Recipe fields with section/user changes; milestones follow the epochs unless given."""
+    fields = recipe.fields()
+    if epoch_factor != 1.0:
+        epochs = max(1, round(fields["epochs"] * epoch_factor))
+        fields["milestones"] = _rescale(fields["milestones"], fields["epochs"], epochs)
+        fields["epochs"] = epochs
+    if "epochs" in changes and "milestones" not in changes:
+        fields["milestones"] = _rescale(fields["milestones"], fields["epochs"], changes["epochs"])
+    fields.update(changes)
+    fields["milestones"] = tuple(m for m in fields["milestones"] if m < fields["epochs"])
+    return fields
+
+
+# ---------------------------------------------------------------------------------------------- matrices
+
+
+class RunMatrix(list):
+    """A list of :class:`~zmixlib.train.RunSpec` with a printable table (``print(matrix)``)."""
+
+    def __init__(self, specs=(), *, section: str = "", profile: str = "", overrides: dict | None = None):
+        super().__init__(specs)
+        self.section, self.profile, self.overrides = section, profile, dict(overrides or {})
+
+    def table(self):
+        """One row per run: the fields that vary, plus run_id (a pandas DataFrame)."""
+        import pandas as pd
+
+        cols = ["dataset", "arch", "method", "gamma", "alpha", "num_mix", "seed", "epochs", "batch_size", "lr"]
+        cols += ["milestones", "lr_gamma", "weight_decay", "train_subset", "eval_subset"]
+        rows = [{"run_id": s.run_id, **{c: getattr(s, c) for c in cols}} for s in self]
+        df = pd.DataFrame(rows, columns=["run_id", *cols])
+        return df.dropna(axis=1, how="all")
+
+    def __str__(self) -> str:
+        head = f"section {self.section!r}, profile {self.profile!r}: {len(self)} runs"
+        if self.overrides:
+            head += f" (overrides: {', '.join(f'{k}={v!r}' for k, v in self.overrides.items())})"
+        return head + "\n" + (self.table().to_string(index=False) if len(self) else "(empty)")
+
+    __repr__ = __str__
+
+
+def _expand_methods(section: Section, opts: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    methods = list(section.methods)
+    if "methods" in opts:
+        wanted = opts["methods"]
+        methods = [(m, hp) for m, hp in methods if m in wanted]
+        have = {m for m, _ in methods}
+        methods += [(m, _default_hparams(m)) for m in wanted if m not in have]
+    if "gammas" in opts:
+        out, seen_zeta = [], False
+        for m, hp in methods:
+            if m == "zeta_mixup" and "num_mix" not in hp:
+                if not seen_zeta:
+                    out += [(m, {**hp, "gamma": g}) for g in opts["gammas"]]
+                seen_zeta = True
+            else:
+                out.append((m, hp))
+        methods = out
+    if "alpha" in opts:
+        methods = [(m, {**hp, "alpha": opts["alpha"]} if "alpha" in hp else hp) for m, hp in methods]
+    return methods
+
+
+def _default_hparams(method: str) -> dict[str, Any]:
+    return {
+        "mixup": {"alpha": 1.0},
+        "manifold_mixup": {"alpha": 2.0},
+        "dirichlet_mixup": {"alpha": 1.0},
+        "zeta_mixup": {"gamma": 2.8},
+        "cutmix": {"alpha": 1.0},
+        "cutmix_zeta": {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0)},
+    }.get(method, {})
+
+
+def _spec_kwargs(hp: dict[str, Any]) -> dict[str, Any]:
+    named = {k: v for k, v in hp.items() if k in ("gamma", "alpha", "num_mix")}
+    extra = tuple(sorted((k, v) for k, v in hp.items() if k not in named))
+    return {**named, "extra": extra}
+
+
+def resolve(section: str, profile: str = "smoke", *, verbose: bool = False, **overrides: Any) -> RunMatrix:
+    """Validate ``overrides`` and return the section's run matrix under ``profile``.
+
+    Args:
+        section: one of :data:`SECTIONS`.
+        profile: ``"smoke" | "offline" | "paper"``.
+        verbose: print the table.
+        **overrides: any of :data:`OVERRIDES` (``None`` = the profile's default). Unknown names, wrong
+            types and out-of-range values raise ``ValueError``/``TypeError`` naming the parameter.
+
+    Returns:
+        a :class:`RunMatrix` (list of ``RunSpec``), datasets × archs × methods (× γ) × seeds.
+    """
+    check_choice("section", section, SECTIONS)
+    check_choice("profile", profile, PROFILES)
+    opts = _validate(overrides)
+    sec = (_PAPER if profile == "paper" else _OFFLINE)[section]
+    datasets = opts.get("datasets", sec.datasets)
+    for d in datasets:
+        recipe_for(d, profile)  # unknown dataset -> error listing the known ones
+    seeds = opts.get("seeds", sec.seeds[:1] if profile == "smoke" else sec.seeds)
+    methods = _expand_methods(sec, opts)
+    user = {k: v for k, v in opts.items() if k in _SCHEDULE_KEYS}
+    if profile == "smoke":
+        user = {**SMOKE_SIZES, **user}
+    specs = []
+    for dataset in datasets:
+        recipe = recipe_for(dataset, profile)
+        changes = {**sec.schedule, **sec.per_dataset.get(_canonical(dataset), {})}
+        if profile != "paper":  # the section's paper schedule does not apply to the stand-in recipes
+            changes = {}
+        fields = _schedule(recipe, {**changes, **user}, sec.epoch_factor if profile != "smoke" else 1.0)
+        archs = opts.get("archs", sec.archs if profile == "paper" and sec.archs else (fields["arch"],))
+        for arch in archs:
+            arch_kwargs = fields["arch_kwargs"] if arch in ("mobilenet_v2", "efficientnet_b0") else ()
+            for method, hp in methods:
+                for seed in seeds:
+                    kw = {k: v for k, v in fields.items() if k not in ("arch", "arch_kwargs")}
+                    specs.append(
+                        RunSpec(
+                            dataset=_canonical(dataset),
+                            method=method,
+                            arch=arch,
+                            arch_kwargs=arch_kwargs,
+                            section=section,
+                            seed=seed,
+                            **_spec_kwargs(hp),
+                            **kw,
+                        )
+                    )
+    matrix = RunMatrix(specs, section=section, profile=profile, overrides=opts)
+    if verbose:
+        print(matrix)
+    return matrix
+
+
+def spec_for(dataset: str, *, profile: str = "offline", method: str = "erm", **overrides: Any) -> RunSpec:
+    """One run of ``dataset`` with its recipe under ``profile`` and any :class:`RunSpec` field changed
+    (the ``python -m zmixlib train`` command). The method's paper hyperparameters fill what is not given
+    (mixup α = 1, ζ-mixup γ = 2.8, manifold mixup α = 2); changing ``epochs`` rescales the milestones."""
+    check_choice("profile", profile, PROFILES)
+    check_choice("method", method, METHODS)
+    names = {f.name for f in dataclasses.fields(RunSpec)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown}; allowed: {sorted(names - {'dataset', 'method'})}")
+    recipe = recipe_for(dataset, profile)
+    hp = {**_default_hparams(method), **{k: v for k, v in overrides.items() if k in ("gamma", "alpha", "num_mix")}}
+    changes = {k: v for k, v in overrides.items() if k in _SCHEDULE_KEYS and v is not None}
+    if profile == "smoke":
+        changes = {**SMOKE_SIZES, **changes}
+    fields = _schedule(recipe, changes)
+    rest = {k: v for k, v in overrides.items() if k not in fields and k not in hp and v is not None}
+    fields.update({k: v for k, v in rest.items() if k in ("arch", "arch_kwargs")})
+    rest = {k: v for k, v in rest.items() if k not in ("arch", "arch_kwargs")}
+    named = _spec_kwargs(hp)
+    if "extra" in rest:
+        named["extra"] = tuple(sorted({**dict(named["extra"]), **dict(rest.pop("extra"))}.items()))
+    return RunSpec(dataset=_canonical(dataset), method=method, **fields, **named, **rest)
