@@ -25,6 +25,8 @@ def test_notebook_conventions(path: Path):
     params = papermill.inspect_notebook(str(path))
     assert params["profile"]["default"] == '"smoke"', "the default profile is smoke (CI-fast)"
     assert params["device"]["default"] == '"auto"'
+    assigned = {line.split("=")[0].strip() for line in code[0].source.splitlines() if "=" in line.split("#")[0]}
+    assert assigned == set(params), f"papermill cannot parse parameter line(s) for {sorted(assigned - set(params))}"
     assert "config.setup(" in code[1].source, "the second code cell validates the parameters via config.setup"
     for cell in code:  # committed notebooks carry only the outputs nbval compares
         if "NBVAL_CHECK_OUTPUT" not in cell.source:
@@ -109,3 +111,14 @@ class TestConfig:
     def test_cuda_without_gpu_is_an_error(self):
         with pytest.raises(ValueError, match=r"device='cuda' was requested but torch.cuda.is_available\(\) is False"):
             config.resolve_device("cuda")
+
+
+def test_executed_notebooks_keep_their_figures(tmp_path, monkeypatch):
+    """make exports MPLBACKEND=Agg for the tests; the runner must not pass it to the book's kernels."""
+    import nbformat as nbf
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setattr(book, "BUILD", tmp_path / "build")
+    done = book.execute(NOTEBOOKS[0], {"profile": "smoke"}, tmp_path / "out")
+    outputs = [o for c in nbf.read(done.path, as_version=4).cells if c.cell_type == "code" for o in c.outputs]
+    assert any("image/png" in o.get("data", {}) for o in outputs)

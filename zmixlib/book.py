@@ -98,6 +98,7 @@ def execute(path: Path, parameters: dict[str, Any], out_dir: Path, *, log_output
     tmp.parent.mkdir(parents=True, exist_ok=True)
     os.environ["ZMIX_BOOK_RUN"] = ", ".join(f"{k}={v}" for k, v in parameters.items())
     os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars belong in the terminal, not the book
+    os.environ.pop("MPLBACKEND", None)  # Agg (set for tests) would keep every figure out of the book
     t0 = time.perf_counter()
     try:
         papermill.execute_notebook(

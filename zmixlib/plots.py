@@ -72,3 +72,446 @@ def lambda_gamma_map(lams, gammas, *, ax=None):
     ax.set_title("Theorem 2: T = 2 ζ-mixup equals mixup at this γ")
     ax.legend(loc="upper left")
     return ax.figure
+
+
+def timing_bars(table, *, label: str, paper_label: str = "paper (GTX TITAN X)", ax=None):
+    """Table 9 as bars: median time per method (log axis) with IQR whiskers (notebook 09).
+
+    ``table`` is ``zmixlib.bench.table9(...)``: ``median_ms``, ``q1_ms``, ``q3_ms``, optional
+    ``paper_ms`` (drawn as black diamonds, labelled ``paper_label``) and ``attrs["limit"]`` (the
+    hardware limit of ζ-mixup, a dashed line). ``label`` names what was measured (profile, device, dtype).
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = table.iloc[::-1]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.5))
+    y = np.arange(len(rows))
+    med = rows["median_ms"].clip(lower=1e-4)
+    err = np.vstack([(med - rows["q1_ms"]).clip(lower=0), (rows["q3_ms"] - med).clip(lower=0)])
+    ax.barh(y, med, xerr=err, color=[method_color(m) for m in rows.index], alpha=0.8, label=label)
+    if "paper_ms" in rows and rows["paper_ms"].notna().any():
+        ax.scatter(rows["paper_ms"], y, marker="D", color="black", zorder=3, label=paper_label)
+    lim = table.attrs.get("limit")
+    if lim:
+        ax.axvline(lim["limit_ms"], color="black", ls="--", lw=1, label=f"ζ-mixup limit here ({lim['bound']})")
+    ax.set_yticks(y, rows.index)
+    ax.set_xscale("log")
+    ax.set_xlabel("time per batch (ms, log scale)")
+    ax.set_title("Augmenting one batch")
+    ax.legend(fontsize=8, loc="lower right")
+    return ax.figure
+
+
+def timing_growth(frame, *, x: str, label: str, ax=None):
+    """Cost against ``x`` (``"batch_size"`` or ``"resolution"``), log–log, one line per method (notebook 09).
+
+    ``frame`` is one sweep and dtype of ``zmixlib.bench.scaling(...)``; the hardware limit
+    (``limit_ms``, the larger of copy and roofline) is drawn dashed.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    refs = {"copy (x.clone())", "matmul roofline"}
+    for method, g in frame[~frame["method"].isin(refs)].groupby("method", sort=False):
+        g = g.sort_values(x)
+        ax.errorbar(
+            g[x],
+            g["median_ms"],
+            yerr=g["iqr_ms"] / 2,
+            marker="o",
+            ms=4,
+            capsize=2,
+            color=method_color(method),
+            label=method,
+        )
+    lim = frame.drop_duplicates(x).sort_values(x)
+    ax.plot(lim[x], lim["limit_ms"], color="black", ls="--", lw=1, label="ζ-mixup limit (max of copy, roofline)")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel({"batch_size": "batch size B", "resolution": "resolution H = W (px)"}.get(x, x))
+    ax.set_ylabel("time per batch (ms)")
+    ax.set_title(label, fontsize=10)
+    ax.legend(fontsize=7)
+    return ax.figure
+
+
+def overhead_bars(frame, *, label: str, target_pct: float | None = 3.0, ax=None):
+    """Training-step overhead vs ERM per method, % (bars with IQR over rounds), and the mixing's own share (notebook 09)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = frame.drop(index="ERM", errors="ignore")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    x = np.arange(len(rows))
+    err = np.vstack(
+        [
+            (rows["overhead_pct"] - rows["overhead_q1_pct"]).clip(lower=0),
+            (rows["overhead_q3_pct"] - rows["overhead_pct"]).clip(lower=0),
+        ]
+    )
+    ax.bar(
+        x,
+        rows["overhead_pct"],
+        yerr=err,
+        capsize=3,
+        color=[method_color(m) for m in rows.index],
+        alpha=0.8,
+        label="step time / ERM step − 1 (IQR over rounds)",
+    )
+    ax.scatter(x, rows["mix_share_pct"], marker="_", s=300, color="black", zorder=3, label="mixing alone / ERM step")
+    if target_pct is not None:
+        ax.axhline(target_pct, color="grey", ls="--", lw=1, label=f"{target_pct:g} % target")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(x, rows.index, rotation=20)
+    ax.set_ylabel("overhead vs ERM (%)")
+    ax.set_title(label, fontsize=10)
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def timing_growth_grid(frame, *, label: str):
+    """``zmixlib.bench.scaling(...)`` as a grid: one row per dtype, columns = batch-size and resolution sweeps (notebook 09)."""
+    import matplotlib.pyplot as plt
+
+    dtypes = list(dict.fromkeys(frame["dtype"]))
+    fig, axes = plt.subplots(len(dtypes), 2, figsize=(12, 4 * len(dtypes)), squeeze=False)
+    for row, dt in zip(axes, dtypes):
+        g = frame[frame["dtype"] == dt]
+        for ax, (sweep, x) in zip(row, [("batch", "batch_size"), ("resolution", "resolution")]):
+            part = g[g["sweep"] == sweep]
+            if part.empty:
+                ax.set_visible(False)
+                continue
+            fixed = f"H = {part['resolution'].iloc[0]} px" if sweep == "batch" else f"B = {part['batch_size'].iloc[0]}"
+            timing_growth(part, x=x, label=f"{dt}, {fixed} — {label}", ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ realism and label correctness (notebook 02)
+
+#: Line styles that tell the γ values of ζ-mixup apart (they share one colour).
+_ZETA_STYLES = ("-", "--", ":", "-.")
+
+
+def _method_styles(names) -> dict:
+    """``{name: (colour, linestyle)}``: the method's colour; ζ-mixup variants get successive line styles."""
+    styles, k = {}, 0
+    for name in names:
+        ls = "-"
+        if name.startswith("zeta_mixup("):
+            ls, k = _ZETA_STYLES[k % len(_ZETA_STYLES)], k + 1
+        elif name == "original":
+            ls = (0, (1, 1))
+        styles[name] = (method_color(name), ls)
+    return styles
+
+
+def _as_numpy(a):
+    """A tensor or array-like as a float64 NumPy array."""
+    import numpy as np
+
+    return np.asarray(a.detach().cpu().numpy() if hasattr(a, "detach") else a, dtype=float)
+
+
+def image_grids(
+    panels: dict, *, nrow: int = 10, cmap: str = "gray", max_side: int | None = None, title: str | None = None
+):
+    """One image grid per panel, side by side (paper 000 Fig. 3a–c, Figs. 4–5).
+
+    ``panels`` maps a panel title to images ``(N, C, H, W)`` in ``[0, 1]`` (``nrow`` per row);
+    ``max_side`` downsamples each image (antialiased) so large images make a small figure.
+    """
+    import matplotlib.pyplot as plt
+    import torch
+    import torch.nn.functional as F
+    from torchvision.utils import make_grid
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6), squeeze=False)
+    for ax, (name, x) in zip(axes[0], panels.items()):
+        x = torch.as_tensor(x).detach().float().cpu().clamp(0, 1)
+        if max_side is not None and max(x.shape[-2:]) > max_side:
+            x = F.interpolate(x, size=(max_side, max_side), mode="bilinear", antialias=True, align_corners=False)
+        grid = make_grid(x, nrow=nrow, padding=1, pad_value=1.0)
+        img = (grid[0] if x.shape[1] == 1 else grid.permute(1, 2, 0)).numpy()
+        ax.imshow(img, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(name, fontsize=10)
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def soft_label_examples(examples: dict, *, class_names, title: str | None = None, cmap: str = "gray"):
+    """Synthetic images above bar charts of their soft labels, with the oracle's probabilities (Fig. 3d–e).
+
+    ``examples`` maps a method to ``(images (k, C, H, W), soft labels (k, K), oracle probabilities (k, K))``;
+    one block of two rows per method, one column per image.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    k = max(len(v[0]) for v in examples.values())
+    n_classes = len(class_names)
+    ratios = {"height_ratios": [1.2, 1.0] * len(examples)}
+    size = (2.4 * k, 3.9 * len(examples))
+    fig, axes = plt.subplots(2 * len(examples), k, figsize=size, squeeze=False, gridspec_kw=ratios)
+    pos = np.arange(n_classes)
+    for r, (name, (images, y_soft, probs)) in enumerate(examples.items()):
+        for j in range(k):
+            ax_im, ax_bar = axes[2 * r, j], axes[2 * r + 1, j]
+            img = images[j].detach().float().cpu().clamp(0, 1).numpy()
+            ax_im.imshow(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0), cmap=cmap, vmin=0, vmax=1)
+            ax_im.set_axis_off()
+            y, p = (_as_numpy(t[j]) for t in (y_soft, probs))
+            ax_im.set_title(f"{name}\nlabel {class_names[y.argmax()]} · oracle {class_names[p.argmax()]}", fontsize=8)
+            ax_bar.bar(pos, y, color=method_color(name), label="soft label")
+            ax_bar.plot(pos, p, "kx", ms=5, label="oracle p")
+            ax_bar.set_xticks(pos, class_names, fontsize=7)
+            ax_bar.set_ylim(0, 1.05)
+            ax_bar.set_xlabel("class", fontsize=8)
+            if j == 0:
+                ax_bar.set_ylabel("probability", fontsize=8)
+                ax_bar.legend(fontsize=7, loc="upper right")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _kde_curve(values, clip, n: int = 256):
+    """Gaussian KDE (Scott's bandwidth, as seaborn's ``kdeplot``) on a grid over the data's range within
+    ``clip`` (seaborn's ``cut=0``); ``None`` when the values cannot be smoothed (fewer than 2, or all equal)."""
+    import numpy as np
+    from scipy.stats import gaussian_kde
+
+    values = np.asarray(values, dtype=float)
+    lo, hi = (-np.inf if clip[0] is None else clip[0]), (np.inf if clip[1] is None else clip[1])
+    values = values[(values >= lo) & (values <= hi)]
+    if len(values) < 2 or np.ptp(values) == 0:
+        return None
+    grid = np.linspace(values.min(), values.max(), n)
+    return grid, gaussian_kde(values)(grid)
+
+
+def _density_with_log_inset(ax, groups: dict, *, xlabel: str, title: str, clip, styles: dict):
+    """KDE of each group (normalised areas) on ``ax``, and the same with a log-density axis in an inset."""
+    inset = ax.inset_axes([0.45, 0.4, 0.52, 0.55])
+    for name, values in groups.items():
+        curve = _kde_curve(values, clip)
+        if curve is None:
+            continue
+        color, ls = styles[name]
+        ax.plot(*curve, color=color, linestyle=ls, lw=1.6, label=f"{name} (n={len(values):,})")
+        inset.plot(*curve, color=color, linestyle=ls, lw=1.0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")  # the tails are near 0 there; the inset sits above
+    inset.set_yscale("log")
+    inset.set_ylabel("log density", fontsize=7)
+    inset.tick_params(labelsize=6)
+    lo, hi = inset.get_ylim()
+    inset.set_ylim(max(lo, hi * 1e-5), hi)
+
+
+def realism_densities(frame, *, label: str, num_classes: int, h_max: float = 0.1, exclude=("original",)):
+    """Paper 000 Fig. 3f–g: KDEs of the oracle's entropy H (realism) and of the cross-entropy CE between
+    soft label and oracle (label correctness), and CE restricted to images with H < ``h_max``.
+
+    ``frame`` has columns ``method``, ``H``, ``CE`` (:func:`zmixlib.realism.realism_study`); ``num_classes``
+    bounds H by log K; each panel has a log-density inset. Methods in ``exclude`` (the unmixed originals,
+    whose spike at 0 would flatten the other curves) are left out. ``label`` (profile, dataset, seeds, device) goes in the title.
+    """
+    import math
+
+    import matplotlib.pyplot as plt
+
+    methods = frame["method"]
+    names = list(methods.cat.categories) if hasattr(methods, "cat") else list(methods.unique())
+    names = [m for m in names if m not in exclude]
+    styles = _method_styles(names)
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
+    h_top = math.log(num_classes)  # entropy is at most log K
+    realistic = frame[frame["H"] < h_max]
+    ce = "cross-entropy CE(soft label, oracle p)"
+    panels = [
+        ("H", frame, "oracle entropy H (nats) — lower: more realistic", "(f) realism", (0.0, h_top)),
+        ("CE", frame, f"{ce} — lower: label more correct", "(g) label correctness", (0.0, None)),
+        ("CE", realistic, f"{ce}, only H < {h_max:g}", f"(g) label correctness, H < {h_max:g}", (0.0, None)),
+    ]
+    for ax, (col, df, xlabel, title, clip) in zip(axes, panels):
+        groups = {m: df.loc[df["method"] == m, col].to_numpy() for m in names}
+        _density_with_log_inset(ax, groups, xlabel=xlabel, title=title, clip=clip, styles=styles)
+    fig.suptitle(f"Realism and label correctness judged by the oracle — {label}")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- notebooks 01 and 03 (synthetic manifolds, local ID)
+
+
+def local_id_panels(summary, *, gamma_min: float, label: str, paper: dict | None = None):
+    """Paper 000 Fig. 6: local ID against γ, one panel per (dataset, k).
+
+    ``summary`` is :func:`zmixlib.intrinsic.summarize_sweep`'s frame: ζ-mixup is a line (mean over
+    points) with a ± sd band, the original data and mixup are horizontal lines with their own bands;
+    γ_min is a vertical dotted line. ``paper`` optionally maps ``(dataset, method)`` to a paper
+    ``(mean, sd)`` drawn as a dashed line at k = 128 (MIDL 2023). ``label`` goes in the title.
+    """
+    import matplotlib.pyplot as plt
+
+    panels = list(summary[["dataset", "k"]].drop_duplicates().itertuples(index=False, name=None))
+    cols = len(summary["k"].unique())
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
+    for ax, (dataset, k) in zip(axes.flat, panels):
+        df = summary[(summary["dataset"] == dataset) & (summary["k"] == k)]
+        zeta = df[df["method"] == "zeta_mixup"].sort_values("gamma")
+        g = zeta["gamma"].to_numpy(float)
+        color = method_color("zeta_mixup")
+        ax.plot(g, zeta["mean"], color=color, lw=2, label="ζ-mixup")
+        ax.fill_between(g, zeta["mean"] - zeta["sd"], zeta["mean"] + zeta["sd"], color=color, alpha=0.2)
+        lo, hi = (g.min(), g.max()) if len(g) else (0.0, 1.0)
+        for method, name, style in (("original", "original", "-"), ("mixup", "mixup", "-.")):
+            row = df[df["method"] == method]
+            if len(row):
+                m, s = float(row["mean"].iloc[0]), float(row["sd"].iloc[0])
+                ax.axhline(m, color=method_color(method), ls=style, lw=1.5, label=f"{name} ({m:.2f} ± {s:.2f})")
+                ax.axhspan(m - s, m + s, color=method_color(method), alpha=0.08)
+        for (p_dataset, p_method), (m, s) in (paper or {}).items():
+            if p_dataset == dataset and k == 128:
+                paper_label = f"paper {p_method} ({m:.2f} ± {s:.2f})"
+                ax.axhline(m, color=method_color(p_method), ls="--", lw=1, label=paper_label)
+        ax.axvline(gamma_min, color="black", ls=":", lw=1, label=f"γ_min = {gamma_min:.5f}")
+        ax.set_xlim(lo, hi)
+        ax.set_xlabel("γ (ζ-mixup)")
+        ax.set_ylabel("local ID (mean ± sd over points)")
+        ax.set_title(f"{dataset}, k = {k}")
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"Local intrinsic dimension (Fukunaga–Olsen, α = 5 %) — {label}")
+    fig.tight_layout()
+    return fig
+
+
+def mixed_scatter_grid(rows: dict, *, label: str, cmap: str = "coolwarm_r"):
+    """Paper 000 Fig. 2a: 2-D point sets, one row per dataset and one column per method.
+
+    ``rows`` maps a row title to ``{column title: (X (N, 2), p (N,))}`` where ``p`` is the soft-label
+    probability of class 1 (the colour; its argmax is ``p > 0.5``). Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    ncols = max(len(cols) for cols in rows.values())
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(2.6 * ncols, 2.7 * len(rows)), squeeze=False)
+    sc = None
+    for r, (row_title, cols) in enumerate(rows.items()):
+        for c, (title, (xy, p)) in enumerate(cols.items()):
+            ax = axes[r, c]
+            sc = ax.scatter(xy[:, 0], xy[:, 1], c=p, cmap=cmap, vmin=0, vmax=1, s=4)
+            ax.set_title(f"{row_title}: {title}", fontsize=8)
+            ax.set_xlabel("x₁", fontsize=7)
+            ax.set_ylabel("x₂", fontsize=7)
+            ax.tick_params(labelsize=6)
+    if sc is not None:
+        fig.colorbar(sc, ax=axes, shrink=0.6, label="soft label: P(class 1)")
+    fig.suptitle(f"Original data, mixup and ζ-mixup (colour: soft label) — {label}")
+    return fig
+
+
+def helix_projections(sets: dict, *, views=((0, 0), (70, 0), (90, 0)), label: str, original=None):
+    """Paper 000 Fig. 2b: 3-D point sets seen from several (elevation, azimuth) views.
+
+    ``sets`` maps a row title to ``(points (N, 3), method)``, the method choosing the colour;
+    ``original`` (optional) is drawn in grey under every set that is not the original. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(3.2 * len(views), 3.0 * len(sets)))
+    for r, (title, (pts, method)) in enumerate(sets.items()):
+        for c, (elev, azim) in enumerate(views):
+            ax = fig.add_subplot(len(sets), len(views), r * len(views) + c + 1, projection="3d")
+            if original is not None and method != "original":
+                ax.scatter(*original[:, :3].T, s=0.3, color=method_color("original"), alpha=0.3)
+            ax.scatter(*pts[:, :3].T, s=0.3, color=method_color(method), alpha=0.5)
+            ax.view_init(elev=elev, azim=azim)
+            ax.set_title(f"{title} (elev {elev}°, azim {azim}°)", fontsize=8)
+            ax.set_xlabel("x", fontsize=7)
+            ax.set_ylabel("y", fontsize=7)
+            ax.set_zlabel("z", fontsize=7)
+            ax.tick_params(labelsize=5)
+    fig.suptitle(f"1-D helix in ℝ³: original, mixup and ζ-mixup — {label}")
+    fig.tight_layout()
+    return fig
+
+
+def mix_grid(cells: dict, *, row_key: str, col_key: str, label: str, original=None, annotate: dict | None = None):
+    """A grid of 2-D projections (x, y) of point sets keyed ``(row, col)`` — e.g. ζ-mixup over T × γ.
+
+    ``annotate`` maps the same keys to a short text written in each panel (e.g. the mean distance to
+    the manifold). ``original`` is drawn in grey underneath. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    rows = sorted({r for r, _ in cells})
+    cols = sorted({c for _, c in cells})
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.6 * len(cols), 2.5 * len(rows)), squeeze=False)
+    for (r, c), pts in cells.items():
+        ax = axes[rows.index(r), cols.index(c)]
+        if original is not None:
+            ax.scatter(original[:, 0], original[:, 1], s=0.2, color=method_color("original"), alpha=0.3)
+        ax.scatter(pts[:, 0], pts[:, 1], s=0.2, color=method_color("zeta_mixup"), alpha=0.5)
+        ax.set_title(f"{row_key} = {r}, {col_key} = {c}", fontsize=8)
+        ax.set_xlabel("x", fontsize=7)
+        ax.set_ylabel("y", fontsize=7)
+        ax.tick_params(labelsize=6)
+        if annotate and (r, c) in annotate:
+            ax.text(0.02, 0.02, annotate[(r, c)], transform=ax.transAxes, fontsize=7, va="bottom")
+    fig.suptitle(f"ζ-mixup over {row_key} × {col_key} (top view, x–y) — {label}")
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ classification sweeps (notebook 04)
+
+
+def error_curves(frame, *, label: str, ylabel: str = "test error (%)", ax_width: float = 6.5):
+    """Test error per epoch, one line per method (mean over seeds) with a ± sd band, one panel per dataset.
+
+    ``frame`` is :func:`zmixlib.report.curves`'s long form (``panel``, ``curve``, ``method``, ``seed``,
+    ``epoch``, ``value``); ζ-mixup variants share a colour and differ in line style. ``label`` (profile,
+    seeds, device) goes in the title. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    panels = list(dict.fromkeys(frame["panel"]))
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(ax_width * max(1, len(panels)), 4.2), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        df = frame[frame["panel"] == panel]
+        k = 0
+        for curve, g in df.groupby("curve", sort=True, observed=True):
+            stats = g.groupby("epoch")["value"].agg(["mean", "std", "count"]).reset_index()
+            method = str(g["method"].iloc[0])
+            ls = "-"
+            if method == "zeta_mixup":
+                ls, k = _ZETA_STYLES[k % len(_ZETA_STYLES)], k + 1
+            n = int(stats["count"].max())
+            color = method_color("ERM" if method == "erm" else method)
+            ax.plot(stats["epoch"], stats["mean"], color=color, ls=ls, lw=1.6, label=f"{curve} (n = {n})")
+            sd = stats["std"].fillna(0.0)
+            ax.fill_between(stats["epoch"], stats["mean"] - sd, stats["mean"] + sd, color=color, alpha=0.12)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.set_title(panel, fontsize=10)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Test error during training (mean ± sd over seeds) — {label}")
+    fig.tight_layout()
+    return fig
