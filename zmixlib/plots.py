@@ -411,7 +411,9 @@ def mixed_scatter_grid(rows: dict, *, label: str, cmap: str = "coolwarm_r"):
     import matplotlib.pyplot as plt
 
     ncols = max(len(cols) for cols in rows.values())
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(2.6 * ncols, 2.7 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows), ncols, figsize=(2.7 * ncols + 1, 2.8 * len(rows)), squeeze=False, layout="constrained"
+    )
     sc = None
     for r, (row_title, cols) in enumerate(rows.items()):
         for c, (title, (xy, p)) in enumerate(cols.items()):
@@ -483,15 +485,18 @@ def mix_grid(cells: dict, *, row_key: str, col_key: str, label: str, original=No
 # ------------------------------------------------------------------ classification sweeps (notebook 04)
 
 
-def error_curves(frame, *, label: str, ylabel: str = "test error (%)", ax_width: float = 6.5):
+def error_curves(frame, *, label: str, ylabel: str = "test error (%)", log: bool = True, ax_width: float = 6.5):
     """Test error per epoch, one line per method (mean over seeds) with a ± sd band, one panel per dataset.
 
     ``frame`` is :func:`zmixlib.report.curves`'s long form (``panel``, ``curve``, ``method``, ``seed``,
     ``epoch``, ``value``); ζ-mixup variants share a colour and differ in line style. ``label`` (profile,
-    seeds, device) goes in the title. Returns the figure.
+    seeds, device) goes in the title; ``log`` puts the error on a log axis, so that the last epochs'
+    differences of a few test images stay visible. Returns the figure.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
+    log = log and bool((frame.groupby(["panel", "curve", "epoch"], observed=True)["value"].mean() > 0).all())
     panels = list(dict.fromkeys(frame["panel"]))
     fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(ax_width * max(1, len(panels)), 4.2), squeeze=False)
     for ax, panel in zip(axes[0], panels):
@@ -507,9 +512,14 @@ def error_curves(frame, *, label: str, ylabel: str = "test error (%)", ax_width:
             color = method_color("ERM" if method == "erm" else method)
             ax.plot(stats["epoch"], stats["mean"], color=color, ls=ls, lw=1.6, label=f"{curve} (n = {n})")
             sd = stats["std"].fillna(0.0)
-            ax.fill_between(stats["epoch"], stats["mean"] - sd, stats["mean"] + sd, color=color, alpha=0.12)
+            low = (stats["mean"] - sd).clip(lower=stats["mean"] / 10) if log else stats["mean"] - sd
+            ax.fill_between(stats["epoch"], low, stats["mean"] + sd, color=color, alpha=0.12)
+        if log:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(ylabel + (" — log scale" if log else ""))
         ax.set_title(panel, fontsize=10)
         ax.legend(fontsize=8)
     fig.suptitle(f"Test error during training (mean ± sd over seeds) — {label}")

@@ -97,7 +97,7 @@ def _gamma_key(value: Any) -> str | None:
     return f"{float(value):.3f}"
 
 
-def _norm_dataset(name: str) -> str:
+def normalize_dataset_name(name: str) -> str:
     key = re.sub(r"[^a-z0-9]", "", str(name).lower())
     return _DATASET_ALIASES.get(key, key)
 
@@ -250,7 +250,7 @@ def _ours(runs: pd.DataFrame, metric: str, split: str) -> pd.Series:
 
 def _keyed(runs: pd.DataFrame) -> pd.DataFrame:
     df = runs.copy()
-    df["_ds"] = df["dataset"].map(_norm_dataset)
+    df["_ds"] = df["dataset"].map(normalize_dataset_name)
     df["_arch"] = df["arch"].map(lambda a: PAPER_ARCHS.get(a, a))
     df["_method"] = df["method"].map(lambda m: PAPER_METHODS.get(m, m))
     df["_gamma"] = df["gamma"].map(_gamma_key) if "gamma" in df.columns else None
@@ -295,7 +295,7 @@ def compare(
     rows = []
     for _, p in paper.iterrows():
         sel = ours[
-            (ours["_ds"] == _norm_dataset(p["dataset"]))
+            (ours["_ds"] == normalize_dataset_name(p["dataset"]))
             & (ours["_arch"] == p["arch"])
             & (ours["_method"] == p["method"])
         ]
@@ -319,7 +319,7 @@ def compare(
         row["diff"] = row["ours_mean"] - row["paper"]
         row.update(paired_mean=math.nan, paired_sd=math.nan, n_pairs=0)
         if p["method"] == PAPER_METHODS["zeta_mixup"]:
-            d = paired(ours[ours["_ds"] == _norm_dataset(p["dataset"])], metric=p["metric"], split=split)
+            d = paired(ours[ours["_ds"] == normalize_dataset_name(p["dataset"])], metric=p["metric"], split=split)
             if not d.empty:
                 d = d[(d["_arch"] == p["arch"]) & (d["_gamma"] == gamma)]
             if not d.empty:

@@ -520,7 +520,7 @@ def fit(
         initial=start_epoch,
         total=spec.epochs,
         desc=f"{spec.dataset} {spec.label()} s{spec.seed}",
-        disable=not progress,
+        disable=not progress or os.environ.get("TQDM_DISABLE", "") not in ("", "0", "false", "False"),
         dynamic_ncols=True,
     )
     for epoch in bar:
