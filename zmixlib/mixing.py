@@ -39,6 +39,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -364,9 +365,16 @@ def zeta_weights(
 
 
 def _zeta_weights(batch: int, num_mix: int, gamma, generator, gdev, dtype) -> Tensor:
-    noise = torch.rand(batch, batch, generator=generator, device=gdev)
+    # float64 noise: float32 ``rand`` lives on a 24-bit grid, so at B = 512 ~1 % of rows would hold a
+    # tie, which the sort breaks by index (a small bias); float64 makes ties practically impossible.
+    noise = torch.rand(batch, batch, generator=generator, device=gdev, dtype=torch.float64)
     noise.diagonal().fill_(-1.0)  # rand ∈ [0, 1): the diagonal sorts first → rank 1
-    order = noise.argsort(dim=1)[:, :num_mix]  # (B, T): column holding rank s+1 in row i
+    if noise.device.type == "cpu":
+        # Same computation on the same memory (zero-copy views): NumPy's row-wise argsort is ~5x faster
+        # than torch 2.14's CPU sort at B = 512 (measured in notebook 09); on CUDA torch sorts on device.
+        order = torch.from_numpy(np.argsort(noise.numpy(), axis=1)[:, :num_mix])
+    else:
+        order = noise.argsort(dim=1)[:, :num_mix]  # (B, T): column holding rank s+1 in row i
     w = _p_series(num_mix, gamma, gdev, dtype)
     out = torch.zeros(batch, batch, device=gdev, dtype=dtype)
     return out.scatter_(1, order, w.expand(batch, num_mix))

@@ -79,18 +79,25 @@ def timing_bars(table, *, label: str, paper_label: str = "paper (GTX TITAN X)", 
 
     ``table`` is ``zmixlib.bench.table9(...)``: ``median_ms``, ``q1_ms``, ``q3_ms``, optional
     ``paper_ms`` (drawn as black diamonds, labelled ``paper_label``) and ``attrs["limit"]`` (the
-    hardware limit of ζ-mixup, a dashed line). ``label`` names what was measured (profile, device, dtype).
+    hardware limit of ζ-mixup, a dashed line). The roofline matmul row (a calibration, not a method)
+    is left out. ``label`` names what was measured (profile, device, dtype).
     """
     import matplotlib.pyplot as plt
     import numpy as np
 
-    rows = table.iloc[::-1]
+    rows = table.drop(index="matmul roofline", errors="ignore").iloc[::-1]
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.5))
+        _, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 2))
     y = np.arange(len(rows))
     med = rows["median_ms"].clip(lower=1e-4)
     err = np.vstack([(med - rows["q1_ms"]).clip(lower=0), (rows["q3_ms"] - med).clip(lower=0)])
-    ax.barh(y, med, xerr=err, color=[method_color(m) for m in rows.index], alpha=0.8, label=label)
+
+    def colour(m: str) -> str:
+        if m.startswith(("copy", "clone")):
+            return "#c7c7c7"
+        return method_color(m) if method_color(m) != "#000000" else "#555555"
+
+    ax.barh(y, med, xerr=err, color=[colour(m) for m in rows.index], alpha=0.85, label=label)
     if "paper_ms" in rows and rows["paper_ms"].notna().any():
         ax.scatter(rows["paper_ms"], y, marker="D", color="black", zorder=3, label=paper_label)
     lim = table.attrs.get("limit")
@@ -100,7 +107,7 @@ def timing_bars(table, *, label: str, paper_label: str = "paper (GTX TITAN X)", 
     ax.set_xscale("log")
     ax.set_xlabel("time per batch (ms, log scale)")
     ax.set_title("Augmenting one batch")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.4, -0.12), ncol=2)
     return ax.figure
 
 
