@@ -8,13 +8,7 @@ import torch
 from zmixlib import models
 from zmixlib.mixing import Mixer
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # (name, in_channels, input shape) — small inputs keep the big torchvision models fast

@@ -11,13 +11,7 @@ from torch.utils.data import TensorDataset
 from zmixlib import results, train
 from zmixlib.train import RunRecord, RunSpec, fit
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _blobs(n=96, k=3, d=4, seed=0):

@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from zmixlib._checks import check_choice
-from zmixlib.config import DEVICES, PROFILES, ROOT
+from zmixlib.config import DEVICES, PROFILES, ROOT, resolve_device
 
 __all__ = ["ROOT", "NotebookFailed", "discover", "validate_parameters", "execute", "build_html", "run", "main"]
 
@@ -124,6 +124,7 @@ def execute(path: Path, parameters: dict[str, Any], out_dir: Path, *, log_output
         "parameters": parameters,
         "wall_time_s": round(wall, 2),
         "finished": _dt.datetime.now().isoformat(timespec="seconds"),
+        "resolved_device": str(resolve_device(parameters.get("device", "auto"))),
         "git_commit": _git_commit(),
         "python": platform.python_version(),
     }
@@ -226,8 +227,8 @@ def _write_report(out_dir: Path) -> None:
         m = yaml.safe_load(meta_path.read_text())
         p = m["parameters"]
         rows.append(
-            f"| {m['notebook']} | {p.get('profile')} | {p.get('device')} | {m['wall_time_s']:.1f} "
-            f"| {m['finished']} | `{(m.get('git_commit') or 'n/a')[:10]}` |"
+            f"| {m['notebook']} | {p.get('profile')} | {p.get('device')} → {m.get('resolved_device', '?')} "
+            f"| {m['wall_time_s']:.1f} | {m['finished']} | `{_short(m.get('git_commit'))}` |"
         )
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     text = "\n".join(
@@ -248,6 +249,14 @@ def _write_report(out_dir: Path) -> None:
         ]
     )
     _atomic_write(STAGE / "build_report.md", text)
+
+
+def _short(commit: str | None) -> str:
+    """``abcdef1234`` or ``abcdef1234+dirty`` (uncommitted changes when the notebook ran)."""
+    if not commit:
+        return "n/a"
+    sha, _, dirty = commit.partition("+")
+    return sha[:10] + (f"+{dirty}" if dirty else "")
 
 
 def _git_commit() -> str | None:
