@@ -160,6 +160,18 @@ def _record_files(results_dir: str | os.PathLike, section: str | None) -> list[P
     return sorted(p for p in root.rglob("*.json") if "checkpoints" not in p.parts and not p.name.startswith("."))
 
 
+def _iter_records(results_dir: str | os.PathLike, section: str | None):
+    """Yield ``(path, record dict)`` for every readable run record (files without a spec are skipped)."""
+    for path in _record_files(results_dir, section):
+        try:
+            with open(path) as f:
+                d = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(d, dict) and isinstance(d.get("spec"), dict):
+            yield path, d
+
+
 def load(results_dir: str | os.PathLike = "results", *, section: str | None = None) -> pd.DataFrame:
     """Every record under ``results_dir`` (or one section) as a frame, one row per run.
 
@@ -171,13 +183,8 @@ def load(results_dir: str | os.PathLike = "results", *, section: str | None = No
     import pandas as pd
 
     rows = []
-    for path in _record_files(results_dir, section):
-        try:
-            with open(path) as f:
-                d = json.load(f)
-            spec = d["spec"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
+    for path, d in _iter_records(results_dir, section):
+        spec = d["spec"]
         row = {"run_id": d.get("run_id", path.stem)}
         row.update({k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()})
         row.update({k: (math.nan if v is None else v) for k, v in (d.get("metrics") or {}).items()})
@@ -200,13 +207,8 @@ def load_history(results_dir: str | os.PathLike = "results", *, section: str | N
 
     rows = []
     keep = ("section", "dataset", "arch", "method", "gamma", "alpha", "seed")
-    for path in _record_files(results_dir, section):
-        try:
-            with open(path) as f:
-                d = json.load(f)
-            spec = d["spec"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
+    for path, d in _iter_records(results_dir, section):
+        spec = d["spec"]
         for h in d.get("history") or []:
             rows.append({"run_id": d.get("run_id", path.stem), **{k: spec.get(k) for k in keep}, **h})
     return pd.DataFrame(rows)

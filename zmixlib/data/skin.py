@@ -82,6 +82,13 @@ class _Spec:
 
 _ISIC = "https://challenge.isic-archive.com/data/"
 _TVT = ("train", "val", "test")
+_DERM7PT_LAYOUT = (
+    "derm7pt/release_v0/meta/meta.csv             (columns diagnosis, clinic, derm, ...)\n"
+    "derm7pt/release_v0/meta/train_indexes.csv    (column indexes: 0-based rows of meta.csv)\n"
+    "derm7pt/release_v0/meta/valid_indexes.csv\n"
+    "derm7pt/release_v0/meta/test_indexes.csv\n"
+    "derm7pt/release_v0/images/<the paths in the clinic and derm columns>"
+)
 SPECS = [
     _Spec(
         "ISIC2016",
@@ -172,11 +179,7 @@ SPECS = [
         _TVT,
         "Kawahara et al. 2019, Seven-point checklist dataset: https://derm.cs.sfu.ca",
         "research use after registration (see the site)",
-        "derm7pt/release_v0/meta/meta.csv             (columns diagnosis, clinic, derm, ...)\n"
-        "derm7pt/release_v0/meta/train_indexes.csv    (column indexes: 0-based rows of meta.csv)\n"
-        "derm7pt/release_v0/meta/valid_indexes.csv\n"
-        "derm7pt/release_v0/meta/test_indexes.csv\n"
-        "derm7pt/release_v0/images/<the paths in the clinic and derm columns>",
+        _DERM7PT_LAYOUT,
         "Clinical images (clinic column); the derm7pt 5-class grouping; official train/valid/test index files.",
     ),
     _Spec(
@@ -186,11 +189,7 @@ SPECS = [
         _TVT,
         "Kawahara et al. 2019, Seven-point checklist dataset: https://derm.cs.sfu.ca",
         "research use after registration (see the site)",
-        "derm7pt/release_v0/meta/meta.csv             (columns diagnosis, clinic, derm, ...)\n"
-        "derm7pt/release_v0/meta/train_indexes.csv    (column indexes: 0-based rows of meta.csv)\n"
-        "derm7pt/release_v0/meta/valid_indexes.csv\n"
-        "derm7pt/release_v0/meta/test_indexes.csv\n"
-        "derm7pt/release_v0/images/<the paths in the clinic and derm columns>",
+        _DERM7PT_LAYOUT,
         "Dermoscopic images (derm column); the derm7pt 5-class grouping; official train/valid/test index files.",
     ),
     _Spec(
