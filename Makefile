@@ -33,7 +33,7 @@ test: lint  ## ruff, pytest + nbval over notebooks/, then a smoke build of the b
 	TQDM_DISABLE=1 $(VENV)/bin/pytest
 	$(MAKE) book PROFILE=smoke DEVICE=$(DEVICE)
 
-SECTIONS  ?= natural cutmix skin medmnist manifold ablation sensitivity peers
+SECTIONS  ?= natural cutmix skin medmnist manifold ablation sensitivity search peers
 EXECUTOR  ?= inline
 
 paper: setup  ## the papers' runs (needs data/ and a GPU; EXECUTOR=slurm on a cluster), then the book

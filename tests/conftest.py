@@ -1,7 +1,25 @@
-"""Shared fixtures."""
+"""Shared fixtures, and hypothesis profiles.
+
+Hypothesis profiles (``HYPOTHESIS_PROFILE`` picks one by name; otherwise ``ci`` when ``CI`` is set, else
+``dev``):
+
+* ``ci`` — ``make test`` and CI: derandomized (the same examples on every run and every machine) and no
+  example database, so one run cannot make the next one fail differently;
+* ``dev`` — a plain ``pytest``: random examples, failures saved in ``.hypothesis/`` and replayed first.
+
+Neither has a deadline: timings on a shared 2-core machine are noise.
+"""
+
+import os
 
 import pytest
 import torch
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _CI else "dev"))
 
 
 @pytest.fixture

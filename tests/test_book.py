@@ -1,5 +1,7 @@
 """The book runner and the notebook conventions every chapter follows."""
 
+import io
+import time
 from pathlib import Path
 
 import nbformat
@@ -27,7 +29,8 @@ def test_notebook_conventions(path: Path):
     assert params["device"]["default"] == '"auto"'
     assigned = {line.split("=")[0].strip() for line in code[0].source.splitlines() if "=" in line.split("#")[0]}
     assert assigned == set(params), f"papermill cannot parse parameter line(s) for {sorted(assigned - set(params))}"
-    assert "config.setup(" in code[1].source, "the second code cell validates the parameters via config.setup"
+    setup = next((i for i, c in enumerate(code) if "config.setup(" in c.source), None)
+    assert setup in (1, 2), "the parameters are validated (config.setup) right after the parameters and imports cells"
     for cell in code:  # committed notebooks carry only the outputs nbval compares
         if "NBVAL_CHECK_OUTPUT" not in cell.source:
             assert not cell.outputs, f"stale output committed in cell: {cell.source[:60]!r}"
@@ -59,35 +62,246 @@ def test_validate_rejects_unknown_names_and_bad_profiles():
 def test_run_validates_before_executing(tmp_path, monkeypatch):
     monkeypatch.setattr(book, "execute", lambda *a, **k: pytest.fail("must not execute after a bad parameter"))
     with pytest.raises(ValueError, match="unknown parameter"):
-        book.run("smoke", "cpu", ["00"], {"no_such_knob": 1}, html=False)
+        book.run("smoke", "cpu", ["00"], {"no_such_knob": 1}, html=False, root=tmp_path)
+    assert not (tmp_path / "build").exists(), "nothing is staged before every parameter is valid"
 
 
-def test_failing_notebook_names_the_cell_and_error(tmp_path, monkeypatch):
-    src = tmp_path / "99_broken.ipynb"
+# ----------------------------------------------------------------------------------------------
+# Builds never overwrite each other
+# ----------------------------------------------------------------------------------------------
+
+
+def test_every_profile_has_its_own_folders(tmp_path):
+    assert set(book.HTML_DIRS) == set(config.PROFILES)
+    paths = [book.paths_for(p, tmp_path) for p in config.PROFILES]
+    folders = [q for p in paths for q in (p.stage, p.html)]
+    for a in folders:
+        for b in folders:
+            if a is not b:
+                assert a != b and a not in b.parents, f"{a} and {b} overlap"
+    assert book.paths_for("offline", tmp_path).html == tmp_path / "_build" / "html"  # what `make book` prints
+    assert book.paths_for("smoke", tmp_path).html == tmp_path / "_build" / "smoke" / "html"
+    with pytest.raises(ValueError, match=r"profile must be one of \['smoke', 'offline', 'paper'\], got 'fast'"):
+        book.paths_for("fast")
+
+
+def test_a_smoke_build_leaves_the_offline_book_untouched(tmp_path, monkeypatch):
+    offline = book.paths_for("offline", tmp_path)
+    offline.html.mkdir(parents=True)
+    (offline.html / "index.html").write_text("the ten-minute offline book")
+    (offline.notebooks).mkdir(parents=True)
+    (offline.notebooks / "00_theorems.ipynb").write_text("offline copy")
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.rglob("*") if p.is_file()}
+
+    def fake_execute(path, parameters, out_dir, *, failed_dir=None, label=None, **kw):
+        target = out_dir / path.name
+        out_dir.mkdir(parents=True, exist_ok=True)
+        target.write_text(path.read_text())
+        book.write_run_record(target, parameters, 1.25)
+        return book.Executed(path.stem, target, parameters, 1.25)
+
+    def fake_build_html(paths):
+        paths.sphinx_html.mkdir(parents=True)
+        (paths.sphinx_html / "index.html").write_text("smoke book")
+        return paths.sphinx_html
+
+    monkeypatch.setattr(book, "execute", fake_execute)
+    monkeypatch.setattr(book, "build_html", fake_build_html)
+    index = book.run("smoke", "cpu", ["00"], root=tmp_path)
+
+    assert index == tmp_path / "_build" / "smoke" / "html" / "index.html" and index.read_text() == "smoke book"
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before}
+    assert after == before, "a smoke build touched the offline build"
+    assert sorted(p.name for p in (tmp_path / "build").iterdir()) == ["offline", "smoke"]
+    report = (tmp_path / "build" / "smoke" / "build_report.md").read_text()
+    row = next(line for line in report.splitlines() if line.startswith("| 00_theorems.ipynb"))
+    assert "| smoke | cpu → cpu | 1.2 |" in row  # profile, device, wall time
+    commit = book.git_info()["git_commit"]
+    assert (commit[:10] if commit else "n/a") in row
+
+
+def test_publish_replaces_only_its_target(tmp_path):
+    built = tmp_path / "built"
+    built.mkdir()
+    (built / "index.html").write_text("new")
+    target = tmp_path / "_build" / "smoke" / "html"
+    target.mkdir(parents=True)
+    (target / "stale.html").write_text("old page")
+    sibling = tmp_path / "_build" / "html"
+    sibling.mkdir()
+    (sibling / "index.html").write_text("offline")
+    assert book.publish_html(built, target) == target / "index.html"
+    assert sorted(p.name for p in target.iterdir()) == ["index.html"]
+    assert (sibling / "index.html").read_text() == "offline"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["html"], "no temporary folder left behind"
+    (built / "index.html").unlink()
+    with pytest.raises(RuntimeError, match=r"holds no index.html"):
+        book.publish_html(built, target)
+    assert (target / "index.html").read_text() == "new", "a failed publish keeps the previous book"
+
+
+# ----------------------------------------------------------------------------------------------
+# The console line
+# ----------------------------------------------------------------------------------------------
+
+
+def test_console_progress_plain_lines_for_logs():
+    out = io.StringIO()
+    p = book.ConsoleProgress("[2/6] 03_x", stream=out, live=False, every=0.05).start()
+    p.cell(4, 9)
+    time.sleep(0.3)
+    p.stop()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "[2/6] 03_x  started"
+    assert any(line.startswith("[2/6] 03_x  cell 4/9  ") and line.endswith(" s") for line in lines[1:-1])
+    assert lines[-1].startswith("[2/6] 03_x  done: 9 code cells in ")
+    assert "\r" not in out.getvalue()
+
+
+def test_console_progress_rewrites_one_line_on_a_terminal():
+    out = io.StringIO()
+    p = book.ConsoleProgress("03_x", stream=out, live=True).start()
+    p.cell(1, 3)
+    p.cell(2, 3)
+    p.stop(ok=False)
+    text = out.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\n"), "one line, finished once"
+    assert "\r03_x  cell 2/3  0 s" in text and "FAILED in cell 2/3" in text
+
+
+def test_console_progress_is_plain_under_tqdm_disable(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert book.ConsoleProgress("x", stream=Tty()).live
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert not book.ConsoleProgress("x", stream=Tty()).live
+    assert not book.ConsoleProgress("x", stream=io.StringIO()).live
+
+
+# ----------------------------------------------------------------------------------------------
+# Output checks and tags
+# ----------------------------------------------------------------------------------------------
+
+
+def _notebook(*cells) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell('profile = "smoke"\ndevice = "auto"', metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_code_cell("raise RuntimeError('boom')"),
-    ]
+    nb.cells = list(cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, src)
-    monkeypatch.setattr(book, "BUILD", tmp_path / "build")
+    return nb
+
+
+def _code(source="x = 1", outputs=(), tags=(), count=1):
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)} if tags else {})
+    cell.outputs, cell.execution_count = [nbformat.from_dict(o) for o in outputs], count
+    return cell
+
+
+def _stream(name, text):
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def test_output_noise_finds_stderr_and_warnings_only():
+    clean = _notebook(
+        nbformat.v4.new_markdown_cell("A Warning: in prose is not an output"),
+        _code(outputs=[_stream("stdout", "ERR 2.1 %\n")]),
+        _code(outputs=[{"output_type": "execute_result", "data": {"text/plain": "0.5"}, "metadata": {}}]),
+        _code(outputs=[{"output_type": "error", "ename": "E", "evalue": "v", "traceback": []}]),
+    )
+    assert book.output_noise(clean) == []
+    noisy = _notebook(
+        _code(count=1),
+        _code(outputs=[_stream("stderr", "\nW1201 No CUDA runtime is found\n")], count=2),
+        _code(outputs=[_stream("stdout", "ok\nx.py:3: UserWarning: careful\n")], count=3),
+        _code(outputs=[{"output_type": "display_data", "data": {"text/plain": "WARNING: x"}, "metadata": {}}]),
+    )
+    assert book.output_noise(noisy) == [
+        "cell 1 (In [2]) stderr: W1201 No CUDA runtime is found",
+        "cell 2 (In [3]) warning: x.py:3: UserWarning: careful",
+        "cell 3 (In [1]) warning: WARNING: x",
+    ]
+
+
+def test_parameter_cells_are_tagged_to_hide():
+    nb = _notebook(_code(tags=["parameters", "hide-cell", "mine"]), _code(tags=["injected-parameters"]), _code())
+    book.tag_parameter_cells(nb)
+    book.tag_parameter_cells(nb)  # idempotent
+    assert [c.metadata.get("tags") for c in nb.cells] == [
+        ["parameters", "mine", "remove-cell"],
+        ["injected-parameters", "hide-cell"],
+        None,
+    ]
+    defaults_only = _notebook(_code(tags=["parameters"]))
+    book.tag_parameter_cells(defaults_only)
+    assert defaults_only.cells[0].metadata.tags == ["parameters", "hide-cell"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Executing (each test starts one kernel)
+# ----------------------------------------------------------------------------------------------
+
+
+PARAMS_CELL = _code('profile = "smoke"\ndevice = "auto"', tags=["parameters"], count=None)
+
+
+def test_failing_notebook_names_the_cell_and_error(tmp_path):
+    src = tmp_path / "99_broken.ipynb"
+    nbformat.write(_notebook(PARAMS_CELL, _code("x = 1", count=None), _code("raise RuntimeError('boom')")), src)
     out = tmp_path / "out"
     with pytest.raises(book.NotebookFailed, match=r"(?s)99_broken.ipynb failed in cell \d.*RuntimeError: boom"):
-        book.execute(src, {"profile": "smoke"}, out)
+        book.execute(src, {"profile": "smoke"}, out, failed_dir=tmp_path / "failed")
     assert not (out / src.name).exists(), "a failed notebook never lands among the executed ones"
-    assert (tmp_path / "build" / "failed" / src.name).exists()
+    assert (tmp_path / "failed" / src.name).exists()
 
 
-def test_execute_writes_parameters_beside_the_notebook(tmp_path, monkeypatch):
-    monkeypatch.setattr(book, "BUILD", tmp_path / "build")
+def test_noisy_notebook_fails_naming_the_cell(tmp_path):
+    src = tmp_path / "98_noisy.ipynb"
+    nbformat.write(_notebook(PARAMS_CELL, _code("import warnings\nwarnings.warn('careful')", count=None)), src)
+    out = tmp_path / "out"
+    with pytest.raises(
+        book.NotebookNoisy,
+        match=r"98_noisy.ipynb wrote to stderr.*\n  cell 2 \(In \[3\]\) stderr: .*UserWarning: careful",
+    ):
+        book.execute(src, {"profile": "smoke"}, out, failed_dir=tmp_path / "failed")
+    assert not (out / src.name).exists() and (tmp_path / "failed" / src.name).exists()
+
+
+def test_kernels_get_a_quiet_environment(tmp_path, monkeypatch, capfd):
+    """No tqdm IProgress warning, no CUDA probe warning, no Agg backend, no TCP warning on the console."""
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    src = tmp_path / "97_env.ipynb"
+    probe = "import os\nprint(os.environ.get('TQDM_DISABLE'), os.environ.get('MPLBACKEND'), profile)"
+    cells = [
+        PARAMS_CELL,
+        _code(probe, count=None),
+        _code("from tqdm.auto import tqdm\nsum(tqdm(range(3)))", count=None),
+        _code("import torch.utils.cpp_extension", count=None),  # warns where a CUDA toolkit has no GPU
+    ]
+    nbformat.write(_notebook(*cells), src)
+    done = book.execute(src, {"profile": "offline"}, tmp_path / "out", live=False, label="[1/1] 97_env")
+    executed = nbformat.read(done.path, as_version=4)
+    assert book.output_noise(executed) == []
+    assert executed.cells[2].outputs[0].text == "1 None offline\n"  # cells[1] is papermill's injected cell
+    console = capfd.readouterr()
+    assert "without encryption" not in console.err + console.out
+    assert "[1/1] 97_env  started" in console.out and "[1/1] 97_env  done: 5 code cells in" in console.out
+    assert book.os.environ["MPLBACKEND"] == "Agg" and book.os.environ["TQDM_DISABLE"] == "0", "runner env restored"
+
+
+def test_execute_a_chapter(tmp_path):
+    """00 at smoke: parameters recorded, parameter cells tagged, figures kept, no noise (else execute raises)."""
     done = book.execute(NOTEBOOKS[0], {"profile": "smoke", "device": "cpu"}, tmp_path / "out")
     meta = yaml.safe_load((tmp_path / "out" / "00_theorems.params.yaml").read_text())
-    assert meta["parameters"] == {"profile": "smoke", "device": "cpu"}
+    assert meta["parameters"] == {"profile": "smoke", "device": "cpu"} and meta["resolved_device"] == "cpu"
     assert meta["wall_time_s"] == pytest.approx(done.wall_s, abs=0.01)
+    assert set(meta) >= {"git_commit", "git_dirty", "finished"}
     executed = nbformat.read(done.path, as_version=4)
-    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+    tags = [c.metadata.get("tags", []) for c in executed.cells]
+    assert ["injected-parameters", "hide-cell"] in tags and any({"parameters", "remove-cell"} <= set(t) for t in tags)
+    outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "figures reach the book (MPLBACKEND unset)"
 
 
 class TestConfig:
@@ -111,14 +325,3 @@ class TestConfig:
     def test_cuda_without_gpu_is_an_error(self):
         with pytest.raises(ValueError, match=r"device='cuda' was requested but torch.cuda.is_available\(\) is False"):
             config.resolve_device("cuda")
-
-
-def test_executed_notebooks_keep_their_figures(tmp_path, monkeypatch):
-    """make exports MPLBACKEND=Agg for the tests; the runner must not pass it to the book's kernels."""
-    import nbformat as nbf
-
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.setattr(book, "BUILD", tmp_path / "build")
-    done = book.execute(NOTEBOOKS[0], {"profile": "smoke"}, tmp_path / "out")
-    outputs = [o for c in nbf.read(done.path, as_version=4).cells if c.cell_type == "code" for o in c.outputs]
-    assert any("image/png" in o.get("data", {}) for o in outputs)

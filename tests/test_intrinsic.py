@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from zmixlib import data, intrinsic
+from zmixlib.chapters import intrinsic_dimension as idim
 
 skdim = pytest.importorskip("skdim")
 
@@ -162,20 +163,20 @@ class TestArguments:
 
 class TestBenchmarkAndSweep:
     def test_benchmark_reports_both_times(self):
-        r = intrinsic.benchmark_local_id(n=300, dim=12, k=16)
+        r = idim.benchmark_local_id(n=300, dim=12, k=16)
         assert {"seconds_ours", "seconds_skdim", "speedup", "agreement", "n", "dim", "k"} <= set(r)
         assert r["n"] == 300 and r["dim"] == 12 and r["agreement"] == 1.0
         assert r["speedup"] == pytest.approx(r["seconds_skdim"] / r["seconds_ours"])
 
     def test_sweep_rows_and_summary(self):
         x, y = data.synthetic("helix1d_r3", 256, seed=0)
-        f = intrinsic.local_id_sweep(x, y, dataset="h", ks=(8, 16), gammas=(2.0, 6.0), seeds=(0, 1), num_classes=1)
+        f = idim.local_id_sweep(x, y, dataset="h", ks=(8, 16), gammas=(2.0, 6.0), seeds=(0, 1), num_classes=1)
         # original once per k; mixup and each γ once per (k, seed)
         assert len(f) == 2 + 2 * 2 * (1 + 2)
-        s = intrinsic.summarize_sweep(f)
+        s = idim.summarize_sweep(f)
         assert len(s) == 2 + 2 * (1 + 2)
         assert set(s["seeds"]) == {1, 2}
-        t = intrinsic.midl_table(s, gamma=2.0, k=16)
+        t = idim.midl_table(s, gamma=2.0, k=16)
         paper = t[t["source"].str.startswith("paper")]
         assert len(paper) == 4
         assert paper.set_index(["dataset", "method"]).loc[("CIFAR-10", "mixup"), "sd"] == pytest.approx(9.47)
@@ -183,21 +184,21 @@ class TestBenchmarkAndSweep:
 
     def test_sweep_with_a_gamma_range(self):
         x, y = data.synthetic("helix1d_r3", 200, seed=0)
-        f = intrinsic.local_id_sweep(x, y, dataset="h", ks=(8,), gammas=[(1.72865, 4.0)], include=(), num_classes=1)
+        f = idim.local_id_sweep(x, y, dataset="h", ks=(8,), gammas=[(1.72865, 4.0)], include=(), num_classes=1)
         assert list(f["setting"]) == ["U[1.72865, 4]"] and f["gamma"].isna().all()
-        t = intrinsic.midl_table(intrinsic.summarize_sweep(f), gamma=(1.72865, 4.0), k=8)
+        t = idim.midl_table(idim.summarize_sweep(f), gamma=(1.72865, 4.0), k=8)
         assert list(t.loc[t["source"] == "ours", "gamma"]) == ["U[1.72865, 4]"]
 
 
 class TestDatasetPoints:
     def test_synthetic_and_real(self):
-        x, y, k = intrinsic.dataset_points("paraboloid3d_r12", n=300)
+        x, y, k = idim.dataset_points("paraboloid3d_r12", n=300)
         assert x.shape == (300, 12) and k == 1
-        x, y, k = intrinsic.dataset_points("digits", n=300)  # n is for synthetic sets: digits comes whole
+        x, y, k = idim.dataset_points("digits", n=300)  # n is for synthetic sets: digits comes whole
         assert x.shape == (1797, 64) and y.shape == (1797,) and k == 10
-        x, _, _ = intrinsic.dataset_points("digits", limit=500, seed=1)
+        x, _, _ = idim.dataset_points("digits", limit=500, seed=1)
         assert x.shape == (500, 64)
 
     def test_missing_real_data_names_path_and_make_data(self, tmp_path):
         with pytest.raises(FileNotFoundError, match="CIFAR-10 not found at .*make data"):
-            intrinsic.dataset_points("CIFAR-10", root=str(tmp_path))
+            idim.dataset_points("CIFAR-10", root=str(tmp_path))

@@ -143,6 +143,12 @@ class TestZetaWeights:
         assert zeta(GAMMA_MIN) == pytest.approx(2.0, abs=1e-12)
         assert zeta(1.72865) < 2.0  # the paper's rounded value satisfies Theorem 1 too
 
+    def test_gamma_min_has_one_definition(self):
+        from zmixlib import theory
+
+        assert M.GAMMA_MIN is theory.GAMMA_MIN  # a re-export, not a copy
+        assert theory.GAMMA_MIN == theory.gamma_min()  # the literal is exactly the brentq root
+
     @FAST
     @given(lam=st.floats(0.5, 0.999), b=st.integers(2, 16), seed=st.integers(0, 2**31))
     def test_theorem_2_two_samples_reproduce_mixup(self, lam, b, seed):
@@ -561,7 +567,7 @@ class TestKMixup:
     @given(k=st.sampled_from([1, 2, 4, 8]), seed=st.integers(0, 2**31))
     def test_matching_never_costlier_than_random_partner(self, k, seed):
         x = torch.randn(16, 2, 3, generator=gen(seed))
-        s = sample_kmixup(x, k=k, generator=gen(seed))
+        s = sample_kmixup(x, k=k, lam_mode="subset", generator=gen(seed))
         assert sorted(s.partner.tolist()) == list(range(16))
         flat = x.reshape(16, -1).double()
         matched = (flat - flat[s.partner]).norm(dim=1).reshape(-1, k).sum(1)
@@ -582,29 +588,72 @@ class TestKMixup:
 
     def test_k1_subset_lambda_is_per_pair_mixup(self, batch):
         x, _ = batch
-        s = sample_kmixup(x, k=1, generator=gen(4))
+        s = sample_kmixup(x, k=1, lam_mode="subset", generator=gen(4))
         assert torch.equal(s.partner, s.perm)
-        xm, ym = kmixup(x, torch.arange(8), k=1, num_classes=8, generator=gen(4))
+        xm, ym = kmixup(x, torch.arange(8), k=1, lam_mode="subset", num_classes=8, generator=gen(4))
         torch.testing.assert_close(ym, pair_weights(s.lam, s.perm).float())
         lam = s.lam.float().reshape(-1, 1, 1, 1)
         torch.testing.assert_close(xm, lam * x + (1 - lam) * x[s.perm])
 
-    def test_labels_follow_the_matching(self, batch):
+    @pytest.mark.parametrize("lam_mode", ["batch", "subset"])
+    def test_labels_follow_the_matching(self, batch, lam_mode):
         x, _ = batch
-        xm, ym = kmixup(x, torch.arange(8), k=4, num_classes=8, generator=gen(6))
-        s = sample_kmixup(x, k=4, generator=gen(6))
+        xm, ym = kmixup(x, torch.arange(8), k=4, lam_mode=lam_mode, num_classes=8, generator=gen(6))
+        s = sample_kmixup(x, k=4, lam_mode=lam_mode, generator=gen(6))
         w = pair_weights(s.lam, s.partner)
         torch.testing.assert_close(ym, w.float())
         torch.testing.assert_close(xm, apply_weights(x, torch.arange(8), w, num_classes=8)[0])
+
+    @pytest.mark.parametrize(("m", "r"), [(0, 2), (0, 7), (0, 15), *itertools.product([1, 3], [0, 1, 2, 7, 15])])
+    def test_batch_not_divisible_by_k(self, m, r):
+        # the last short batch of an epoch: 16·m + r samples, k = 16; m = 0 is a batch smaller than k
+        b = 16 * m + r
+        x = torch.randn(b, 3, 4, 4, generator=gen(b))
+        xm, ym = kmixup(x, torch.arange(b), k=16, num_classes=b, generator=gen(1))
+        assert xm.shape == x.shape and ym.shape == (b, b)
+        torch.testing.assert_close(ym.sum(1), torch.ones(b))
+        s = sample_kmixup(x, k=16, generator=gen(1))
+        assert sorted(s.partner.tolist()) == list(range(b))
+        assert s.lam.shape == (b,) and s.lam.unique().numel() == 1  # one λ per batch (the default)
+        torch.testing.assert_close(ym, pair_weights(s.lam, s.partner).float())
+        # every subset — the full ones and the remainder — takes its partners from the same slice of π,
+        # and the matching is optimal there (never costlier than the random partners)
+        flat = x.reshape(b, -1).double()
+        for lo in range(0, b, 16):
+            hi = min(lo + 16, b)
+            assert set(s.partner[lo:hi].tolist()) == set(s.perm[lo:hi].tolist())
+            matched = (flat[lo:hi] - flat[s.partner[lo:hi]]).norm(dim=1).sum()
+            assert matched <= (flat[lo:hi] - flat[s.perm[lo:hi]]).norm(dim=1).sum() + 1e-9
+        assert torch.equal(x, torch.randn(b, 3, 4, 4, generator=gen(b)))  # input not modified
+
+    def test_remainder_of_one_is_a_mixup_pair(self):
+        x = torch.randn(17, 5, generator=gen(0))
+        s = sample_kmixup(x, k=16, generator=gen(2))
+        assert s.partner[16] == s.perm[16]
+
+    def test_lambda_per_subset_option(self):
+        x = torch.randn(16 * 3 + 5, 4, generator=gen(0))
+        s = sample_kmixup(x, k=16, lam_mode="subset", generator=gen(3))
+        blocks = s.lam.split([16, 16, 16, 5])
+        assert all(blk.unique().numel() == 1 for blk in blocks)  # constant within a subset ...
+        assert torch.stack([blk[0] for blk in blocks]).unique().numel() == 4  # ... and drawn per subset
+        # same draws as the per-batch default up to λ: π comes first
+        assert torch.equal(s.perm, sample_kmixup(x, k=16, generator=gen(3)).perm)
+
+    def test_mixer_on_a_loader_with_a_short_last_batch(self):
+        ds = TensorDataset(torch.randn(40, 3, 4, 4), torch.randint(0, 5, (40,)))
+        mixer = Mixer("kmixup", num_classes=5, generator=gen(0), k=16)
+        assert mixer.hparams["lam_mode"] == "batch"
+        shapes = [(xm.shape[0], ym.shape) for xm, ym in DataLoader(ds, batch_size=32, collate_fn=mixer.collate_fn)]
+        assert shapes == [(32, (32, 5)), (8, (8, 5))]
 
     @pytest.mark.parametrize(
         ("kw", "exc", "match"),
         [
             ({"k": 0}, ValueError, r"k must be >= 1, got 0"),
-            ({"k": 3}, ValueError, r"batch size must be divisible by k, got batch size 8 and k=3"),
             ({"alpha": 0.0}, ValueError, r"alpha must be > 0.0, got 0.0"),
             ({"metric": "cosine"}, ValueError, r"metric must be one of \['euclidean', 'sqeuclidean'\], got 'cosine'"),
-            ({"lam_mode": "pair"}, ValueError, r"lam_mode must be one of \['subset', 'batch'\], got 'pair'"),
+            ({"lam_mode": "pair"}, ValueError, r"lam_mode must be one of \['batch', 'subset'\], got 'pair'"),
         ],
     )
     def test_errors(self, batch, kw, exc, match):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from zmixlib import recipes
-from zmixlib.train import RunSpec
+from zmixlib.runspec import RunSpec
+from zmixlib.theory import GAMMA_MIN
 
 
 def _by(matrix, **kw):
@@ -41,7 +42,7 @@ class TestPaperRecipes:
         assert {s.arch for s in m} == {"resnet18_cifar", "resnet50_cifar", "mobilenet_v2", "efficientnet_b0"}
         assert {(s.epochs, s.milestones, s.lr_gamma, s.batch_size) for s in m} == {(200, (100, 150), 0.2, 128)}
         z = _by(m, method="cutmix_zeta")[0]
-        assert z.gamma == pytest.approx((recipes.GAMMA_MIN, 4.0))
+        assert z.gamma == pytest.approx((GAMMA_MIN, 4.0))
         assert dict(_by(m, arch="mobilenet_v2")[0].arch_kwargs) == {"small_input": True}
 
     def test_skin_and_medmnist(self):
@@ -73,8 +74,9 @@ class TestPaperRecipes:
 class TestProfiles:
     def test_smoke_is_tiny_and_one_seed(self):
         m = recipes.resolve("natural", "smoke")
-        assert len(m) == 5 and {s.seed for s in m} == {0}
-        assert all(s.epochs <= 2 and s.train_subset and s.dataset == "digits" for s in m)
+        assert len(m) == 10 and {s.seed for s in m} == {0}
+        assert all(s.epochs <= 2 and s.train_subset for s in m)
+        assert {s.dataset for s in m} == {"Fashion-MNIST", "digits"}
 
     def test_offline_keeps_structure(self):
         m = recipes.resolve("skin", "offline")
@@ -91,7 +93,9 @@ class TestProfiles:
 
 class TestOverrides:
     def test_methods_gammas_seeds(self):
-        m = recipes.resolve("natural", "offline", methods=["mixup", "zeta_mixup"], gammas=[3.0, 3.5], seeds=[7])
+        m = recipes.resolve(
+            "natural", "offline", datasets=["digits"], methods=["mixup", "zeta_mixup"], gammas=[3.0, 3.5], seeds=[7]
+        )
         assert [(s.method, s.gamma, s.seed) for s in m] == [
             ("mixup", None, 7),
             ("zeta_mixup", 3.0, 7),
@@ -119,7 +123,7 @@ class TestOverrides:
             (dict(gammas=[2.8, -1.0]), ValueError, r"gammas\[1\] must be > 0"),
             (dict(archs=["vgg"]), ValueError, r"archs\[0\] must be one of"),
             (dict(datasets=["CIFAR-11"]), ValueError, "dataset must be one of"),
-            (dict(nesterov="yes"), TypeError, "nesterov must be True or False"),
+            (dict(nesterov="yes"), TypeError, "nesterov must be a bool"),
             (dict(device="tpu"), ValueError, "device must be one of"),
         ],
     )
@@ -135,7 +139,7 @@ class TestOverrides:
 
 
 def test_table_and_print():
-    m = recipes.resolve("natural", "smoke", gammas=[2.8])
+    m = recipes.resolve("natural", "smoke", datasets=["digits"], gammas=[2.8])
     df = m.table()
     assert list(df["method"]) == ["erm", "mixup", "zeta_mixup"] and "run_id" in df
     text = str(m)
@@ -151,3 +155,19 @@ def test_spec_for():
     assert cifar.alpha == 2.0 and cifar.milestones == (40, 60, 80) and cifar.space == "manifold"
     with pytest.raises(ValueError, match="unknown parameter"):
         recipes.spec_for("digits", epoch=3)
+
+
+def test_paper_matrices_of_the_new_sections():
+    sens = recipes.resolve("sensitivity", "paper")
+    assert sorted({s.gamma for s in sens}) == [round(1.8 + 0.2 * i, 1) for i in range(17)]
+    search = recipes.resolve("search", "paper")
+    assert len(search) == 2 * recipes.SEARCH_MODELS
+    assert all(1.0 <= s.gamma <= 6.0 and 5e-5 <= s.weight_decay <= 1e-3 for s in search)
+    assert search == recipes.resolve("search", "paper")  # the draws are fixed
+    cutmix = recipes.resolve("cutmix", "paper", seeds=[0], archs=["resnet18_cifar"], datasets=["CIFAR-10"])
+    assert [(s.method, dict(s.extra)) for s in cutmix] == [
+        ("cutmix", {"prob": 0.5}),
+        ("cutmix_zeta", {"mode": "switch", "prob": 0.5}),
+        ("cutmix_zeta", {"mode": "compose"}),
+    ]
+    assert {s.eval_splits for s in recipes.resolve("medmnist", "paper", seeds=[0])} == {("val", "test")}

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
-from zmixlib import report, results
-from zmixlib.recipes import GAMMA_MIN
+from zmixlib import paper, report, store
+from zmixlib.theory import GAMMA_MIN
 from zmixlib.sweep import SweepReport
-from zmixlib.train import RunRecord, RunSpec
+from zmixlib.runspec import RunRecord, RunSpec
 
 METHODS = [("erm", None), ("mixup", None), ("zeta_mixup", 2.4), ("zeta_mixup", (GAMMA_MIN, 4.0))]
 
@@ -33,9 +33,9 @@ def swept(tmp_path):
     for method, gamma in METHODS:
         for seed in range(3):
             rec = _record(method, gamma, seed, base[method] + 0.001 * seed)
-            results.save(rec, tmp_path)
+            store.save(rec, tmp_path)
             specs.append(rec.spec)
-    results.save(_record("erm", None, 7, 0.9), tmp_path)  # another matrix's run in the same folder
+    store.save(_record("erm", None, 7, 0.9), tmp_path)  # another matrix's run in the same folder
     return tmp_path, specs
 
 
@@ -45,17 +45,6 @@ def test_sweep_dir_keys_smoke_and_offline_by_profile():
     assert report.sweep_dir("results", "paper") == Path("results")  # where `make paper` writes
     with pytest.raises(ValueError, match="profile must be one of"):
         report.sweep_dir("results", "fast")
-
-
-def test_torch_threads_restores_the_count():
-    before = torch.get_num_threads()
-    with report.torch_threads(1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-    with report.torch_threads(None):
-        assert torch.get_num_threads() == before
-    with pytest.raises(ValueError, match="threads must be >= 1, got 0"), report.torch_threads(0):
-        pass
 
 
 def test_raise_failures_names_missing_data():
@@ -111,9 +100,9 @@ def test_beside_paper_puts_ours_next_to_table4_and_midl(swept):
 
 def test_beside_paper_keeps_only_the_datasets_run_at_paper_scale(tmp_path):
     for seed in range(2):
-        results.save(_record("erm", None, seed, 0.055, dataset="CIFAR-10", arch="resnet18_cifar"), tmp_path)
-    results.save(_record("mixup", None, 0, 0.047, dataset="CIFAR-10", arch="resnet18_cifar"), tmp_path)
-    table = report.beside_paper(results.load(tmp_path), profile="paper")
+        store.save(_record("erm", None, seed, 0.055, dataset="CIFAR-10", arch="resnet18_cifar"), tmp_path)
+    store.save(_record("mixup", None, 0, 0.047, dataset="CIFAR-10", arch="resnet18_cifar"), tmp_path)
+    table = report.beside_paper(store.load(tmp_path), profile="paper")
     assert list(table.columns) == [
         "paper (CIFAR-10, ResNet-18)",
         "ours (paper: CIFAR-10, resnet18_cifar, 2 seeds, cpu)",
@@ -123,7 +112,7 @@ def test_beside_paper_keeps_only_the_datasets_run_at_paper_scale(tmp_path):
 
 def test_paired_summary_counts_seeds_won(swept):
     runs, _ = report.load_runs(swept[1], swept[0])
-    pairs = results.paired(runs, metric="ERR_percent")
+    pairs = paper.paired(runs, metric="ERR_percent")
     wide = report.paired_table(pairs)
     assert wide.shape == (3, 2) and wide.to_numpy().ravel().tolist() == pytest.approx([-1.0] * 6)
     summary = report.paired_summary(pairs)

@@ -22,7 +22,7 @@ def test_inline_skips_finished_and_survives_failures(tmp_path, capsys):
     assert [s.run_id for s in report.done] == [s.run_id for s in good]
     assert len(report.failed) == 1 and report.failed[0][0] == bad and "no-such-dataset" in report.failed[0][1]
     assert not report.ok and "FAILED" in str(report)
-    assert all(results.exists(s, tmp_path) for s in good)
+    assert all(store.exists(s, tmp_path) for s in good)
     again = sweep.run(good, results_dir=tmp_path, progress=False)
     assert again.ok and not again.done and len(again.skipped) == 2
     assert sweep.pending(good + [bad], tmp_path) == [bad]
@@ -32,14 +32,14 @@ def test_process_pool(tmp_path):
     specs = [_spec(seed=s) for s in (0, 1)]
     report = sweep.run(specs, executor="process", max_workers=1, results_dir=tmp_path, progress=False, verbose=False)
     assert report.ok and len(report.done) == 2
-    assert len(results.load(tmp_path)) == 2
+    assert len(store.load(tmp_path)) == 2
 
 
 def test_submitit_local(tmp_path):
     specs = [_spec(seed=3), _spec(dataset="no-such-dataset")]
     report = sweep.run(specs, executor="local", results_dir=tmp_path, folder=tmp_path / "logs", verbose=False)
     assert [s.seed for s in report.done] == [3] and len(report.failed) == 1
-    assert results.exists(specs[0], tmp_path)
+    assert store.exists(specs[0], tmp_path)
 
 
 def test_bad_executor():

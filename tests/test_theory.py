@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import special
 
@@ -50,10 +50,41 @@ class TestDominance:
 
     @settings(max_examples=30, deadline=None)
     @given(st.floats(1.01, 10.0), st.integers(2, 200))
+    @example(9.7035, 64)  # ζ(γ) and H_64(γ) differ by ~1e-18 here: the two float64 values differ by round-off
     def test_dominance_decreases_with_T(self, gamma, T):
-        # strictly decreasing in exact arithmetic; float64 summation may tie within an ulp
-        assert theory.dominance(gamma, T + 1) <= theory.dominance(gamma, T) + 1e-15
-        assert theory.dominance(gamma, math.inf) <= theory.dominance(gamma, T) + 1e-15
+        check_decreasing_in_T(theory.dominance, gamma, T)
+
+    @pytest.mark.parametrize(
+        "broken",
+        [
+            lambda g, T: -theory.dominance(g, T),  # grows with T
+            lambda g, T: theory.dominance(g, min(T, 3)),  # ignores T beyond 3
+        ],
+        ids=["increasing", "constant"],
+    )
+    def test_the_monotonicity_check_catches_a_wrong_dominance(self, broken):
+        with pytest.raises(AssertionError):
+            check_decreasing_in_T(broken, 2.0, 10)
+
+
+#: float64 round-off allowed in one dominance value, in ulps of ``2 / H_T = dominance + 1`` (the quantity
+#: the float computation rounds): ``H_T`` sums ≤ 201 powers pairwise (≲ 10 ulps), scipy's ζ a few more.
+DOMINANCE_ULPS = 64
+
+
+def check_decreasing_in_T(dominance, gamma: float, T: int) -> None:
+    """``dominance(γ, T)`` falls as ``T`` grows: ``d(T+1) ≤ d(T)`` and ``d(∞) ≤ d(T)`` within round-off, and
+    strictly wherever the exact fall is larger than the round-off of both values."""
+    d_T, d_next, d_inf = dominance(gamma, T), dominance(gamma, T + 1), dominance(gamma, math.inf)
+    tol = DOMINANCE_ULPS * math.ulp(d_T + 1.0)
+    assert d_next <= d_T + tol, (d_next, d_T)
+    assert d_inf <= d_T + tol, (d_inf, d_T)
+    # exact falls 2·Δ / (H_T·H_T') with H ≤ ζ(γ); Δ = (T+1)^-γ, and the tail Σ_{j>T} j^-γ ≥ ∫_{T+1}^∞ x^-γ dx
+    z2 = special.zeta(gamma, 1) ** 2
+    if 2 * (T + 1) ** -gamma / z2 > 2 * tol:
+        assert d_next < d_T, (d_next, d_T)
+    if 2 * (T + 1) ** (1 - gamma) / (gamma - 1) / z2 > 2 * tol:
+        assert d_inf < d_T, (d_inf, d_T)
 
 
 class TestWeights:

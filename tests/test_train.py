@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
-from torch.utils.data import TensorDataset
+from dataset_fixtures import _idx
+from torch.utils.data import DataLoader, TensorDataset
 
-from zmixlib import results, train
-from zmixlib.train import RunRecord, RunSpec, fit
+from zmixlib import cli, store, train
+from zmixlib.runspec import RunRecord, RunSpec
+from zmixlib.train import fit
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -33,6 +36,18 @@ def _images(n=64, k=4, seed=0):
 def _spec(**kw):
     base = dict(dataset="blobs", arch="mlp", epochs=3, batch_size=16, lr=0.05, milestones=(2,), device="cpu")
     return RunSpec(**{**base, **kw})
+
+
+def _random_fmnist(root, n_train, n_test=30, seed=0):
+    """Fashion-MNIST's idx files under ``root`` with random pixels and labels."""
+    rng = np.random.default_rng(seed)
+    raw = root / "FashionMNIST" / "raw"
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        _idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), 0x803)
+        _idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8), 0x801)
+
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
 
 def _strip_times(history):
@@ -87,9 +102,9 @@ class TestFit:
         assert rec.complete and len(rec.history) == 4
         assert rec.metrics["test_acc"] > 0.9
         assert [h["lr"] for h in rec.history] == pytest.approx([0.05, 0.05, 0.005, 0.005])
-        path = results.record_path(rec.spec, tmp_path)
+        path = store.record_path(rec.spec, tmp_path)
         assert path.exists() and not (tmp_path / "adhoc" / "checkpoints" / f"{rec.run_id}.pt").exists()
-        back = results.load_record(path)
+        back = store.load_record(path)
         assert isinstance(back, RunRecord) and back.spec == rec.spec and back.metrics == rec.metrics
         assert back.environment["torch"] == torch.__version__ and back.wall_time_s > 0
 
@@ -124,7 +139,7 @@ class TestFit:
         straight = fit(spec, results_dir=tmp_path / "a", progress=False, datasets=_data())
         part = fit(spec, results_dir=tmp_path / "b", stop_after_epoch=2, progress=False, datasets=_data())
         assert not part.complete and len(part.history) == 2
-        assert not results.exists(spec, tmp_path / "b")
+        assert not store.exists(spec, tmp_path / "b")
         assert train.checkpoint_path(spec, tmp_path / "b").exists()
         resumed = fit(spec, results_dir=tmp_path / "b", progress=False, datasets=_data())
         assert resumed.complete and resumed.resumed_at_epoch == 2
@@ -161,14 +176,14 @@ class TestCLI:
     def test_train_then_skip(self, tmp_path, capsys):
         argv = ["--dataset", "iris", "--method", "zeta_mixup", "--gamma", "2.8", "--epochs", "2"]
         argv += ["--results-dir", str(tmp_path), "--device", "cpu", "--no-progress"]
-        assert train.main(argv) == 0
+        assert cli.train_main(argv) == 0
         out = capsys.readouterr().out
         assert "done: test_acc=" in out
         files = list((tmp_path / "adhoc").glob("*.json"))
         assert len(files) == 1
-        assert train.main(argv) == 0
+        assert cli.train_main(argv) == 0
         assert "skipped: record exists" in capsys.readouterr().out
 
     def test_bad_value_is_reported(self, capsys):
-        assert train.main(["--dataset", "digits", "--epochs", "0"]) == 2
+        assert cli.train_main(["--dataset", "digits", "--epochs", "0"]) == 2
         assert "epochs must be >= 1" in capsys.readouterr().err

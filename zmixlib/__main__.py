@@ -1,6 +1,6 @@
 """Command line: ``python -m zmixlib {book,train,sweep,bench,data} ...``.
 
-Each subcommand is the ``main(argv)`` of the module that owns it; ``--help`` after the subcommand
+Each subcommand is a ``main(argv)`` function (``module:function``, default ``main``); ``--help`` after the subcommand
 shows its options.
 """
 
@@ -11,8 +11,8 @@ import sys
 
 COMMANDS = {
     "book": ("zmixlib.book", "execute the notebooks with papermill under a profile and build the HTML book"),
-    "train": ("zmixlib.train", "train one run (dataset x method x seed) and write its record"),
-    "sweep": ("zmixlib.sweep", "run a matrix of runs, skipping finished ones"),
+    "train": ("zmixlib.cli:train_main", "train one run (dataset x method x seed) and write its record"),
+    "sweep": ("zmixlib.cli:sweep_main", "run a matrix of runs, skipping finished ones"),
     "bench": ("zmixlib.bench", "time the mixing methods side by side"),
     "data": ("zmixlib.data", "download datasets where possible, or print how to obtain them"),
 }
@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"error: unknown command {name!r}; choose from {list(COMMANDS)}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest) or 0)
+    module_name, _, function = COMMANDS[name][0].partition(":")
+    return int(getattr(importlib.import_module(module_name), function or "main")(rest) or 0)
 
 
 if __name__ == "__main__":

@@ -470,9 +470,8 @@ def paper_table9():
     """
     import pandas as pd
 
-    from zmixlib import results
 
-    df = results.paper_table("timing-table9")
+    df = paper.paper_table("timing-table9")
     df = df[df["metric"] == "augment_time_us"]
     rows = {}
     for ours, theirs in PAPER_NAMES.items():
@@ -493,9 +492,8 @@ def paper_training_times():
     """The paper's training wall times (GTX TITAN X), seconds: ``dataset, method, seconds, sd``."""
     import pandas as pd
 
-    from zmixlib import results
 
-    df = results.paper_table("timing-table9")
+    df = paper.paper_table("timing-table9")
     df = df[df["metric"].str.startswith("train_time") & df["arch"].eq("ResNet-18")]
     out = []
     for _, r in df.iterrows():

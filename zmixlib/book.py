@@ -5,43 +5,109 @@
 1. discovers ``notebooks/NN_*.ipynb`` (or the ones named by ``--notebooks 00 03``);
 2. validates the parameters it injects against each notebook's ``parameters`` cell
    (``papermill.inspect_notebook``): an unknown name or a bad profile/device is an error;
-3. stages ``book/`` into ``build/book/`` and executes each notebook into ``build/book/notebooks/``,
-   writing ``NN_name.params.yaml`` (parameters, wall time, status) beside it;
-4. writes a build report page and a table of contents holding only the executed notebooks;
-5. runs ``jb build --all -W -n --keep-going``: a Sphinx warning fails the build.
+3. stages ``book/`` into ``build/<profile>/`` and executes each notebook into ``build/<profile>/notebooks/``
+   (one console line per notebook: code cell k of n, elapsed seconds), writing ``NN_name.params.yaml``
+   (parameters, device, wall time, commit) beside it;
+4. checks every executed notebook for stderr output and warning text (the book shows neither), and tags
+   papermill's parameter cells so the pages open with results, not plumbing;
+5. writes a build report page and a table of contents holding only the executed notebooks;
+6. runs ``jb build --all -W -n --keep-going`` (a Sphinx warning fails the build) inside the staging
+   folder, then publishes the HTML to the profile's own folder (:data:`HTML_DIRS`): ``_build/html`` for
+   ``offline`` (``make book``), ``_build/smoke/html`` for ``smoke`` (``make test``), ``_build/paper/html``
+   for ``paper``. One profile's build never overwrites another's.
 
-A failing notebook stops the run with its name, the failing cell and the error; its partial output is
-kept in ``build/failed/`` for inspection and no HTML is built.
+A failing or noisy notebook stops the run with its name, the cell and the error; its output is kept in
+``build/<profile>/failed/`` for inspection and no HTML is built.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import functools
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
 from zmixlib._checks import check_choice
-from zmixlib.config import DEVICES, PROFILES, ROOT, resolve_device
+from zmixlib._util import ROOT, atomic_write_text, git_info
+from zmixlib.config import DEVICES, PROFILES, resolve_device
 
-__all__ = ["ROOT", "NotebookFailed", "discover", "validate_parameters", "execute", "build_html", "run", "main"]
+__all__ = [
+    "ROOT",
+    "HTML_DIRS",
+    "BuildPaths",
+    "paths_for",
+    "NotebookFailed",
+    "NotebookNoisy",
+    "ConsoleProgress",
+    "discover",
+    "validate_parameters",
+    "output_noise",
+    "tag_parameter_cells",
+    "execute",
+    "write_run_record",
+    "build_html",
+    "publish_html",
+    "run",
+    "main",
+]
 
-BUILD = ROOT / "build"
-STAGE = BUILD / "book"
+#: Where each profile's HTML is published, relative to the project folder. Distinct and never nested,
+#: so that ``make test`` (smoke) cannot overwrite the book ``make book`` (offline) built, nor either the
+#: paper-scale one.
+HTML_DIRS: dict[str, Path] = {
+    "offline": Path("_build/html"),
+    "smoke": Path("_build/smoke/html"),
+    "paper": Path("_build/paper/html"),
+}
+
+#: What the kernels the runner starts get on top of the runner's environment. ``TQDM_DISABLE``: progress
+#: bars are for the terminal, and ``tqdm.auto`` in a kernel without ipywidgets warns "IProgress not found";
+#: the runner's own console line says how far a notebook is.
+KERNEL_ENV = {"TQDM_DISABLE": "1"}
+#: Warnings filtered in the kernels (``PYTHONWARNINGS`` entries, ``action:message-start``). ``tqdm.auto``
+#: warns "IProgress not found" when *imported* in a kernel without ipywidgets, even with bars disabled.
+KERNEL_IGNORED_WARNINGS = ("ignore:IProgress not found",)
+#: Variables removed from the kernels' environment: ``make`` exports ``MPLBACKEND=Agg`` for the tests, which
+#: would keep every figure out of the book.
+KERNEL_ENV_UNSET = ("MPLBACKEND",)
+#: torch loggers set to ERROR in the kernels (``TORCH_LOGS="-name"``): ``torch.utils.cpp_extension`` warns
+#: "No CUDA runtime is found" on import (``torch.utils.benchmark`` imports it) on any machine with a CUDA
+#: toolkit and no GPU. Errors from these loggers still show.
+KERNEL_QUIET_TORCH_LOGGERS = ("torch.utils.cpp_extension",)
+
+#: Text that marks a warning in a cell's output: ``UserWarning: …`` (``warnings``), ``WARNING`` (``logging``).
+WARNING_TEXT = re.compile(r"\b\w*Warning:|\bWARNING\b")
+
+#: Tags given after execution so Jupyter Book hides papermill's cells: the injected cell (what this page
+#: ran with) one click away, the notebook's own defaults (overridden, so misleading on the page) removed.
+#: A notebook run at its defaults has no injected cell; its ``parameters`` cell is then the one folded.
+PARAMETER_TAGS = {"injected-parameters": "hide-cell", "parameters": "remove-cell"}
+
+_ENGINE = "zmix"
 
 
 class NotebookFailed(RuntimeError):
     """A notebook raised while executing: carries its name, the failing cell and the error."""
+
+
+class NotebookNoisy(NotebookFailed):
+    """A notebook ran but wrote to stderr or printed a warning: names the notebook and the cells."""
 
 
 @dataclass
@@ -50,6 +116,33 @@ class Executed:
     path: Path
     parameters: dict[str, Any]
     wall_s: float
+
+
+@dataclass(frozen=True)
+class BuildPaths:
+    """Every folder one profile's build writes, all distinct from every other profile's."""
+
+    profile: str
+    stage: Path  # build/<profile>/: the Sphinx source (a copy of book/ plus the executed notebooks)
+    notebooks: Path  # build/<profile>/notebooks/: executed notebooks and their .params.yaml
+    failed: Path  # build/<profile>/failed/: output of a notebook that failed or was noisy
+    sphinx_html: Path  # build/<profile>/_build/html: where jb writes (excluded from the source by jb)
+    html: Path  # the published book, HTML_DIRS[profile]
+
+
+def paths_for(profile: str, root: Path | None = None) -> BuildPaths:
+    """The folders of ``profile``'s build under ``root`` (default: the project folder)."""
+    check_choice("profile", profile, PROFILES)
+    root = Path(root) if root is not None else ROOT
+    stage = root / "build" / profile
+    return BuildPaths(
+        profile=profile,
+        stage=stage,
+        notebooks=stage / "notebooks",
+        failed=stage / "failed",
+        sphinx_html=stage / "_build" / "html",
+        html=root / HTML_DIRS[profile],
+    )
 
 
 def discover(selection: list[str] | None = None, notebooks_dir: Path = ROOT / "notebooks") -> list[Path]:
@@ -72,7 +165,7 @@ def validate_parameters(path: Path, parameters: dict[str, Any]) -> dict[str, Any
     Raises ``ValueError`` for a notebook without a ``profile`` parameter, for a name the notebook does
     not declare, and for a bad ``profile`` or ``device``.
     """
-    import papermill
+    import papermill  # deferred here and below: importing papermill takes seconds, `--help` should not
 
     declared = papermill.inspect_notebook(str(path))
     if "profile" not in declared:
@@ -87,75 +180,351 @@ def validate_parameters(path: Path, parameters: dict[str, Any]) -> dict[str, Any
     return parameters
 
 
-def execute(path: Path, parameters: dict[str, Any], out_dir: Path, *, log_output: bool = False) -> Executed:
-    """Execute one notebook into ``out_dir`` with papermill (cwd = repo root); raise ``NotebookFailed``."""
+# ----------------------------------------------------------------------------------------------
+# The console line
+# ----------------------------------------------------------------------------------------------
+
+
+class ConsoleProgress:
+    """One console line per notebook while it runs: code cell k of n and the seconds elapsed.
+
+    On a terminal (``live``; the default unless ``TQDM_DISABLE`` is set) the line is rewritten in place
+    every second. Otherwise (CI logs, pipes, ``TQDM_DISABLE=1``) it prints a plain line at the start,
+    one every ``every`` seconds while the notebook runs, and one at the end.
+    """
+
+    def __init__(self, label: str, *, stream: IO[str] | None = None, live: bool | None = None, every: float = 30.0):
+        self.label = label
+        self.stream = stream if stream is not None else sys.stdout
+        if live is None:
+            live = _isatty(self.stream) and os.environ.get("TQDM_DISABLE", "").lower() in ("", "0", "false")
+        self.live = live
+        self.every = every
+        self.cell_k = 0
+        self.cells_n = 0
+        self._t0 = time.perf_counter()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._t0
+
+    def line(self) -> str:
+        where = f"cell {self.cell_k}/{self.cells_n}" if self.cells_n else "starting kernel"
+        return f"{self.label}  {where}  {self.elapsed:.0f} s"
+
+    def start(self) -> ConsoleProgress:
+        self._t0 = time.perf_counter()
+        self._emit(self.line() if self.live else f"{self.label}  started")
+        self._thread = threading.Thread(target=self._tick, name=f"progress {self.label}", daemon=True)
+        self._thread.start()
+        return self
+
+    def cell(self, k: int, n: int) -> None:
+        """Code cell ``k`` (1-based) of ``n`` has started."""
+        self.cell_k, self.cells_n = k, n
+        if self.live:
+            self._emit(self.line())
+
+    def stop(self, ok: bool = True) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if ok:
+            text = f"{self.label}  done: {self.cells_n} code cells in {self.elapsed:.1f} s"
+        else:
+            text = f"{self.label}  FAILED in cell {self.cell_k}/{self.cells_n} after {self.elapsed:.1f} s"
+        self._emit(text, end=True)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0 if self.live else self.every):
+            self._emit(self.line())
+
+    def _emit(self, text: str, end: bool = False) -> None:
+        with self._lock:
+            if self.live:
+                self.stream.write("\r" + text + "\x1b[K" + ("\n" if end else ""))
+            else:
+                self.stream.write(text + "\n")
+            self.stream.flush()
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@functools.cache
+def _register_engine() -> str:
+    """Register (once) a papermill engine that reports each code cell's start to a ``ConsoleProgress``."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class ProgressEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, progress: ConsoleProgress | None = None, **kw):
+            if progress is not None:
+                code = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"]
+                rank = {index: k for k, index in enumerate(code, 1)}
+                cell_start = nb_man.cell_start
+
+                def report_start(cell, cell_index=None, **kwargs):
+                    if cell_index in rank:
+                        progress.cell(rank[cell_index], len(code))
+                    return cell_start(cell, cell_index, **kwargs)
+
+                nb_man.cell_start = report_start
+            return super().execute_managed_notebook(nb_man, kernel_name, **kw)
+
+    papermill_engines.register(_ENGINE, ProgressEngine)
+    return _ENGINE
+
+
+# ----------------------------------------------------------------------------------------------
+# Kernels
+# ----------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def kernel_environment(parameters: dict[str, Any] | None = None) -> Iterator[Any]:
+    """Set up what the kernels started inside the block see; yields their jupyter_client config.
+
+    The environment (:data:`KERNEL_ENV` minus :data:`KERNEL_ENV_UNSET`, :data:`KERNEL_IGNORED_WARNINGS`,
+    :data:`KERNEL_QUIET_TORCH_LOGGERS`) is set in
+    ``os.environ`` for the block only (the kernel inherits it at launch) and restored afterwards.
+    The kernel talks over IPC sockets in a private temporary folder rather than TCP on localhost: nothing
+    else on the machine can connect to it, and ipykernel's "Kernel is running over TCP without
+    encryption" warning has no cause left to report.
+    """
+    from traitlets.config import Config
+
+    env = dict(KERNEL_ENV)
+    torch_logs = [s for s in os.environ.get("TORCH_LOGS", "").split(",") if s]
+    env["TORCH_LOGS"] = ",".join(torch_logs + [f"-{name}" for name in KERNEL_QUIET_TORCH_LOGGERS])
+    warnings = [s for s in os.environ.get("PYTHONWARNINGS", "").split(",") if s]
+    env["PYTHONWARNINGS"] = ",".join(warnings + list(KERNEL_IGNORED_WARNINGS))
+    if parameters:
+        env["ZMIX_BOOK_RUN"] = ", ".join(f"{k}={v}" for k, v in parameters.items())
+    saved = {k: os.environ.get(k) for k in [*env, *KERNEL_ENV_UNSET]}
+    with tempfile.TemporaryDirectory(prefix="zmix-kernel-") as sockets:
+        try:
+            os.environ.update(env)
+            for name in KERNEL_ENV_UNSET:
+                os.environ.pop(name, None)
+            yield Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+# ----------------------------------------------------------------------------------------------
+# Checking and tagging an executed notebook
+# ----------------------------------------------------------------------------------------------
+
+
+def output_noise(nb: Any) -> list[str]:
+    """Every cell whose outputs hold a stderr stream or warning text, as ``"cell i (In [c]): first line"``.
+
+    ``nb`` is an executed ``nbformat`` notebook. Checked: stream outputs (stderr always counts; stdout
+    when it matches :data:`WARNING_TEXT`) and the ``text/plain`` of results and displays. Error outputs
+    are the failing cell's business (``NotebookFailed``); images and HTML are not read.
+    """
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "stream":
+                text = _text(out.get("text", ""))
+                hit = text if out.get("name") == "stderr" else _warning_line(text)
+                what = "stderr" if out.get("name") == "stderr" else "warning"
+            elif kind in ("execute_result", "display_data"):
+                hit, what = _warning_line(_text(out.get("data", {}).get("text/plain", ""))), "warning"
+            else:
+                continue
+            if hit and hit.strip():
+                first = next(line for line in hit.splitlines() if line.strip()).strip()
+                found.append(f"cell {i} (In [{cell.get('execution_count')}]) {what}: {first[:160]}")
+                break
+    return found
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _warning_line(text: str) -> str:
+    hits = [line for line in text.splitlines() if WARNING_TEXT.search(line)]
+    return hits[0] if hits else ""
+
+
+def tag_parameter_cells(nb: Any) -> None:
+    """Tag papermill's cells per :data:`PARAMETER_TAGS` (in place; other tags are kept).
+
+    Without an injected cell the notebook ran at its defaults: its ``parameters`` cell is folded instead.
+    ``remove-cell`` replaces any ``hide-*`` tag the notebook gave the cell.
+    """
+    tagged = {t for c in nb.cells for t in c.get("metadata", {}).get("tags", [])}
+    for cell in nb.cells:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        for marker, tag in PARAMETER_TAGS.items():
+            if marker in tags:
+                if marker == "parameters" and "injected-parameters" not in tagged:
+                    tag = "hide-cell"
+                if tag == "remove-cell":  # stronger than a hide-* tag the notebook gave its defaults
+                    tags[:] = [t for t in tags if not t.startswith("hide-")]
+                if tag not in tags:
+                    tags.append(tag)
+
+
+# ----------------------------------------------------------------------------------------------
+# Executing
+# ----------------------------------------------------------------------------------------------
+
+
+def execute(
+    path: Path,
+    parameters: dict[str, Any],
+    out_dir: Path,
+    *,
+    failed_dir: Path | None = None,
+    label: str | None = None,
+    live: bool | None = None,
+    log_output: bool = False,
+) -> Executed:
+    """Execute one notebook into ``out_dir`` with papermill (cwd = project folder).
+
+    Raises ``NotebookFailed`` when a cell raises and ``NotebookNoisy`` when the outputs hold stderr or
+    warning text (:func:`output_noise`); either way the notebook is kept in ``failed_dir`` (default:
+    ``out_dir/../failed``) and nothing lands in ``out_dir``. On success the parameter cells are tagged
+    (:func:`tag_parameter_cells`) and ``NN_name.params.yaml`` is written beside the notebook.
+    """
+    import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    failed_dir = BUILD / "failed"
+    failed_dir = failed_dir if failed_dir is not None else out_dir.parent / "failed"
+    failed_dir.mkdir(parents=True, exist_ok=True)
     tmp = failed_dir / path.name
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    os.environ["ZMIX_BOOK_RUN"] = ", ".join(f"{k}={v}" for k, v in parameters.items())
-    os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars belong in the terminal, not the book
-    os.environ.pop("MPLBACKEND", None)  # Agg (set for tests) would keep every figure out of the book
+    console = ConsoleProgress(label or path.stem, live=False if log_output else live)
     t0 = time.perf_counter()
-    try:
-        papermill.execute_notebook(
-            str(path),
-            str(tmp),
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=str(ROOT),
-            progress_bar=not log_output,
-            log_output=log_output,
-        )
-    except PapermillExecutionError as err:
-        source = "\n".join("    " + line for line in err.source.splitlines()[:12])
-        raise NotebookFailed(
-            f"notebook {path.name} failed in cell {err.cell_index} (execution count {err.exec_count}):\n"
-            f"{source}\n{err.ename}: {err.evalue}\n(partial output kept in {tmp})"
-        ) from None
+    with kernel_environment(parameters) as kernel_config:
+        console.start()
+        try:
+            papermill.execute_notebook(
+                str(path),
+                str(tmp),
+                parameters=parameters,
+                engine_name=_register_engine(),
+                kernel_name="python3",
+                cwd=str(ROOT),
+                progress_bar=False,
+                log_output=log_output,
+                progress=console,
+                config=kernel_config,
+            )
+        except PapermillExecutionError as err:
+            console.stop(ok=False)
+            source = "\n".join("    " + line for line in err.source.splitlines()[:12])
+            raise NotebookFailed(
+                f"notebook {path.name} failed in cell {err.cell_index} (execution count {err.exec_count}):\n"
+                f"{source}\n{err.ename}: {err.evalue}\n(partial output kept in {tmp})"
+            ) from None
+        except BaseException:
+            console.stop(ok=False)
+            raise
     wall = time.perf_counter() - t0
+    nb = nbformat.read(tmp, as_version=4)
+    noise = output_noise(nb)
+    if noise:
+        console.stop(ok=False)
+        raise NotebookNoisy(
+            f"notebook {path.name} wrote to stderr or printed a warning; the book shows neither:\n  "
+            + "\n  ".join(noise)
+            + "\nFix the cause, or filter a known-harmless warning in zmixlib saying why"
+            + f" (output kept in {tmp})"
+        )
+    console.stop(ok=True)
+    tag_parameter_cells(nb)
+    nbformat.write(nb, tmp)
     target = out_dir / path.name
     os.replace(tmp, target)
-    meta = {
-        "notebook": path.name,
-        "parameters": parameters,
-        "wall_time_s": round(wall, 2),
-        "finished": _dt.datetime.now().isoformat(timespec="seconds"),
-        "resolved_device": str(resolve_device(parameters.get("device", "auto"))),
-        "git_commit": _git_commit(),
-        "python": platform.python_version(),
-    }
-    _atomic_write(out_dir / f"{path.stem}.params.yaml", yaml.safe_dump(meta, sort_keys=False))
+    write_run_record(target, parameters, wall)
     return Executed(path.stem, target, parameters, wall)
 
 
-def build_html(stage: Path = STAGE, output: Path = ROOT) -> Path:
-    """``jb build`` the staged book strictly; return the path of ``index.html``."""
-    toc = stage / "_toc.yml"
+def write_run_record(executed: Path, parameters: dict[str, Any], wall_s: float) -> Path:
+    """Write ``NN_name.params.yaml`` beside an executed notebook: parameters, device, wall time, commit."""
+    git = git_info()
+    meta = {
+        "notebook": executed.name,
+        "parameters": parameters,
+        "wall_time_s": round(wall_s, 2),
+        "finished": _dt.datetime.now().isoformat(timespec="seconds"),
+        "resolved_device": str(resolve_device(parameters.get("device", "auto"))),
+        "git_commit": git["git_commit"],
+        "git_dirty": git["git_dirty"],
+        "python": platform.python_version(),
+    }
+    return atomic_write_text(executed.with_name(f"{executed.stem}.params.yaml"), yaml.safe_dump(meta, sort_keys=False))
+
+
+# ----------------------------------------------------------------------------------------------
+# Building and publishing the HTML
+# ----------------------------------------------------------------------------------------------
+
+
+def build_html(paths: BuildPaths) -> Path:
+    """``jb build`` the staged book strictly into ``paths.sphinx_html``; return that folder."""
     cmd = [
         sys.executable,
         "-c",
         "from jupyter_book.cli.main import main; main()",
         "build",
-        str(stage),
+        str(paths.stage),
         "--all",
         "-W",
         "-n",
         "--keep-going",
         "--path-output",
-        str(output),
+        str(paths.stage),
         "--config",
         str(ROOT / "_config.yml"),
         "--toc",
-        str(toc),
+        str(paths.stage / "_toc.yml"),
     ]
     result = subprocess.run(cmd, cwd=ROOT)
     if result.returncode != 0:
         raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}); see the warnings above")
-    return output / "_build" / "html" / "index.html"
+    return paths.sphinx_html
+
+
+def publish_html(built: Path, target: Path) -> Path:
+    """Replace the folder ``target`` by a copy of ``built`` (only ``target``; its siblings are untouched).
+
+    The copy is made beside ``target`` and renamed into place, so a reader never sees half a book.
+    Returns ``target / "index.html"``.
+    """
+    if not (built / "index.html").is_file():
+        raise RuntimeError(f"publish: {built} holds no index.html; the HTML build did not finish")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = target.with_name(f".{target.name}.new-{os.getpid()}")
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(built, fresh)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(fresh, target)
+    shutil.rmtree(old, ignore_errors=True)
+    return target / "index.html"
 
 
 def run(
@@ -164,48 +533,50 @@ def run(
     notebooks: list[str] | None = None,
     extra: dict[str, Any] | None = None,
     html: bool = True,
+    root: Path | None = None,
 ) -> Path | None:
-    """Validate, execute and build; see the module docstring. Returns the HTML index (or None)."""
+    """Validate, execute and build; see the module docstring. Returns the HTML index (or None).
+
+    ``root`` is where ``build/`` and ``_build/`` go (default: the project folder).
+    """
     check_choice("profile", profile, PROFILES)
     check_choice("device", device, DEVICES)
-    paths = discover(notebooks)
+    paths = paths_for(profile, root)
+    sources = discover(notebooks)
     params = {"profile": profile, "device": device, **(extra or {})}
-    for p in paths:  # validate everything before running anything
+    for p in sources:  # validate everything before running anything
         validate_parameters(p, params)
-    _stage_sources()
-    out_dir = STAGE / "notebooks"
-    done = []
-    for i, p in enumerate(paths, 1):
-        print(f"[{i}/{len(paths)}] {p.name}  profile={profile} device={device}", flush=True)
-        done.append(execute(p, params, out_dir))
-        print(f"      done in {done[-1].wall_s:.1f} s", flush=True)
-    _write_report(out_dir)
-    _write_toc(out_dir)
+    _stage_sources(paths)
+    print(f"executing {len(sources)} notebook(s), profile={profile} device={device}, into {paths.notebooks}")
+    for i, p in enumerate(sources, 1):
+        execute(p, params, paths.notebooks, failed_dir=paths.failed, label=f"[{i}/{len(sources)}] {p.stem}")
+    _write_report(paths)
+    _write_toc(paths)
     if not html:
         return None
-    index = build_html()
-    print(f"\nThe book is at {index}")
+    index = publish_html(build_html(paths), paths.html)
+    print(f"\nThe {profile} book is at {index}")
     return index
 
 
-def _stage_sources() -> None:
-    STAGE.mkdir(parents=True, exist_ok=True)
+def _stage_sources(paths: BuildPaths) -> None:
+    paths.stage.mkdir(parents=True, exist_ok=True)
     for item in (ROOT / "book").iterdir():
-        target = STAGE / item.name
+        target = paths.stage / item.name
         if item.is_dir():
             shutil.copytree(item, target, dirs_exist_ok=True)
         else:
             shutil.copy2(item, target)
 
 
-def _write_toc(out_dir: Path) -> None:
+def _write_toc(paths: BuildPaths) -> None:
     """Copy ``book/_toc.yml`` keeping only notebook chapters that have an executed copy."""
     toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
     missing = []
 
     def keep(entry: dict) -> bool:
         f = entry.get("file", "")
-        if f.startswith("notebooks/") and not (STAGE / f"{f}.ipynb").exists():
+        if f.startswith("notebooks/") and not (paths.stage / f"{f}.ipynb").exists():
             missing.append(f)
             return False
         return True
@@ -214,21 +585,21 @@ def _write_toc(out_dir: Path) -> None:
         part["chapters"] = [c for c in part.get("chapters", []) if keep(c)]
     toc["parts"] = [p for p in toc.get("parts", []) if p["chapters"]]
     if missing:
-        print(f"not executed yet, left out of this build: {missing}")
-    _atomic_write(STAGE / "_toc.yml", yaml.safe_dump(toc, sort_keys=False))
+        print(f"not executed yet under profile {paths.profile!r}, left out of this build: {missing}")
+    atomic_write_text(paths.stage / "_toc.yml", yaml.safe_dump(toc, sort_keys=False))
 
 
-def _write_report(out_dir: Path) -> None:
+def _write_report(paths: BuildPaths) -> None:
     """A page listing every executed notebook with its profile, device, wall time and commit."""
     import torch
 
     rows = []
-    for meta_path in sorted(out_dir.glob("*.params.yaml")):
+    for meta_path in sorted(paths.notebooks.glob("*.params.yaml")):
         m = yaml.safe_load(meta_path.read_text())
         p = m["parameters"]
         rows.append(
             f"| {m['notebook']} | {p.get('profile')} | {p.get('device')} → {m.get('resolved_device', '?')} "
-            f"| {m['wall_time_s']:.1f} | {m['finished']} | `{_short(m.get('git_commit'))}` |"
+            f"| {m['wall_time_s']:.1f} | {m['finished']} | `{_short(m.get('git_commit'), m.get('git_dirty'))}` |"
         )
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     text = "\n".join(
@@ -237,7 +608,7 @@ def _write_report(out_dir: Path) -> None:
             "",
             "Every page of this book was executed by `python -m zmixlib book` (papermill); this table says",
             "under which profile, on which device and how long each took. Parameters of each run are in",
-            "`build/book/notebooks/<name>.params.yaml`.",
+            f"`build/{paths.profile}/notebooks/<name>.params.yaml`.",
             "",
             f"Machine: {platform.platform()}, Python {platform.python_version()}, torch {torch.__version__},",
             f"{os.cpu_count()} CPU cores, GPU: {gpu}.",
@@ -248,30 +619,15 @@ def _write_report(out_dir: Path) -> None:
             "",
         ]
     )
-    _atomic_write(STAGE / "build_report.md", text)
+    atomic_write_text(paths.stage / "build_report.md", text)
 
 
-def _short(commit: str | None) -> str:
+def _short(commit: str | None, dirty: bool | None = None) -> str:
     """``abcdef1234`` or ``abcdef1234+dirty`` (uncommitted changes when the notebook ran)."""
     if not commit:
         return "n/a"
-    sha, _, dirty = commit.partition("+")
-    return sha[:10] + (f"+{dirty}" if dirty else "")
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-        return out.stdout.strip() + ("+dirty" if dirty.strip() else "")
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    sha, _, legacy = commit.partition("+")  # records written before git_dirty had "sha+dirty"
+    return sha[:10] + ("+dirty" if dirty or legacy else "")
 
 
 def store_checked_outputs(path: Path) -> None:
@@ -281,19 +637,17 @@ def store_checked_outputs(path: Path) -> None:
     cleared. Run after editing such a cell: ``python -m zmixlib book --store-checked-outputs NB``.
     """
     import nbformat
-    import papermill
 
-    tmp = BUILD / "refresh" / path.name
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(str(path), str(tmp), kernel_name="python3", cwd=str(ROOT), progress_bar=False)
-    ran = nbformat.read(tmp, as_version=4)
+    refresh = ROOT / "build" / "refresh"
+    done = execute(path, {}, refresh / "notebooks", failed_dir=refresh / "failed")
+    ran = nbformat.read(done.path, as_version=4)
     src = nbformat.read(path, as_version=4)
-    for cell, done in zip(src.cells, ran.cells):
+    for cell, executed in zip(src.cells, ran.cells):
         if cell.cell_type != "code":
             continue
         checked = "NBVAL_CHECK_OUTPUT" in cell.source
-        cell.outputs = done.outputs if checked else []
-        cell.execution_count = done.execution_count if checked else None
+        cell.outputs = executed.outputs if checked else []
+        cell.execution_count = executed.execution_count if checked else None
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
     nbformat.write(src, path)

@@ -10,24 +10,30 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from zmixlib._checks import check_choice
+import numpy as np
+import torch
 
-__all__ = ["ROOT", "PROFILES", "DEVICES", "Params", "resolve_device", "seed_everything", "setup"]
+from zmixlib import _util, data, profiles
+from zmixlib._checks import check_choice, check_int
+from zmixlib.profiles import STAND_INS
+
+__all__ = ["ROOT", "PROFILES", "DEVICES", "Params", "resolve_device", "seed_everything", "setup", "dataset_present"]
 
 #: The three profiles, and what each costs. Each notebook's default is ``smoke``.
 PROFILES: dict[str, str] = {
     "smoke": "CI-fast: seconds per notebook, tiny subsets, 1 seed",
-    "offline": "CPU laptop, no downloads: synthetic manifolds at the papers' sizes, bundled real data, >= 3 seeds",
+    "offline": "CPU laptop: synthetic manifolds at the papers' sizes, real Fashion-MNIST / MNIST-10k (make data) and "
+    "scikit-learn's tables, >= 3 seeds",
     "paper": "the papers' exact recipes and data (needs datasets under data/ and, in practice, a GPU)",
 }
 DEVICES = ("auto", "cpu", "cuda")
 
 #: The repository root; ``data/`` and ``results/`` live here whatever the working directory.
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = _util.ROOT
 #: Parameters that name folders: ``None`` means the project's own folder of that name.
 PATH_KNOBS = {"data_root": "data", "results_dir": "results"}
 
@@ -38,8 +44,6 @@ def resolve_device(device: str = "auto"):
     ``"auto"`` picks CUDA when available. Asking for CUDA where there is none is an error, not a
     silent fallback.
     """
-    import torch
-
     if isinstance(device, torch.device):
         device = str(device)
     if not isinstance(device, str) or not (device in DEVICES or device.startswith("cuda:")):
@@ -53,9 +57,6 @@ def resolve_device(device: str = "auto"):
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (all devices)."""
-    import numpy as np
-    import torch
-
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -64,7 +65,6 @@ def seed_everything(seed: int) -> None:
 @dataclass
 class Params:
     """Resolved notebook parameters: attribute access, ``.to_dict()``, printed as a table."""
-
     values: dict[str, Any]
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -88,55 +88,85 @@ class Params:
     __repr__ = __str__
 
 
-def setup(
-    profile: str,
-    device: str = "auto",
-    *,
-    sizes: dict[str, dict[str, Any]] | None = None,
-    seed: int | None = 0,
-    verbose: bool = True,
-    **knobs: Any,
-) -> Params:
-    """Validate a notebook's parameters and fill the profile's defaults.
+def setup(chapter: str, namespace: Mapping[str, Any], *, verbose: bool = True) -> Params:
+    """Validate a notebook's parameters and fill its profile's sizes (:mod:`zmixlib.profiles`).
 
     Args:
-        profile: one of :data:`PROFILES`.
-        device: ``"auto" | "cpu" | "cuda"``; resolved with :func:`resolve_device` into ``torch_device``.
-        sizes: ``{profile: {knob: default}}`` — the section's per-profile defaults. A knob passed as
-            ``None`` takes the profile's default; a knob given explicitly must have the default's type.
-        seed: base seed; everything is seeded with it (``None`` leaves the generators alone).
-        **knobs: the section's own parameters.
+        chapter: the notebook's file stem, e.g. ``"04_natural"`` (its sizes: ``profiles.sizes(chapter)``).
+        namespace: where the parameters cell put its values — the notebook passes ``globals()``. Every
+            knob of the chapter and ``profile``, ``device``, ``seed`` must be there; ``data_root`` /
+            ``results_dir`` where the chapter uses them (``None``: the project's ``data/`` / ``results/``).
+
+    A knob left ``None`` takes the profile's default; a knob given explicitly must have the default's type.
+    Under ``offline`` / ``smoke``, a real dataset of the profile's defaults whose files cannot be had is
+    replaced by its stand-in (:data:`zmixlib.profiles.STAND_INS`) with a printed note; asked for by name,
+    it stays (and the run stops with the path and the ``make data`` command). Everything is seeded with
+    ``seed``.
 
     Returns:
-        :class:`Params` with ``profile``, ``device``, ``torch_device``, ``seed`` and every knob.
+        :class:`Params` with ``profile``, ``device``, ``torch_device``, ``seed``, every knob, and
+        ``stand_ins`` (``{dataset: stand-in}`` replaced here).
     """
-    check_choice("profile", profile, PROFILES)
+    table = profiles.sizes(chapter)
+    profile = check_choice("profile", namespace.get("profile"), PROFILES)
+    defaults = table[profile]
+    missing = [k for k in ("profile", "device", "seed", *defaults) if k not in namespace]
+    if missing:
+        raise ValueError(f"the parameters cell of {chapter} lacks {missing}; its knobs: {sorted(defaults)}")
+    device, seed = namespace["device"], namespace["seed"]
     torch_device = resolve_device(device)
-    defaults = (sizes or {}).get(profile, {})
+    if seed is not None:
+        seed = check_int("seed", seed, min=0)
     values: dict[str, Any] = {"profile": profile, "device": device, "torch_device": torch_device, "seed": seed}
     sources = {"profile": "parameter", "device": "parameter", "torch_device": "resolved", "seed": "parameter"}
-    for name, value in knobs.items():
-        default = defaults.get(name)
-        if value is None and name in PATH_KNOBS:
-            values[name], sources[name] = str(ROOT / PATH_KNOBS[name]), "project folder"
-            continue
-        if value is None and name in defaults:
+    for name in PATH_KNOBS:
+        if name in namespace:
+            given = namespace[name]
+            values[name], sources[name] = (str(ROOT / PATH_KNOBS[name]), "project folder") if given is None else (given, "parameter")
+    for name, default in defaults.items():
+        value = namespace[name]
+        if value is None:
             values[name], sources[name] = default, f"{profile} profile default"
             continue
-        if default is not None and value is not None and not _same_kind(value, default):
+        if default is not None and not _same_kind(value, default):
             raise TypeError(
                 f"{name} must be {type(default).__name__} like its {profile!r} default {default!r}, got {value!r}"
             )
         values[name], sources[name] = value, "parameter"
+    stand_ins = {}
+    if profile != "paper":
+        for name in ("dataset", "datasets", "table_datasets"):
+            if name in values and sources[name] != "parameter":
+                values[name], replaced = _with_stand_ins(values[name], values.get("data_root", str(ROOT / "data")))
+                stand_ins.update(replaced)
+    values["stand_ins"], sources["stand_ins"] = stand_ins, "files absent" if stand_ins else ""
     if seed is not None:
         seed_everything(seed)
     params = Params(values, sources)
     if verbose:
-        print(f"profile {profile!r}: {PROFILES[profile]}")
+        print(f"{chapter}, profile {profile!r}: {PROFILES[profile]}")
         if os.environ.get("ZMIX_BOOK_RUN"):
             print(f"(executed by the book runner: {os.environ['ZMIX_BOOK_RUN']})")
+        for real, stand_in in stand_ins.items():
+            print(f"NOTE: {real} is not under the data folder: {stand_in} stands in for it (make data fetches it)")
         print(params)
     return params
+
+
+def dataset_present(name: str, root: str | os.PathLike) -> bool:
+    """Whether ``name``'s files load from ``root`` (synthetic and bundled sets always do)."""
+    try:
+        data.load(name, data.describe(name).splits[0], root=root)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _with_stand_ins(value: Any, root: str) -> tuple[Any, dict[str, str]]:
+    names = [value] if isinstance(value, str) else list(value)
+    replaced = {n: STAND_INS[n] for n in names if n in STAND_INS and not dataset_present(n, root)}
+    out = list(dict.fromkeys(replaced.get(n, n) for n in names))
+    return (out[0] if isinstance(value, str) else out), replaced
 
 
 def _same_kind(value: Any, default: Any) -> bool:

@@ -23,9 +23,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
+from scipy.spatial import cKDTree
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
+from zmixlib import data, mixing
 from zmixlib._checks import check_choice, check_float, check_int
+from zmixlib._util import to_numpy
 
 __all__ = [
     "METHODS",
@@ -83,8 +88,6 @@ def augment_dataset(
         ``(x_mix, y_mix)`` (and ``order``): ``(N, ...)`` like ``x`` and ``(N, K)`` float soft labels, in
         shuffled order.
     """
-    from zmixlib import mixing
-
     check_choice("method", method, METHODS)
     batch_size = check_int("batch_size", batch_size, min=2)
     if method == "zeta_mixup" and gamma is None:
@@ -115,10 +118,8 @@ def region_classifier(x_dense: Any, y_dense: Any, *, k: int = 15):
 
     Returns a fitted ``sklearn.neighbors.KNeighborsClassifier`` (``k`` neighbours, uniform weights).
     """
-    from sklearn.neighbors import KNeighborsClassifier
-
     k = check_int("k", k, min=1)
-    return KNeighborsClassifier(n_neighbors=k).fit(_np(x_dense), _np(y_dense))
+    return KNeighborsClassifier(n_neighbors=k).fit(to_numpy(x_dense), to_numpy(y_dense))
 
 
 def label_error(x_mix: Any, y_mix: Any, classifier) -> float:
@@ -127,7 +128,7 @@ def label_error(x_mix: Any, y_mix: Any, classifier) -> float:
     ``y_mix`` may be soft ``(N, K)`` (argmax taken; ties go to the lower class) or indices ``(N,)``.
     """
     labels = _hard(y_mix)
-    return float((classifier.predict(_np(x_mix)) != labels).mean())
+    return float((classifier.predict(to_numpy(x_mix)) != labels).mean())
 
 
 def nearest_distance(points: Any, reference: Any) -> torch.Tensor:
@@ -136,10 +137,8 @@ def nearest_distance(points: Any, reference: Any) -> torch.Tensor:
     Exact, by a k-d tree over ``reference`` (``scipy.spatial.cKDTree``) in float64. Returns ``(N,)``
     float64 (CPU).
     """
-    from scipy.spatial import cKDTree
-
-    p = _np(points).astype(np.float64)
-    r = _np(reference).astype(np.float64)
+    p = to_numpy(points).astype(np.float64)
+    r = to_numpy(reference).astype(np.float64)
     p, r = p.reshape(p.shape[0], -1), r.reshape(r.shape[0], -1)
     if p.shape[1] != r.shape[1]:
         raise ValueError(f"points and reference must have the same dimension, got {p.shape[1]} and {r.shape[1]}")
@@ -152,11 +151,9 @@ def nearest_distance(points: Any, reference: Any) -> torch.Tensor:
 def knn_label_disagreement(test_x: Any, test_y: Any, train_x: Any, train_y: Any, *, k: int = 8) -> float:
     """Fig. 7: mean over test points of the fraction of their ``k`` nearest training points (Euclidean)
     whose label (argmax of a soft label) differs from the test point's label."""
-    from sklearn.neighbors import NearestNeighbors
-
     k = check_int("k", k, min=1)
     train_labels, test_labels = _hard(train_y), _hard(test_y)
-    _, idx = NearestNeighbors(n_neighbors=k).fit(_np(train_x)).kneighbors(_np(test_x))
+    _, idx = NearestNeighbors(n_neighbors=k).fit(to_numpy(train_x)).kneighbors(to_numpy(test_x))
     return float((train_labels[idx] != test_labels[:, None]).mean())
 
 
@@ -224,9 +221,6 @@ def realism_table(
     noise's). Returns one row per (method, γ, seed): ``dataset, method, gamma, seed, label_error,
     mean_distance`` (mean over points of the distance to the nearest original point; 0 for original).
     """
-    import pandas as pd
-
-    from zmixlib import data
 
     clf = region_classifier(*data.dense_points(name, n_dense, seed=10_000), k=k_region)
     rows = []
@@ -266,10 +260,7 @@ def diversity_grid(
     and ``displacement`` (mean distance of each synthetic point from the input it is built around —
     how far ζ-mixup moves a sample: the diversity it adds).
     """
-    import pandas as pd
-    from scipy.spatial import cKDTree
-
-    dense_tree, original_tree = cKDTree(_np(dense).astype(np.float64)), cKDTree(_np(x).astype(np.float64))
+    dense_tree, original_tree = cKDTree(to_numpy(dense).astype(np.float64)), cKDTree(to_numpy(x).astype(np.float64))
     rows = []
     for seed in seeds:
         cells = zeta_grid(x, num_mix=num_mix, gammas=gammas, seed=seed, batch_size=batch_size)
@@ -279,8 +270,8 @@ def diversity_grid(
                     "T": t,
                     "gamma": gamma,
                     "seed": seed,
-                    "distance_to_manifold": float(dense_tree.query(_np(xm).astype(np.float64))[0].mean()),
-                    "distance_to_original": float(original_tree.query(_np(xm).astype(np.float64))[0].mean()),
+                    "distance_to_manifold": float(dense_tree.query(to_numpy(xm).astype(np.float64))[0].mean()),
+                    "distance_to_original": float(original_tree.query(to_numpy(xm).astype(np.float64))[0].mean()),
                     "displacement": (xm.double() - x[order].double()).norm(dim=1).mean().item(),
                 }
             )
@@ -304,9 +295,6 @@ def disagreement_table(
     Per seed ``s``: training set ``synthetic(name, n, noise, seed=s)``, test set (seed ``s + 1000``),
     augmented training set by :func:`augment_dataset`. Returns one row per (method, γ, k, seed).
     """
-    import pandas as pd
-
-    from zmixlib import data
 
     rows = []
     for seed in seeds:
@@ -346,12 +334,6 @@ def _configs(gammas: Sequence[float]) -> list[tuple[str, float | None]]:
     return [("original", None), ("mixup", None)] + [("zeta_mixup", float(g)) for g in gammas]
 
 
-def _np(a: Any) -> np.ndarray:
-    if isinstance(a, torch.Tensor):
-        return a.detach().cpu().numpy()
-    return np.asarray(a)
-
-
 def _hard(y: Any) -> np.ndarray:
-    y = _np(y)
+    y = to_numpy(y)
     return y.argmax(axis=1) if y.ndim == 2 else y.astype(np.int64)

@@ -20,8 +20,10 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy.stats import rankdata
 
 from zmixlib._checks import check_choice
+from zmixlib._util import to_numpy
 
 __all__ = [
     "TASKS",
@@ -40,14 +42,8 @@ __all__ = [
 TASKS = ("multi-class", "binary-class", "multi-label, binary-class", "ordinal-regression")
 
 
-def _np(a: Any) -> np.ndarray:
-    if hasattr(a, "detach"):
-        a = a.detach().float().cpu().numpy() if a.is_floating_point() else a.detach().cpu().numpy()
-    return np.asarray(a)
-
-
 def _labels(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    t, p = _np(y_true).reshape(-1), _np(y_pred).reshape(-1)
+    t, p = to_numpy(y_true).reshape(-1), to_numpy(y_pred).reshape(-1)
     if t.shape != p.shape:
         raise ValueError(f"y_true and y_pred must have the same length, got {t.shape[0]} and {p.shape[0]}")
     if t.size == 0:
@@ -98,10 +94,8 @@ def f1_score(y_true: Any, y_pred: Any, *, average: str = "macro") -> float:
 def roc_auc(y_true_binary: Any, score: Any) -> float:
     """Area under the ROC curve for one binary problem (Mann–Whitney U with mid-ranks for ties;
     equal to scikit-learn's ``roc_auc_score``). Raises ``ValueError`` if only one class is present."""
-    from scipy.stats import rankdata
-
-    t = _np(y_true_binary).reshape(-1).astype(bool)
-    s = _np(score).reshape(-1).astype(np.float64)
+    t = to_numpy(y_true_binary).reshape(-1).astype(bool)
+    s = to_numpy(score).reshape(-1).astype(np.float64)
     n_pos, n_neg = int(t.sum()), int((~t).sum())
     if n_pos == 0 or n_neg == 0:
         raise ValueError("roc_auc is undefined when y_true holds only one class")
@@ -112,7 +106,7 @@ def roc_auc(y_true_binary: Any, score: Any) -> float:
 def medmnist_auc(y_true: Any, y_score: Any, task: str) -> float:
     """AUC as ``medmnist.evaluator.getAUC(y_true, y_score, task)``."""
     check_choice("task", task, TASKS)
-    t, s = _np(y_true).squeeze(), _np(y_score).squeeze()
+    t, s = to_numpy(y_true).squeeze(), to_numpy(y_score).squeeze()
     if task == "multi-label, binary-class":
         return float(np.mean([roc_auc(t[:, i], s[:, i]) for i in range(s.shape[1])]))
     if task == "binary-class":
@@ -124,7 +118,7 @@ def medmnist_auc(y_true: Any, y_score: Any, task: str) -> float:
 def medmnist_acc(y_true: Any, y_score: Any, task: str, *, threshold: float = 0.5) -> float:
     """ACC as ``medmnist.evaluator.getACC(y_true, y_score, task, threshold)``."""
     check_choice("task", task, TASKS)
-    t, s = _np(y_true).squeeze(), _np(y_score).squeeze()
+    t, s = to_numpy(y_true).squeeze(), to_numpy(y_score).squeeze()
     if task == "multi-label, binary-class":
         return float(np.mean([np.mean(t[:, i] == (s[:, i] > threshold)) for i in range(t.shape[1])]))
     if task == "binary-class":
@@ -135,7 +129,7 @@ def medmnist_acc(y_true: Any, y_score: Any, task: str, *, threshold: float = 0.5
 
 def entropy(p: Any, *, base: float = math.e, eps: float = 1e-12) -> np.ndarray:
     """Per-sample entropy ``H(p_i) = -Σ_k p_ik log p_ik`` of probabilities ``(N, K)`` → ``(N,)``."""
-    p = _np(p).astype(np.float64)
+    p = to_numpy(p).astype(np.float64)
     if p.ndim != 2:
         raise ValueError(f"p must have shape (N, K), got {p.shape}")
     return -(p * np.log(np.clip(p, eps, 1.0))).sum(axis=1) / math.log(base)
@@ -144,7 +138,7 @@ def entropy(p: Any, *, base: float = math.e, eps: float = 1e-12) -> np.ndarray:
 def cross_entropy(y_soft: Any, p: Any, *, base: float = math.e, eps: float = 1e-12) -> np.ndarray:
     """Per-sample cross-entropy ``CE(y_i, p_i) = -Σ_k y_ik log p_ik`` of soft labels and probabilities
     ``(N, K)`` → ``(N,)``."""
-    y, p = _np(y_soft).astype(np.float64), _np(p).astype(np.float64)
+    y, p = to_numpy(y_soft).astype(np.float64), to_numpy(p).astype(np.float64)
     if y.shape != p.shape or p.ndim != 2:
         raise ValueError(f"y_soft and p must both have shape (N, K), got {y.shape} and {p.shape}")
     return -(y * np.log(np.clip(p, eps, 1.0))).sum(axis=1) / math.log(base)
@@ -159,8 +153,8 @@ def classification_metrics(y_true: Any, probs: Any, *, task: str | None = None) 
         (default: ``"binary-class"`` for two classes, else ``"multi-class"``); ``auc`` is NaN when it is
         undefined (a class missing from ``y_true``).
     """
-    t = _np(y_true).reshape(-1).astype(np.int64)
-    p = _np(probs).astype(np.float64)
+    t = to_numpy(y_true).reshape(-1).astype(np.int64)
+    p = to_numpy(probs).astype(np.float64)
     if p.ndim != 2 or p.shape[0] != t.shape[0]:
         raise ValueError(f"probs must have shape (N, K) with N = len(y_true) = {t.shape[0]}, got {p.shape}")
     task = task or ("binary-class" if p.shape[1] == 2 else "multi-class")

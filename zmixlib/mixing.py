@@ -45,6 +45,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from zmixlib._checks import check_choice, check_float, check_int, check_range
+from zmixlib._util import to_numpy
+from zmixlib.theory import GAMMA_MIN
 
 __all__ = [
     "GAMMA_MIN",
@@ -78,9 +80,8 @@ __all__ = [
     "AlphaForXi",
 ]
 
-#: γ_min of Theorem 1: the root of ζ(γ) = 2 (``zmixlib.theory.gamma_min()`` computes it). For every
-#: γ ≥ γ_min the diagonal ζ-weight exceeds the sum of all the other weights of its row, for any T.
-GAMMA_MIN = 1.7286472389981836
+# ``GAMMA_MIN`` (re-exported above from ``zmixlib.theory``, its only definition): γ_min of Theorem 1, the
+# root of ζ(γ) = 2. For every γ ≥ γ_min the diagonal ζ-weight exceeds the rest of its row, for any T.
 
 _Range = float | tuple[float, float]
 
@@ -372,7 +373,7 @@ def _zeta_weights(batch: int, num_mix: int, gamma, generator, gdev, dtype) -> Te
     if noise.device.type == "cpu":
         # Same computation on the same memory (zero-copy views): NumPy's row-wise argsort is ~5x faster
         # than torch 2.14's CPU sort at B = 512 (measured in notebook 09); on CUDA torch sorts on device.
-        order = torch.from_numpy(np.argsort(noise.numpy(), axis=1)[:, :num_mix])
+        order = torch.from_numpy(np.argsort(to_numpy(noise), axis=1)[:, :num_mix])
     else:
         order = noise.argsort(dim=1)[:, :num_mix]  # (B, T): column holding rank s+1 in row i
     w = _p_series(num_mix, gamma, gdev, dtype)
@@ -807,7 +808,7 @@ def optimal_matching(a: Tensor, b: Tensor, *, metric: str = "euclidean") -> Tens
         a, b = a.reshape(1, a.shape[0], -1), b.reshape(1, b.shape[0], -1)
     else:
         a, b = a.reshape(a.shape[0], a.shape[1], -1), b.reshape(b.shape[0], b.shape[1], -1)
-    cost = _cost(a, b, metric).cpu().numpy()
+    cost = to_numpy(_cost(a, b, metric))
     sigma = torch.empty(cost.shape[:2], dtype=torch.long)
     for n, c in enumerate(cost):
         rows, cols = linear_sum_assignment(c)
@@ -824,49 +825,78 @@ class KMixupSample(NamedTuple):
     lam: Tensor
 
 
+def _subset_sizes(batch: int, k: int) -> list[int]:
+    """Sizes of the consecutive k-subsets of a batch: ``⌊B/k⌋`` times ``k``, then the remainder ``B mod k`` if any."""
+    return [k] * (batch // k) + ([batch % k] if batch % k else [])
+
+
 def sample_kmixup(
     x: Tensor,
     *,
     k: int = 16,
     alpha: float = 1.0,
-    lam_mode: str = "subset",
+    lam_mode: str = "batch",
     metric: str = "euclidean",
     generator: torch.Generator | None = None,
 ) -> KMixupSample:
     """Draw k-mixup's randomness for a batch ``x`` ``(B, ...)``.
 
-    The batch (already shuffled by the loader) is split into ``B/k`` consecutive subsets of size
-    ``k``; a random permutation ``π`` of the batch, split the same way, supplies the random partner
-    subsets (the k-mixup code draws the two from two shuffled loaders — equivalent). Within each
-    subset pair the partner is re-ordered by the exact optimal matching on the flattened inputs.
-    ``λ ~ Beta(α, α)``: one per subset pair (``lam_mode="subset"``, the paper's expectation
-    ``E_{γ,ζ,λ}``) or one per batch (``"batch"``, the paper's Fig. 5 code). Draw order: ``π``, then
-    ``λ``. With ``k = 1`` and ``lam_mode="batch"`` this is exactly ``sample_mixup``.
+    The batch (already shuffled by the loader) is split into consecutive subsets of size ``k``; a
+    random permutation ``π`` of the batch, split the same way, supplies the random partner subsets
+    (the k-mixup code draws the two from two shuffled loaders — equivalent). Within each subset pair
+    the partner is re-ordered by the exact optimal matching on the flattened inputs.
+
+    **A batch size not divisible by k** (the last, short batch of an epoch) is handled as the authors'
+    code does (github.com/AnmingGu/kmixup-cifar10, ``mixup_data``: ``⌈B/k⌉`` diagonal blocks of the
+    cost matrix): the ``r = B mod k`` trailing samples form one smaller subset, matched optimally with
+    the last ``r`` entries of ``π``. A batch smaller than ``k`` is one subset of size ``B``. Every
+    sample is mixed; ``r = 1`` pairs the last sample with ``π``'s last entry (plain mixup).
+
+    ``λ ~ Beta(α, α)``: one per batch (``lam_mode="batch"``, default — the paper's pseudocode and
+    the authors' code draw ``np.random.beta(α, α)`` once per batch) or one per subset pair
+    (``"subset"``, the remainder subset included: ``⌈B/k⌉`` draws). Draw order: ``π``, then ``λ``.
+    With ``k = 1`` and ``lam_mode="batch"`` this is exactly ``sample_mixup``.
+
+    Args:
+        x: the batch ``(B, ...)``, ``B ≥ 2``, floating dtype (read only, never modified).
+        k: subset size ``≥ 1`` (any ``k``: ``B`` need not be divisible by it).
+        alpha: ``α > 0``. lam_mode: ``"batch"`` or ``"subset"``.
+        metric: matching cost, ``"euclidean"`` or ``"sqeuclidean"`` (see ``optimal_matching``).
+        generator: randomness.
 
     Returns:
         ``KMixupSample(perm, partner, lam)``: output ``i`` mixes ``x[i]`` with ``x[partner[i]]`` by
-        ``lam[i]``; ``partner`` is a permutation of the batch.
+        ``lam[i]``; ``partner`` is a permutation of the batch that maps each subset onto the
+        matching subset of ``perm``; ``lam`` ``(B,)`` float64 (one value throughout for ``"batch"``).
     """
     batch = _check_x(x)
     k = check_int("k", k, min=1)
-    if batch % k:
-        raise ValueError(f"the batch size must be divisible by k, got batch size {batch} and k={k}")
     a, _ = _check_alpha_range(alpha)
-    check_choice("lam_mode", lam_mode, ("subset", "batch"))
+    check_choice("lam_mode", lam_mode, ("batch", "subset"))
     check_choice("metric", metric, ("euclidean", "sqeuclidean"))
     gdev = _gen_device(generator, x.device)
     perm = torch.randperm(batch, generator=generator, device=gdev).to(x.device)
-    n_sub = batch // k
+    sizes = _subset_sizes(batch, k)
     if lam_mode == "subset":
-        lam = _beta_symmetric(a, (n_sub,), generator, gdev).repeat_interleave(k)
+        lam = _beta_symmetric(a, (len(sizes),), generator, gdev)
+        lam = lam.repeat_interleave(torch.tensor(sizes, device=gdev), output_size=batch)
     else:
         lam = _beta_symmetric(a, (), generator, gdev).expand(batch)
     partner = perm
     if k > 1:
         with torch.no_grad():
-            flat = x.detach().reshape(n_sub, k, -1)
-            sigma = optimal_matching(flat, flat.reshape(batch, -1)[perm].reshape(n_sub, k, -1), metric=metric)
-        partner = perm.reshape(n_sub, k).gather(1, sigma.to(x.device)).reshape(batch)
+            flat = x.detach().reshape(batch, -1)
+            n_full, full = batch // k, (batch // k) * k
+            parts = []
+            if n_full:  # the full k-subsets, as one batch of assignment problems
+                sigma = optimal_matching(
+                    flat[:full].reshape(n_full, k, -1), flat[perm[:full]].reshape(n_full, k, -1), metric=metric
+                )
+                parts.append(perm[:full].reshape(n_full, k).gather(1, sigma).reshape(full))
+            if full < batch:  # the remainder subset, matched the same way
+                rest = perm[full:]
+                parts.append(rest[optimal_matching(flat[full:], flat[rest], metric=metric)])
+            partner = torch.cat(parts)
     return KMixupSample(perm, partner, lam.to(x.device))
 
 
@@ -876,7 +906,7 @@ def kmixup(
     *,
     k: int = 16,
     alpha: float = 1.0,
-    lam_mode: str = "subset",
+    lam_mode: str = "batch",
     metric: str = "euclidean",
     num_classes: int | None = None,
     generator: torch.Generator | None = None,
@@ -886,14 +916,17 @@ def kmixup(
     ``x̂_i = λ x_i + (1 − λ) x_σ(i)`` where ``σ`` is the optimal assignment (Hungarian,
     ``scipy.optimize.linear_sum_assignment`` on the Euclidean distances of the flattened inputs)
     between the subset containing ``i`` and a random partner subset; labels likewise. ``k = 1`` is
-    mixup. See ``sample_kmixup`` for the sampling and ``kmixup_alpha_for_xi`` for choosing ``α``.
+    mixup. See ``sample_kmixup`` for the sampling (including a batch size not divisible by ``k``: the
+    remainder is matched as one smaller subset, as in the authors' code) and
+    ``kmixup_alpha_for_xi`` for choosing ``α``.
 
     Args:
-        x: inputs ``(B, ...)``; ``B`` must be divisible by ``k``.
+        x: inputs ``(B, ...)``, any ``B ≥ 2``.
         y: indices ``(B,)`` or probabilities ``(B, K)``.
         k: subset size ``≥ 1`` (default 16, the paper's heuristic).
         alpha: ``α > 0`` of ``Beta(α, α)``.
-        lam_mode: ``"subset"`` (one ``λ`` per subset pair, default) or ``"batch"``.
+        lam_mode: ``"batch"`` (one ``λ`` per batch, default: the paper's pseudocode and the authors'
+            code) or ``"subset"`` (one ``λ`` per subset pair).
         metric: matching cost, ``"euclidean"`` (default, as the authors' code) or ``"sqeuclidean"``.
         num_classes: ``K`` for index labels. generator: randomness.
 

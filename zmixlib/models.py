@@ -37,21 +37,11 @@ import torch
 from torch import nn
 
 from zmixlib._checks import check_choice, check_int
+from zmixlib.vocab import ARCHS
 
 __all__ = ["ARCHS", "StagedNet", "build", "default_arch"]
 
-#: name -> one-line description (the registry :func:`build` dispatches on).
-ARCHS: dict[str, str] = {
-    "resnet18_cifar": "ResNet-18, 3x3 stem, no max-pool (inputs <= 64 px)",
-    "resnet50_cifar": "ResNet-50, 3x3 stem, no max-pool (inputs <= 64 px)",
-    "resnet18": "torchvision ResNet-18 (large images)",
-    "resnet50": "torchvision ResNet-50 (large images)",
-    "mobilenet_v2": "torchvision MobileNetV2",
-    "efficientnet_b0": "torchvision EfficientNet-B0",
-    "lenet5": "LeNet-5 (MNIST oracle)",
-    "digits_cnn": "small CNN for 8x8 digits (offline oracle)",
-    "mlp": "ReLU MLP for tabular / synthetic data",
-}
+#: name -> :class:`zmixlib.vocab.Arch` (description, the papers' name): the registry :func:`build` dispatches on.
 
 Mixer = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 

@@ -7,6 +7,14 @@ Add a helper here when a second notebook needs the same figure. Every helper ret
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
+from scipy.stats import gaussian_kde
+from torchvision.utils import make_grid
+
+from zmixlib._util import to_numpy
+from zmixlib.vocab import color
 
 matplotlib.rcParams.update(
     {
@@ -20,30 +28,13 @@ matplotlib.rcParams.update(
     }
 )
 
-#: One colour per method, the same on every page.
-METHOD_COLORS = {
-    "original": "#4d4d4d",
-    "ERM": "#4d4d4d",
-    "mixup": "#1f77b4",
-    "zeta_mixup": "#d62728",
-    "cutmix": "#2ca02c",
-    "cutmix_zeta": "#9467bd",
-    "dirichlet_mixup": "#8c564b",
-    "kmixup": "#e377c2",
-    "multimix": "#17becf",
-    "manifold_mixup": "#bcbd22",
-    "local_synthetic_instances": "#7f7f7f",
-}
-
-
 def method_color(name: str) -> str:
-    """The colour of a method (``zeta_mixup(gamma=2.4)`` and ``zeta_mixup`` share one)."""
-    return METHOD_COLORS.get(name.split("(")[0].strip(), "#000000")
+    """The colour of a method on every page (``zeta_mixup(gamma=2.4)`` and ``zeta_mixup`` share one)."""
+    return color(name.split("(")[0].strip())
 
 
 def dominance_curves(gammas, curves: dict, gamma_min: float, *, ax=None):
     """Theorem 1: ``w_1 − Σ_{i≥2} w_i`` against γ, one line per T, with γ_min marked (notebook 00)."""
-    import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
@@ -60,7 +51,6 @@ def dominance_curves(gammas, curves: dict, gamma_min: float, *, ax=None):
 
 def lambda_gamma_map(lams, gammas, *, ax=None):
     """Theorem 2: the γ at which T=2 ζ-mixup reproduces mixup's λ, with λ < ½ ↔ γ < 0 shaded (notebook 00)."""
-    import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
@@ -82,8 +72,6 @@ def timing_bars(table, *, label: str, paper_label: str = "paper (GTX TITAN X)", 
     hardware limit of ζ-mixup, a dashed line). The roofline matmul row (a calibration, not a method)
     is left out. ``label`` names what was measured (profile, device, dtype).
     """
-    import matplotlib.pyplot as plt
-    import numpy as np
 
     rows = table.drop(index="matmul roofline", errors="ignore").iloc[::-1]
     if ax is None:
@@ -117,7 +105,6 @@ def timing_growth(frame, *, x: str, label: str, ax=None):
     ``frame`` is one sweep and dtype of ``zmixlib.bench.scaling(...)``; the hardware limit
     (``limit_ms``, the larger of copy and roofline) is drawn dashed.
     """
-    import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
@@ -147,8 +134,6 @@ def timing_growth(frame, *, x: str, label: str, ax=None):
 
 def overhead_bars(frame, *, label: str, target_pct: float | None = 3.0, ax=None):
     """Training-step overhead vs ERM per method, % (bars with IQR over rounds), and the mixing's own share (notebook 09)."""
-    import matplotlib.pyplot as plt
-    import numpy as np
 
     rows = frame.drop(index="ERM", errors="ignore")
     if ax is None:
@@ -182,7 +167,6 @@ def overhead_bars(frame, *, label: str, target_pct: float | None = 3.0, ax=None)
 
 def timing_growth_grid(frame, *, label: str):
     """``zmixlib.bench.scaling(...)`` as a grid: one row per dtype, columns = batch-size and resolution sweeps (notebook 09)."""
-    import matplotlib.pyplot as plt
 
     dtypes = list(dict.fromkeys(frame["dtype"]))
     fig, axes = plt.subplots(len(dtypes), 2, figsize=(12, 4 * len(dtypes)), squeeze=False)
@@ -218,13 +202,6 @@ def _method_styles(names) -> dict:
     return styles
 
 
-def _as_numpy(a):
-    """A tensor or array-like as a float64 NumPy array."""
-    import numpy as np
-
-    return np.asarray(a.detach().cpu().numpy() if hasattr(a, "detach") else a, dtype=float)
-
-
 def image_grids(
     panels: dict, *, nrow: int = 10, cmap: str = "gray", max_side: int | None = None, title: str | None = None
 ):
@@ -233,10 +210,8 @@ def image_grids(
     ``panels`` maps a panel title to images ``(N, C, H, W)`` in ``[0, 1]`` (``nrow`` per row);
     ``max_side`` downsamples each image (antialiased) so large images make a small figure.
     """
-    import matplotlib.pyplot as plt
     import torch
     import torch.nn.functional as F
-    from torchvision.utils import make_grid
 
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6), squeeze=False)
     for ax, (name, x) in zip(axes[0], panels.items()):
@@ -260,8 +235,6 @@ def soft_label_examples(examples: dict, *, class_names, title: str | None = None
     ``examples`` maps a method to ``(images (k, C, H, W), soft labels (k, K), oracle probabilities (k, K))``;
     one block of two rows per method, one column per image.
     """
-    import matplotlib.pyplot as plt
-    import numpy as np
 
     k = max(len(v[0]) for v in examples.values())
     n_classes = len(class_names)
@@ -275,7 +248,7 @@ def soft_label_examples(examples: dict, *, class_names, title: str | None = None
             img = images[j].detach().float().cpu().clamp(0, 1).numpy()
             ax_im.imshow(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0), cmap=cmap, vmin=0, vmax=1)
             ax_im.set_axis_off()
-            y, p = (_as_numpy(t[j]) for t in (y_soft, probs))
+            y, p = (to_numpy(t[j]) for t in (y_soft, probs))
             ax_im.set_title(f"{name}\nlabel {class_names[y.argmax()]} · oracle {class_names[p.argmax()]}", fontsize=8)
             ax_bar.bar(pos, y, color=method_color(name), label="soft label")
             ax_bar.plot(pos, p, "kx", ms=5, label="oracle p")
@@ -294,8 +267,6 @@ def soft_label_examples(examples: dict, *, class_names, title: str | None = None
 def _kde_curve(values, clip, n: int = 256):
     """Gaussian KDE (Scott's bandwidth, as seaborn's ``kdeplot``) on a grid over the data's range within
     ``clip`` (seaborn's ``cut=0``); ``None`` when the values cannot be smoothed (fewer than 2, or all equal)."""
-    import numpy as np
-    from scipy.stats import gaussian_kde
 
     values = np.asarray(values, dtype=float)
     lo, hi = (-np.inf if clip[0] is None else clip[0]), (np.inf if clip[1] is None else clip[1])
@@ -338,7 +309,6 @@ def realism_densities(frame, *, label: str, num_classes: int, h_max: float = 0.1
     """
     import math
 
-    import matplotlib.pyplot as plt
 
     methods = frame["method"]
     names = list(methods.cat.categories) if hasattr(methods, "cat") else list(methods.unique())
@@ -372,7 +342,6 @@ def local_id_panels(summary, *, gamma_min: float, label: str, paper: dict | None
     γ_min is a vertical dotted line. ``paper`` optionally maps ``(dataset, method)`` to a paper
     ``(mean, sd)`` drawn as a dashed line at k = 128 (MIDL 2023). ``label`` goes in the title.
     """
-    import matplotlib.pyplot as plt
 
     panels = list(summary[["dataset", "k"]].drop_duplicates().itertuples(index=False, name=None))
     cols = len(summary["k"].unique())
@@ -415,7 +384,6 @@ def mixed_scatter_grid(rows: dict, *, label: str, cmap: str = "coolwarm_r"):
     ``rows`` maps a row title to ``{column title: (X (N, 2), p (N,))}`` where ``p`` is the soft-label
     probability of class 1 (the colour; its argmax is ``p > 0.5``). Returns the figure.
     """
-    import matplotlib.pyplot as plt
 
     ncols = max(len(cols) for cols in rows.values())
     fig, axes = plt.subplots(
@@ -442,7 +410,6 @@ def helix_projections(sets: dict, *, views=((0, 0), (70, 0), (90, 0)), label: st
     ``sets`` maps a row title to ``(points (N, 3), method)``, the method choosing the colour;
     ``original`` (optional) is drawn in grey under every set that is not the original. Returns the figure.
     """
-    import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=(3.2 * len(views), 3.0 * len(sets)))
     for r, (title, (pts, method)) in enumerate(sets.items()):
@@ -468,7 +435,6 @@ def mix_grid(cells: dict, *, row_key: str, col_key: str, label: str, original=No
     ``annotate`` maps the same keys to a short text written in each panel (e.g. the mean distance to
     the manifold). ``original`` is drawn in grey underneath. Returns the figure.
     """
-    import matplotlib.pyplot as plt
 
     rows = sorted({r for r, _ in cells})
     cols = sorted({c for _, c in cells})
@@ -500,8 +466,6 @@ def error_curves(frame, *, label: str, ylabel: str = "test error (%)", log: bool
     seeds, device) goes in the title; ``log`` puts the error on a log axis, so that the last epochs'
     differences of a few test images stay visible. Returns the figure.
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
     log = log and bool((frame.groupby(["panel", "curve", "epoch"], observed=True)["value"].mean() > 0).all())
     panels = list(dict.fromkeys(frame["panel"]))

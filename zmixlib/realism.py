@@ -25,19 +25,18 @@ import math
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
 import torch
 from torch import Tensor
 
+from zmixlib import data, metrics, mixing, models, store, train
 from zmixlib._checks import check_choice, check_float, check_int
-
-if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
-
-    from zmixlib.train import RunRecord, RunSpec
+from zmixlib.config import resolve_device
+from zmixlib.runspec import RunRecord, RunSpec
 
 __all__ = [
     "SECTION",
@@ -68,7 +67,6 @@ PAPER_ORACLE_ACC = 0.9931
 @dataclass(frozen=True)
 class OracleRecipe:
     """How an oracle is trained: SGD-Nesterov, lr divided by 10 at 50 % and 75 % of the epochs."""
-
     arch: str
     epochs: int
     batch_size: int
@@ -79,6 +77,7 @@ class OracleRecipe:
 #: dataset -> oracle recipe. The paper does not give LeNet-5's recipe; this one is the usual MNIST one.
 ORACLES: dict[str, OracleRecipe] = {
     "MNIST": OracleRecipe(arch="lenet5", epochs=20, batch_size=128, lr=0.05),
+    "MNIST-10k": OracleRecipe(arch="lenet5", epochs=20, batch_size=128, lr=0.05),  # real MNIST digits, 28 x 28
     "digits": OracleRecipe(arch="digits_cnn", epochs=15, batch_size=64, lr=0.1),
 }
 
@@ -96,8 +95,6 @@ def oracle_spec(
     ``epochs`` overrides the recipe's (the learning-rate milestones move with it). Trained on the
     ``train`` split, evaluated on ``test``.
     """
-    from zmixlib.train import RunSpec
-
     check_choice("oracle dataset", dataset, ORACLES)
     recipe = ORACLES[dataset]
     epochs = recipe.epochs if epochs is None else check_int("epochs", epochs, min=1)
@@ -126,7 +123,6 @@ class Oracle:
 
     ``oracle(x)`` returns class probabilities ``(N, K)`` (float64, CPU) for images ``(N, C, H, W)``.
     """
-
     model: torch.nn.Module
     spec: RunSpec
     record: RunRecord
@@ -177,16 +173,13 @@ def get_oracle(
         FileNotFoundError: the dataset's files are absent (``zmixlib.data``'s message names the path and
             the ``make data`` command).
     """
-    from zmixlib import data, models, results, train
-    from zmixlib.config import resolve_device
-
     spec = oracle_spec(dataset, epochs=epochs, seed=seed, device=device, data_root=data_root)
-    record_file, ckpt_file = results.record_path(spec, results_dir), train.checkpoint_path(spec, results_dir)
+    record_file, ckpt_file = store.record_path(spec, results_dir), train.checkpoint_path(spec, results_dir)
     info = data.describe(dataset)
     model = models.build(spec.arch, num_classes=info.num_classes, in_channels=info.channels)
     cached, stale = False, False
     if not retrain and record_file.is_file() and ckpt_file.is_file():
-        record = results.load_record(record_file)
+        record = store.load_record(record_file)
         try:
             model.load_state_dict(torch.load(ckpt_file, map_location="cpu", weights_only=False)["model"])
             cached = record.complete
@@ -236,8 +229,6 @@ def mixup_per_sample(
     statistics over batches. Built from ``dirichlet_weights`` (``Dir(α, α)``'s first coordinate is
     ``Beta(α, α)``), ``pair_weights`` and ``apply_weights``.
     """
-    from zmixlib import mixing
-
     alpha = check_float("alpha", alpha, min=0.0, min_open=True)
     batch = x.shape[0]
     lam = mixing.dirichlet_weights(2, alpha, num_rows=batch, generator=generator, dtype=torch.float64)[:, 0]
@@ -254,9 +245,6 @@ def methods(gammas: Sequence[float] = (2.4, 2.8, 4.0), *, alpha: float = 1.0, or
 
     Each value is ``f(x, y, *, num_classes, generator) -> (x_mix, y_soft)``.
     """
-    from functools import partial
-
-    from zmixlib import mixing
 
     out: dict[str, Mix] = {"original": mixing.erm} if original else {}
     out["mixup"] = partial(mixup_per_sample, alpha=alpha)
@@ -293,9 +281,6 @@ def measure(oracle: Callable[[Tensor], Tensor], x: Tensor, y_soft: Tensor) -> pd
         ``label`` (the soft label's argmax), ``label_weight`` (its largest entry), ``oracle`` (the
         oracle's argmax) and ``label_error`` (``label != oracle``).
     """
-    import pandas as pd
-
-    from zmixlib import metrics
 
     p = oracle(x)
     y = y_soft.detach().double().cpu()
@@ -342,8 +327,6 @@ def realism_study(
         one row per synthetic image: ``method``, ``seed``, ``batch`` and the columns of :func:`measure`
         (``num_samples`` rows per method and seed).
     """
-    import pandas as pd
-
     num_samples = check_int("num_samples", num_samples, min=1)
     batch_size = check_int("batch_size", batch_size, min=2, max=len(x))
     num_classes = int(y.max()) + 1 if num_classes is None else num_classes
@@ -406,8 +389,6 @@ def claims(table: pd.DataFrame, realistic: pd.DataFrame, *, baseline: str = "mix
         columns ``claim`` (the paper's words, abridged), ``method``, ``mixup`` and ``ζ-mixup`` (the measured
         values compared) and ``holds`` (``ζ-mixup < mixup``).
     """
-    import pandas as pd
-
     checks = [
         ("more realistic: lower oracle entropy H (mean)", table, "H mean"),
         ("labels closer to the oracle: lower CE(ŷ, p) (mean)", table, "CE mean"),
@@ -432,8 +413,6 @@ def pick_examples(df: pd.DataFrame, k: int = 4) -> np.ndarray:
     the oracle is surest about (lowest ``H``) first — realistic-looking images with a wrong label; where
     a method makes fewer than ``k`` label errors, the rest are its most realistic images.
     """
-    import numpy as np
-
     k = check_int("k", k, min=1)
     order = np.lexsort((df["H"].to_numpy(), ~df["label_error"].to_numpy()))
     return order[:k].copy()
@@ -451,8 +430,6 @@ def skin_originals(
     Raises:
         FileNotFoundError: absent and ``required`` (``zmixlib.data``'s message: the path and ``make data``).
     """
-    from zmixlib import data
-
     try:
         return data.as_tensors(name, split, root=root, transform=data.transform_for(name, train=False), limit=n)
     except FileNotFoundError as err:

@@ -35,12 +35,16 @@ with one seed, 2 epochs and a few hundred samples (seconds). Datasets that stand
 from __future__ import annotations
 
 import dataclasses
+import math
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from zmixlib._checks import check_choice, check_float, check_int
+from zmixlib._checks import check_choice, check_int
 from zmixlib.config import PROFILES
-from zmixlib.train import METHODS, RunSpec
+from zmixlib.runspec import RunSpec, check_gamma
+from zmixlib.theory import GAMMA_MIN
+from zmixlib.vocab import ARCHS, METHOD_NAMES, METHODS
 
 __all__ = [
     "Recipe",
@@ -50,15 +54,13 @@ __all__ = [
     "OFFLINE_RECIPES",
     "SECTIONS",
     "OVERRIDES",
-    "GAMMA_MIN",
+    "MATRIX_PARAMETERS",
     "recipe_for",
     "resolve",
     "spec_for",
     "stand_ins",
 ]
 
-#: γ_min, the root of ζ(γ) = 2 (Theorem 1); the lower end of the MIDL / CutMix γ range.
-GAMMA_MIN = 1.7286472389981836
 ZETA_GAMMAS = (2.4, 2.8, 4.0)
 SEEDS = (0, 1, 2)
 
@@ -79,6 +81,8 @@ class Recipe:
     weight_decay: float = 5e-4
     eval_splits: tuple[str, ...] = ("test",)
     arch_kwargs: tuple[tuple[str, Any], ...] = ()
+    train_subset: int | None = None  # a fixed subset (the same for every seed and method); None: all
+    eval_subset: int | None = None
 
     def fields(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -93,7 +97,9 @@ def _skin(epochs=50, step=10) -> Recipe:
 
 
 def _medmnist() -> Recipe:
-    return Recipe("resnet18_cifar", 100, 128, 0.01, (50, 75), 0.1)
+    # the MedMNIST protocol: validation evaluated every epoch; the last epoch and the epoch of the best
+    # validation AUC are both reported (zmixlib.report.medmnist_epochs)
+    return Recipe("resnet18_cifar", 100, 128, 0.01, (50, 75), 0.1, eval_splits=("val", "test"))
 
 
 SKIN_DATASETS = (
@@ -120,8 +126,12 @@ PAPER_RECIPES: dict[str, Recipe] = {
 
 #: dataset -> offline recipe: the same shape of schedule, sized for a CPU.
 OFFLINE_RECIPES: dict[str, Recipe] = {
-    # LR x 0.2 at 40/60/80 % of training, as NATURAL's 80/120/160 of 200
-    "digits": Recipe("digits_cnn", 30, 32, 0.05, (12, 18, 24), 0.2),
+    # LR x 0.2 at 40/60/80 % of training, as NATURAL's 80/120/160 of 200. digits: 360 of the 1,437 training
+    # images (on all of them every method errs on 0-3 of the 360 test images: nothing to compare)
+    "digits": Recipe("digits_cnn", 30, 32, 0.05, (12, 18, 24), 0.2, train_subset=360),
+    # the real 28 x 28 sets with LeNet-5 (a 200-epoch ResNet-18 run takes days on 2 cores): 3,000 training images, 10 epochs, 2,000 fixed test images evaluated every epoch
+    "Fashion-MNIST": Recipe("lenet5", 10, 32, 0.05, (4, 6, 8), 0.2, train_subset=3000, eval_subset=2000),
+    "MNIST-10k": Recipe("lenet5", 10, 32, 0.05, (4, 6, 8), 0.2, train_subset=3000, eval_subset=2000),
     "breast-cancer": Recipe("mlp", 40, 32, 0.01, (10, 20, 30), 0.1),  # x 0.1 every quarter, as SKIN
     "wine": Recipe("mlp", 40, 32, 0.01, (10, 20, 30), 0.1),
     "iris": Recipe("mlp", 40, 16, 0.01, (10, 20, 30), 0.1),
@@ -149,14 +159,35 @@ class Section:
 
 
 _BASE_METHODS = (("erm", {}), ("mixup", {"alpha": 1.0})) + tuple(("zeta_mixup", {"gamma": g}) for g in ZETA_GAMMAS)
-_CUTMIX_METHODS = (("cutmix", {"alpha": 1.0}), ("cutmix_zeta", {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0)}))
+# CutMix with probability 0.5 per mini-batch (the official CutMix CIFAR setting); CutMix + ζ-mixup: CutMix with
+# probability 0.5, else ζ-mixup with γ ~ U[γ_min, 4.0] ("switch", our default reading) or CutMix then ζ-mixup
+# ("compose") — the papers do not define the combination (DESIGN.md)
+_CUTMIX_METHODS = (
+    ("cutmix", {"alpha": 1.0, "prob": 0.5}),
+    ("cutmix_zeta", {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0), "mode": "switch", "prob": 0.5}),
+    ("cutmix_zeta", {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0), "mode": "compose"}),
+)
 _ABLATION_METHODS = (
     ("mixup", {"alpha": 1.0}),
     ("zeta_mixup", {"gamma": 2.8, "num_mix": 2}),  # p-series weights, T = 2
     ("dirichlet_mixup", {"alpha": 1.0}),  # Dirichlet(1) weights, T = m
     ("zeta_mixup", {"gamma": 2.8}),
 )
-_SENSITIVITY_GAMMAS = (1.8, 2.2, 2.6, 3.0, 3.4, 3.8, 4.2, 4.6, 5.0)
+#: Fig. 10a-b: γ = 1.8, 2.0, ..., 5.0 (17 values)
+_SENSITIVITY_GAMMAS = tuple(round(1.8 + 0.2 * i, 1) for i in range(17))
+#: Fig. 10c-d: the random search, γ ~ U[1, 6] and weight decay log-uniform in [5e-5, 1e-3], 200 models
+SEARCH_MODELS = 200
+
+
+def search_draws(n: int = SEARCH_MODELS, seed: int = 2024) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The random search of Fig. 10c-d as ``n`` fixed draws (the same for every build and machine)."""
+    rng = random.Random(seed)
+    draws = []
+    for _ in range(n):
+        gamma = round(rng.uniform(1.0, 6.0), 4)
+        weight_decay = float(f"{10 ** rng.uniform(math.log10(5e-5), math.log10(1e-3)):.4g}")
+        draws.append(("zeta_mixup", {"gamma": gamma, "weight_decay": weight_decay}))
+    return tuple(draws)
 _PEER_METHODS = (
     ("erm", {}),
     ("mixup", {"alpha": 1.0}),
@@ -189,17 +220,19 @@ _PAPER: dict[str, Section] = {
     ),
     "ablation": Section(("CIFAR-100",), _ABLATION_METHODS),
     "sensitivity": Section(("CIFAR-10", "CIFAR-100"), tuple(("zeta_mixup", {"gamma": g}) for g in _SENSITIVITY_GAMMAS)),
+    "search": Section(("CIFAR-10", "CIFAR-100"), search_draws(), seeds=(0,)),
     "peers": Section(("CIFAR-10", "CIFAR-100"), _PEER_METHODS),
 }  # fmt: skip
 
 _OFFLINE: dict[str, Section] = {
-    "natural": Section(("digits",), _BASE_METHODS),
+    "natural": Section(("Fashion-MNIST", "digits"), _BASE_METHODS),
     "cutmix": Section(("digits",), _CUTMIX_METHODS),
     "skin": Section(("breast-cancer", "wine"), _BASE_METHODS),
     "medmnist": Section(("digits", "breast-cancer"), _BASE_METHODS),
     "manifold": Section(("digits", "breast-cancer"), _MANIFOLD, epoch_factor=2.0),
     "ablation": Section(("digits",), _ABLATION_METHODS),
     "sensitivity": Section(("digits",), tuple(("zeta_mixup", {"gamma": g}) for g in _SENSITIVITY_GAMMAS)),
+    "search": Section(("digits",), search_draws(24), seeds=(0,)),
     "peers": Section(("digits",), _PEER_METHODS),
 }
 SMOKE_SIZES = {"epochs": 2, "train_subset": 256, "eval_subset": 128}
@@ -212,7 +245,8 @@ SECTIONS: dict[str, str] = {
     "medmnist": "MEDMNIST, Table 7 (notebook 06)",
     "manifold": "manifold mixup at 10x epochs, Fig. 9 (notebook 10)",
     "ablation": "ablation on CIFAR-100, Table 8 (notebook 08)",
-    "sensitivity": "gamma sensitivity, Fig. 10 (notebook 07)",
+    "sensitivity": "gamma sensitivity, Fig. 10a-b (notebook 07)",
+    "search": "random search over gamma and weight decay, Fig. 10c-d (notebook 07)",
     "peers": "k-mixup and MultiMix beside zeta-mixup (notebook 10)",
 }
 
@@ -256,72 +290,22 @@ def _str(name: str, value: Any) -> str:
     return value
 
 
-def _bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
-def _pos_float(name: str, value: Any) -> float:
-    return check_float(name, value, min=0.0, min_open=True)
-
-
-def _gamma(name: str, value: Any) -> float | tuple[float, float]:
-    if isinstance(value, (list, tuple)):
-        from zmixlib._checks import check_range
-
-        return check_range(name, value, min=0.0)
-    return _pos_float(name, value)
-
-
-def _optional(check):
-    return lambda name, value: None if value is None else check(name, value)
-
-
-def _device(name: str, value: Any) -> str:
-    from zmixlib.config import resolve_device
-
-    _str(name, value)
-    resolve_device(value)
-    return value
-
-
-def _arch(name: str, value: Any) -> str:
-    from zmixlib.models import ARCHS
-
-    return check_choice(name, value, ARCHS)
-
-
-#: override -> (check(name, value) -> value, what it means). ``None`` means "the profile's default".
-OVERRIDES: dict[str, tuple[Any, str]] = {
+#: The matrix's own parameters (lists the matrix is expanded over) -> (check, what it means). Every other
+#: override is a :class:`RunSpec` field and is validated by ``RunSpec`` itself, the only validator of a run.
+MATRIX_PARAMETERS: dict[str, tuple[Any, str]] = {
     "datasets": (lambda n, v: _list_of(n, v, _str), "datasets to run (names of zmixlib.data)"),
-    "methods": (lambda n, v: _list_of(n, v, lambda n2, m: check_choice(n2, m, METHODS)), "methods to keep"),
-    "gammas": (lambda n, v: _list_of(n, v, _gamma), "zeta-mixup gamma values (replace the section's)"),
-    "alpha": (_pos_float, "alpha of mixup-family methods"),
-    "archs": (lambda n, v: _list_of(n, v, _arch), "architectures (zmixlib.models names)"),
+    "methods": (lambda n, v: _list_of(n, v, lambda n2, m: check_choice(n2, m, METHOD_NAMES)), "methods to keep"),
+    "gammas": (lambda n, v: _list_of(n, v, check_gamma), "zeta-mixup gamma values (replace the section's)"),
+    "archs": (lambda n, v: _list_of(n, v, lambda n2, a: check_choice(n2, a, ARCHS)), "architectures"),
     "seeds": (lambda n, v: _list_of(n, v, lambda n2, s: check_int(n2, s, min=0)), "seeds"),
-    "epochs": (lambda n, v: check_int(n, v, min=1), "epochs (milestones rescale unless given)"),
-    "batch_size": (lambda n, v: check_int(n, v, min=1), "mini-batch size (= T for zeta-mixup)"),
-    "lr": (_pos_float, "initial learning rate"),
-    "milestones": (lambda n, v: _list_of(n, v, lambda n2, m: check_int(n2, m, min=1)), "LR decay epochs"),
-    "lr_gamma": (lambda n, v: check_float(n, v, min=0.0, max=1.0, min_open=True), "LR decay factor"),
-    "momentum": (lambda n, v: check_float(n, v, min=0.0, max=1.0, max_open=True), "SGD momentum"),
-    "nesterov": (_bool, "Nesterov momentum"),
-    "weight_decay": (lambda n, v: check_float(n, v, min=0.0), "L2 weight decay"),
-    "label_smoothing": (lambda n, v: check_float(n, v, min=0.0, max=1.0, max_open=True), "label smoothing"),
-    "hflip": (_bool, "random horizontal flips"),
-    "train_subset": (_optional(lambda n, v: check_int(n, v, min=1)), "train on this many samples"),
-    "eval_subset": (_optional(lambda n, v: check_int(n, v, min=1)), "evaluate on this many samples"),
-    "eval_splits": (lambda n, v: _list_of(n, v, _str), "splits evaluated every epoch"),
-    "device": (_device, "auto | cpu | cuda | cuda:N"),
-    "data_root": (_str, "folder holding the datasets"),
-    "num_workers": (lambda n, v: check_int(n, v, min=0), "DataLoader worker processes"),
-    "amp": (_bool, "mixed precision on CUDA"),
 }
-_SCHEDULE_KEYS = (
-    "epochs batch_size lr milestones lr_gamma momentum nesterov weight_decay label_smoothing hflip "
-    "train_subset eval_subset eval_splits device data_root num_workers amp"
+#: RunSpec fields a matrix may override for every run (``alpha`` applies to the methods that have one).
+SPEC_OVERRIDES = (
+    "alpha epochs batch_size lr milestones lr_gamma momentum nesterov weight_decay label_smoothing hflip "
+    "train_subset eval_subset eval_splits device data_root num_workers amp channels_last"
 ).split()
+#: every override :func:`resolve` accepts
+OVERRIDES = (*MATRIX_PARAMETERS, *SPEC_OVERRIDES)
 
 
 def _validate(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -332,7 +316,8 @@ def _validate(overrides: dict[str, Any]) -> dict[str, Any]:
     for name, value in overrides.items():
         if value is None:  # "the profile's default"
             continue
-        out[name] = OVERRIDES[name][0](name, value)
+        out[name] = MATRIX_PARAMETERS[name][0](name, value) if name in MATRIX_PARAMETERS else value
+    RunSpec(dataset="(override check)", **{k: v for k, v in out.items() if k in SPEC_OVERRIDES})  # the one validator
     return out
 
 
@@ -409,18 +394,15 @@ def _expand_methods(section: Section, opts: dict[str, Any]) -> list[tuple[str, d
 
 
 def _default_hparams(method: str) -> dict[str, Any]:
-    return {
-        "mixup": {"alpha": 1.0},
-        "manifold_mixup": {"alpha": 2.0},
-        "dirichlet_mixup": {"alpha": 1.0},
-        "zeta_mixup": {"gamma": 2.8},
-        "cutmix": {"alpha": 1.0},
-        "cutmix_zeta": {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0)},
-    }.get(method, {})
+    """The papers' hyperparameters of ``method`` (:mod:`zmixlib.vocab`); unknown methods are RunSpec's to reject."""
+    return dict(METHODS[method].hparams) if method in METHODS else {}
 
 
 def _spec_kwargs(hp: dict[str, Any]) -> dict[str, Any]:
-    named = {k: v for k, v in hp.items() if k in ("gamma", "alpha", "num_mix")}
+    """A method entry's settings as RunSpec keywords: γ/α/T, other RunSpec fields (e.g. the random search's
+    ``weight_decay``) as themselves, and the rest as the mixer's ``extra`` keywords."""
+    fields = {f.name for f in dataclasses.fields(RunSpec)}
+    named = {k: v for k, v in hp.items() if k in fields}
     extra = tuple(sorted((k, v) for k, v in hp.items() if k not in named))
     return {**named, "extra": extra}
 
@@ -447,7 +429,7 @@ def resolve(section: str, profile: str = "smoke", *, verbose: bool = False, **ov
         recipe_for(d, profile)  # unknown dataset -> error listing the known ones
     seeds = opts.get("seeds", sec.seeds[:1] if profile == "smoke" else sec.seeds)
     methods = _expand_methods(sec, opts)
-    user = {k: v for k, v in opts.items() if k in _SCHEDULE_KEYS}
+    user = {k: v for k, v in opts.items() if k in SPEC_OVERRIDES and k != "alpha"}
     if profile == "smoke":
         user = {**SMOKE_SIZES, **user}
     specs = []
@@ -471,8 +453,7 @@ def resolve(section: str, profile: str = "smoke", *, verbose: bool = False, **ov
                             arch_kwargs=arch_kwargs,
                             section=section,
                             seed=seed,
-                            **_spec_kwargs(hp),
-                            **kw,
+                            **{**kw, **_spec_kwargs(hp)},  # a method entry's own settings win
                         )
                     )
     matrix = RunMatrix(specs, section=section, profile=profile, overrides=opts)
@@ -484,23 +465,19 @@ def resolve(section: str, profile: str = "smoke", *, verbose: bool = False, **ov
 def spec_for(dataset: str, *, profile: str = "offline", method: str = "erm", **overrides: Any) -> RunSpec:
     """One run of ``dataset`` with its recipe under ``profile`` and any :class:`RunSpec` field changed
     (the ``python -m zmixlib train`` command). The method's paper hyperparameters fill what is not given
-    (mixup α = 1, ζ-mixup γ = 2.8, manifold mixup α = 2); changing ``epochs`` rescales the milestones."""
+    (mixup α = 1, ζ-mixup γ = 2.8, manifold mixup α = 2); changing ``epochs`` rescales the milestones.
+    Every field given is honoured (``arch`` included); unknown names are an error naming them."""
     check_choice("profile", profile, PROFILES)
-    check_choice("method", method, METHODS)
-    names = {f.name for f in dataclasses.fields(RunSpec)}
+    names = {f.name for f in dataclasses.fields(RunSpec)} - {"dataset", "method"}
     unknown = sorted(set(overrides) - names)
     if unknown:
-        raise ValueError(f"unknown parameter(s) {unknown}; allowed: {sorted(names - {'dataset', 'method'})}")
-    recipe = recipe_for(dataset, profile)
-    hp = {**_default_hparams(method), **{k: v for k, v in overrides.items() if k in ("gamma", "alpha", "num_mix")}}
-    changes = {k: v for k, v in overrides.items() if k in _SCHEDULE_KEYS and v is not None}
-    if profile == "smoke":
-        changes = {**SMOKE_SIZES, **changes}
-    fields = _schedule(recipe, changes)
-    rest = {k: v for k, v in overrides.items() if k not in fields and k not in hp and v is not None}
-    fields.update({k: v for k, v in rest.items() if k in ("arch", "arch_kwargs")})
-    rest = {k: v for k, v in rest.items() if k not in ("arch", "arch_kwargs")}
+        raise ValueError(f"unknown parameter(s) {unknown}; allowed: {sorted(names)}")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    hp = {**_default_hparams(method), **{k: given.pop(k) for k in ("gamma", "alpha", "num_mix") if k in given}}
     named = _spec_kwargs(hp)
-    if "extra" in rest:
-        named["extra"] = tuple(sorted({**dict(named["extra"]), **dict(rest.pop("extra"))}.items()))
-    return RunSpec(dataset=_canonical(dataset), method=method, **fields, **named, **rest)
+    if "extra" in given:
+        named["extra"] = tuple(sorted({**dict(named["extra"]), **dict(given.pop("extra"))}.items()))
+    if profile == "smoke":
+        given = {**SMOKE_SIZES, **given}
+    fields = _schedule(recipe_for(dataset, profile), given)
+    return RunSpec(dataset=_canonical(dataset), method=method, **fields, **named)

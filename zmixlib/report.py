@@ -3,16 +3,15 @@
 * :func:`sweep_dir` — where a profile's records live: ``paper`` runs where ``make paper`` writes them
   (``results/<section>/``), ``smoke`` and ``offline`` runs under ``results/<profile>/<section>/`` so they
   never mix;
-* :func:`torch_threads` — train with a fixed number of CPU threads (tiny CPU models on a shared machine
-  run many times faster with one thread than with torch's default);
 * :func:`raise_failures` — stop a notebook when a sweep had failures (a missing dataset raises
   ``FileNotFoundError`` naming the path and the ``make data`` command);
 * :func:`load_runs` — the records and per-epoch histories of exactly the runs of a matrix;
-* :func:`method_label` — one label per method and γ, shared by our rows and the papers' rows;
+* labels come from :func:`zmixlib.vocab.method_label` — one label per method and γ, shared by our rows
+  and the papers' rows;
 * :func:`beside_paper` — the papers' numbers in one column per dataset, ours (mean ± sd over seeds) beside
   them, labelled with profile, dataset, architecture, seeds and device;
 * :func:`paired_table` / :func:`paired_summary` — the per-seed difference ζ-mixup − mixup
-  (:func:`zmixlib.results.paired`) as a table and as mean ± sd with a count of seeds won;
+  (:func:`zmixlib.paper.paired`) as a table and as mean ± sd with a count of seeds won;
 * :func:`curves` — per-epoch histories in the long form :func:`zmixlib.plots.error_curves` draws.
 """
 
@@ -20,28 +19,29 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
+
+from zmixlib import store
+from zmixlib._checks import check_choice
+from zmixlib.config import PROFILES
+from zmixlib.paper import PAPER_METRICS, normalize_dataset_name, paper_table
+from zmixlib.vocab import method_label, sort_key
 
 __all__ = [
     "sweep_dir",
-    "torch_threads",
     "raise_failures",
     "load_runs",
-    "method_label",
     "beside_paper",
     "paired_table",
     "paired_summary",
+    "reading",
     "curves",
 ]
 
-#: our method name -> the name printed in tables and legends
-METHOD_NAMES = {"erm": "ERM", "mixup": "mixup", "zeta_mixup": "ζ-mixup", "cutmix": "CutMix"}
 #: CPU architecture names ``platform.processor()`` reports, printed as "cpu"
 _CPU_NAMES = {"", "x86_64", "amd64", "aarch64", "arm64", "arm", "i386", "i686", "none"}
 
@@ -52,27 +52,8 @@ def sweep_dir(results_dir: str | os.PathLike, profile: str) -> Path:
     ``paper``: ``results_dir`` itself — where ``make paper`` / ``python -m zmixlib sweep`` put their
     records, so the book only aggregates them; ``smoke`` and ``offline``: ``results_dir/<profile>``.
     """
-    from zmixlib._checks import check_choice
-    from zmixlib.config import PROFILES
-
     check_choice("profile", profile, PROFILES)
     return Path(results_dir) if profile == "paper" else Path(results_dir) / profile
-
-
-@contextmanager
-def torch_threads(num: int | None) -> Iterator[None]:
-    """Run the block with ``torch.set_num_threads(num)`` (``None``: unchanged), then restore the count."""
-    import torch
-
-    before = torch.get_num_threads()
-    if num is not None:
-        from zmixlib._checks import check_int
-
-        torch.set_num_threads(check_int("threads", num, min=1))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def raise_failures(report: Any) -> None:
@@ -99,15 +80,11 @@ def load_runs(matrix: Iterable, results_dir: str | os.PathLike) -> tuple[pd.Data
     Records of other matrices in the same folder (other epochs, subsets, seeds) are left out, so a
     table never averages runs of different protocols.
     """
-    from zmixlib import results
-
     specs = list(matrix)
     ids = {s.run_id for s in specs}
     sections = sorted({s.section for s in specs})
-    runs = [results.load(results_dir, section=s) for s in sections]
-    hist = [results.load_history(results_dir, section=s) for s in sections]
-    import pandas as pd
-
+    runs = [store.load(results_dir, section=s) for s in sections]
+    hist = [store.load_history(results_dir, section=s) for s in sections]
     runs = pd.concat([r for r in runs if len(r)] or [pd.DataFrame(columns=["run_id"])], ignore_index=True)
     hist = pd.concat([h for h in hist if len(h)] or [pd.DataFrame(columns=["run_id"])], ignore_index=True)
     return runs[runs["run_id"].isin(ids)].reset_index(drop=True), hist[hist["run_id"].isin(ids)].reset_index(drop=True)
@@ -116,68 +93,18 @@ def load_runs(matrix: Iterable, results_dir: str | os.PathLike) -> tuple[pd.Data
 # ------------------------------------------------------------------------------------------------- labels
 
 
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def _order_of(methods, gammas, alphas=None) -> dict[str, tuple]:
+    """label -> table position, from the structured values (labels are never parsed back)."""
+    alphas = [None] * len(methods) if alphas is None else alphas
+    return {method_label(m, g, a): sort_key(m, g, a) for m, g, a in zip(methods, gammas, alphas)}
 
 
-def _num(x: float) -> str:
-    """``2.4``, ``4.0``, ``1.729`` — one decimal where that is exact, else 4 significant digits."""
-    x = float(x)
-    return f"{x:.1f}" if abs(x * 10 - round(x * 10)) < 1e-9 else f"{x:.4g}"
-
-
-def _gamma_text(gamma: Any) -> str | None:
-    """γ as printed: ``"2.4"``, ``"U[1.729, 4.0]"`` (a range drawn per mini-batch), ``None`` (unset).
-
-    Accepts our values (number, tuple, list) and the paper table's strings (``"2.4"``, ``"U[1.72865,4.0]"``).
-    """
-    if _is_missing(gamma) or gamma == "":
-        return None
-    if isinstance(gamma, str):
-        text = gamma.strip().rstrip("?")
-        if text.startswith("U[") and text.endswith("]"):
-            gamma = tuple(float(v) for v in text[2:-1].split(","))
-        else:
-            try:
-                gamma = float(text)
-            except ValueError:
-                return text
-    if isinstance(gamma, (tuple, list)):
-        low, high = gamma
-        return f"U[{_num(low)}, {_num(high)}]"
-    return _num(gamma)
-
-
-def method_label(method: str, gamma: Any = None, alpha: Any = None) -> str:
-    """``"ERM"``, ``"mixup"``, ``"ζ-mixup (γ = 2.4)"``, ``"ζ-mixup (γ ~ U[1.729, 4.0])"``.
-
-    ``method`` is ours (``zeta_mixup``) or the paper table's (``zeta-mixup``); α is shown only when it
-    is not the papers' α = 1.
-    """
-    from zmixlib.results import PAPER_METHODS
-
-    ours = {v: k for k, v in PAPER_METHODS.items()}.get(method, method)
-    name = METHOD_NAMES.get(ours, ours)
-    parts = []
-    g = _gamma_text(gamma)
-    if g is not None:
-        parts.append(f"γ ~ {g}" if g.startswith("U[") else f"γ = {g}")
-    if not _is_missing(alpha) and not isinstance(alpha, (tuple, list)) and float(alpha) != 1.0:
-        parts.append(f"α = {_num(alpha)}")
-    return f"{name} ({', '.join(parts)})" if parts else name
-
-
-def _order(label: str) -> tuple:
-    """ERM, mixup, then ζ-mixup by γ (ranges last), then anything else."""
-    first = label.split(" (")[0]
-    rank = {"ERM": 0, "mixup": 1, "ζ-mixup": 2}.get(first, 3)
-    g = label.split("γ = ")[1].rstrip(")").split(",")[0] if "γ = " in label else None
-    return (rank, g is None, float(g) if g else 0.0, label)
+def _alphas(frame: pd.DataFrame) -> list:
+    return list(frame["alpha"]) if "alpha" in frame.columns else [None] * len(frame)
 
 
 def _labels(frame: pd.DataFrame) -> list[str]:
-    alpha = frame["alpha"] if "alpha" in frame.columns else [None] * len(frame)
-    return [method_label(m, g, a) for m, g, a in zip(frame["method"], frame["gamma"], alpha)]
+    return [method_label(m, g, a) for m, g, a in zip(frame["method"], frame["gamma"], _alphas(frame))]
 
 
 def _device_text(runs: pd.DataFrame) -> str:
@@ -215,7 +142,7 @@ def beside_paper(
         profile: printed in our columns' labels.
         sources: paper tables (``paper_results.csv``), earlier ones win where two give the same cell
             (Table 4 and MIDL Table 1 share ERM and mixup).
-        metric: a :data:`zmixlib.results.PAPER_METRICS` name; ours are converted to the paper's units.
+        metric: a :data:`zmixlib.paper.PAPER_METRICS` name; ours are converted to the paper's units.
         split: the evaluated split (the last epoch's value).
         decimals: digits after the point in our cells.
 
@@ -225,10 +152,6 @@ def beside_paper(
         ``ours (<profile>: <dataset>, <arch>, <n> seeds, <device>)`` column per dataset and architecture
         (``mean ± sd``; ``(n = k)`` where fewer seeds finished). Rows: the methods we ran.
     """
-    import pandas as pd
-
-    from zmixlib.results import PAPER_METRICS, normalize_dataset_name, paper_table
-
     if metric not in PAPER_METRICS:
         raise ValueError(f"metric must be one of {sorted(PAPER_METRICS)}, got {metric!r}")
     if runs is None or len(runs) == 0:
@@ -252,20 +175,20 @@ def beside_paper(
         ours[name] = g.groupby("_label")["_value"].apply(lambda v, n=n_max: _mean_sd(v, n, decimals))
     ours = pd.DataFrame(ours)
     table = out.join(ours, how="right").fillna("—")
-    table = table.loc[sorted(table.index, key=_order)]
+    order = {**_order_of(paper["method"], paper["gamma"]), **_order_of(runs["method"], runs["gamma"], _alphas(runs))}
+    table = table.loc[sorted(table.index, key=lambda label: order.get(label, (99,)))]
     table.index.name = "method"
     return table
 
 
 def paired_table(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
-    """:func:`zmixlib.results.paired` as one row per (dataset, arch, seed), one column per γ:
+    """:func:`zmixlib.paper.paired` as one row per (dataset, arch, seed), one column per γ:
     ζ-mixup − mixup in the metric's units (negative ERR difference: ζ-mixup better)."""
-    import pandas as pd
-
     if pairs is None or len(pairs) == 0:
         return pd.DataFrame()
+    order = _order_of(["zeta_mixup"] * len(pairs), pairs["gamma"])
     p = pairs.assign(gamma=[method_label("zeta_mixup", g) for g in pairs["gamma"]])
-    cols = sorted(p["gamma"].unique(), key=_order)
+    cols = sorted(p["gamma"].unique(), key=order.__getitem__)
     table = p.pivot_table(index=["dataset", "arch", "seed"], columns="gamma", values="diff", aggfunc="first")
     table = table[cols].round(decimals)
     table.columns.name = "ζ-mixup − mixup"
@@ -275,10 +198,9 @@ def paired_table(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
 def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: bool = True) -> pd.DataFrame:
     """Per (dataset, arch, γ): mean ± sd of the per-seed difference ζ-mixup − mixup, the number of
     pairs, and in how many seeds ζ-mixup was better / tied / worse (better: lower, for ERR)."""
-    import pandas as pd
-
     if pairs is None or len(pairs) == 0:
         return pd.DataFrame()
+    order = _order_of(["zeta_mixup"] * len(pairs), pairs["gamma"])
     p = pairs.assign(method=[method_label("zeta_mixup", g) for g in pairs["gamma"]])
     rows = []
     for (dataset, arch, method), g in p.groupby(["dataset", "arch", "method"], sort=False):
@@ -297,16 +219,45 @@ def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: b
             }
         )
     out = pd.DataFrame(rows)
-    out = out.assign(_o=[_order(m) for m in out["method"]]).sort_values(["dataset", "arch", "_o"])
+    out = out.assign(_o=[order[m] for m in out["method"]]).sort_values(["dataset", "arch", "_o"])
     return out.drop(columns="_o").set_index(["dataset", "arch", "method"])
+
+
+def reading(
+    runs: pd.DataFrame, pairs: pd.DataFrame, *, profile: str, metric: str = "ERR_percent", split: str = "test"
+) -> str:
+    """One sentence per (dataset, architecture) for a page's reading, computed from the records: the method
+    with the lowest mean (lower is better for ERR), and the seed-paired ζ-mixup − mixup difference for each γ
+    (mean ± sd, seeds where ζ-mixup was better). The numbers are this build's, never typed."""
+    if runs is None or len(runs) == 0:
+        return "no run finished in this build"
+    col, factor = PAPER_METRICS[metric]
+    runs = runs.assign(_label=_labels(runs), _value=runs[f"{split}_{col}"].astype(float) * factor)
+    summary = paired_summary(pairs) if pairs is not None and len(pairs) else pd.DataFrame()
+    unit = " %" if metric.endswith("_percent") else ""
+    parts = []
+    for (dataset, arch), g in runs.groupby(["dataset", "arch"], sort=False):
+        means = g.groupby("_label")["_value"].mean()
+        n = int(g["seed"].nunique())
+        text = f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): lowest mean {metric.split('_')[0]} "
+        text += f"{means.idxmin()} at {means.min():.2f}{unit}"
+        if len(summary) and (dataset, arch) in summary.index.droplevel(2):
+            rows = summary.loc[(dataset, arch)]
+            diffs = [
+                f"{m}: {r['ζ-mixup − mixup (mean)']:+.2f}"
+                + ("" if pd.isna(r["sd"]) else f" ± {r['sd']:.2f}")
+                + f" (better / tied / worse: {r['ζ-mixup better / tied / worse']})"
+                for m, r in rows.iterrows()
+            ]
+            text += "; ζ-mixup − mixup, seed-paired: " + "; ".join(diffs)
+        parts.append(text)
+    return ". ".join(parts)
 
 
 def curves(history: pd.DataFrame, *, metric: str = "test_err", scale: float = 100.0) -> pd.DataFrame:
     """Per-epoch histories (:func:`load_runs`) in long form for :func:`zmixlib.plots.error_curves`:
     ``panel`` (``"<dataset> (<arch>)"``), ``curve`` (method label), ``method``, ``seed``, ``epoch``,
     ``value`` (``metric`` × ``scale``: percent by default)."""
-    import pandas as pd
-
     if history is None or len(history) == 0:
         return pd.DataFrame(columns=["panel", "curve", "method", "seed", "epoch", "value"])
     if metric not in history.columns:
@@ -316,6 +267,6 @@ def curves(history: pd.DataFrame, *, metric: str = "test_err", scale: float = 10
         curve=_labels(history),
         value=history[metric].astype(float) * scale,
     )
-    order = sorted(h["curve"].unique(), key=_order)
-    h["curve"] = pd.Categorical(h["curve"], categories=order, ordered=True)
+    order = _order_of(history["method"], history["gamma"], _alphas(history))
+    h["curve"] = pd.Categorical(h["curve"], categories=sorted(order, key=order.__getitem__), ordered=True)
     return h[["panel", "curve", "method", "seed", "epoch", "value"]].sort_values(["panel", "curve", "seed", "epoch"])

@@ -16,10 +16,7 @@ CLI: ``python -m zmixlib sweep --section natural --profile offline [--executor p
 
 from __future__ import annotations
 
-import argparse
-import ast
 import os
-import sys
 import time
 import traceback
 from collections.abc import Iterable
@@ -27,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zmixlib import store
 from zmixlib._checks import check_choice, check_int
 
-__all__ = ["EXECUTORS", "SweepReport", "pending", "run", "main"]
+__all__ = ["EXECUTORS", "SweepReport", "pending", "run"]
 
 EXECUTORS = ("inline", "process", "local", "slurm")
 
@@ -71,9 +69,8 @@ def _unique(matrix: Iterable) -> list:
 
 def pending(matrix: Iterable, results_dir: str | os.PathLike = "results") -> list:
     """The runs of ``matrix`` without a record on disk (duplicates removed)."""
-    from zmixlib import results
 
-    return [s for s in _unique(matrix) if not results.exists(s, results_dir)]
+    return [s for s in _unique(matrix) if not store.exists(s, results_dir)]
 
 
 def _run_one(spec_dict: dict[str, Any], results_dir: str, threads: int | None, progress: bool) -> tuple[str, str]:
@@ -181,86 +178,3 @@ def run(
     report.wall_time_s = time.perf_counter() - t0
     say(str(report))
     return report
-
-
-# ------------------------------------------------------------------------------------------------------- CLI
-
-
-def _csv(cast):
-    return lambda s: [cast(v) for v in s.split(",") if v.strip()]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from zmixlib.recipes import SECTIONS
-
-    p = argparse.ArgumentParser(
-        prog="python -m zmixlib sweep",
-        description="Run a section's matrix (zmixlib.recipes.resolve), skipping runs whose record exists.",
-    )
-    p.add_argument("--section", required=True, choices=list(SECTIONS))
-    p.add_argument("--profile", default="smoke", help="smoke | offline | paper (default smoke)")
-    p.add_argument("--executor", default="inline", choices=EXECUTORS)
-    p.add_argument("--workers", type=int, help="process pool size")
-    p.add_argument("--results-dir", default="results")
-    p.add_argument("--datasets", type=_csv(str), help="comma-separated")
-    p.add_argument("--methods", type=_csv(str), help="comma-separated")
-    p.add_argument("--gammas", type=_csv(float), help="comma-separated")
-    p.add_argument("--seeds", type=_csv(int), help="comma-separated")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--device")
-    p.add_argument("--data-root")
-    p.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="any resolve() override, Python literal"
-    )
-    p.add_argument("--slurm", action="append", default=[], metavar="KEY=VALUE", help="submitit parameter")
-    p.add_argument("--dry-run", action="store_true", help="print the matrix and what would run")
-    p.add_argument("--no-progress", action="store_true")
-    return p
-
-
-def _literal(text: str) -> Any:
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def _pairs(items: list[str], what: str) -> dict[str, Any]:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"{what} expects KEY=VALUE, got {item!r}")
-        out[key.strip()] = _literal(value.strip())
-    return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    from zmixlib import recipes
-
-    args = build_parser().parse_args(argv)
-    overrides = {
-        k: getattr(args, k)
-        for k in ("datasets", "methods", "gammas", "seeds", "epochs", "device", "data_root")
-        if getattr(args, k) is not None
-    }
-    try:
-        overrides.update(_pairs(args.set, "--set"))
-        slurm = _pairs(args.slurm, "--slurm")
-        matrix = recipes.resolve(args.section, args.profile, **overrides)
-    except (TypeError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(matrix)
-    if args.dry_run:
-        print(f"{len(pending(matrix, args.results_dir))} of {len(matrix)} run(s) have no record yet")
-        return 0
-    report = run(
-        matrix,
-        executor=args.executor,
-        results_dir=args.results_dir,
-        max_workers=args.workers,
-        progress=not args.no_progress,
-        slurm=slurm,
-    )
-    return 0 if report.ok else 1

@@ -21,6 +21,7 @@ from scipy import optimize, special
 from zmixlib._checks import check_float, check_int
 
 __all__ = [
+    "GAMMA_MIN",
     "GAMMA_MIN_PAPER",
     "zeta",
     "truncated_zeta",
@@ -32,6 +33,11 @@ __all__ = [
     "lambda_for_gamma",
     "num_orderings",
 ]
+
+#: γ_min of Theorem 1, the root of ζ(γ) = 2 — the only definition in zmixlib (``mixing`` and ``recipes``
+#: import it). A literal, so importing costs nothing; it is the float64 nearest to the true root
+#: (1.72864723899818361813…) and equals ``gamma_min()`` exactly (tests check both).
+GAMMA_MIN = 1.7286472389981836
 
 #: γ_min as printed in the papers (5 decimals).
 GAMMA_MIN_PAPER = 1.72865

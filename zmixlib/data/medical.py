@@ -31,6 +31,7 @@ def flag(name: str) -> str:
 
 
 def make_info(name: str) -> DatasetInfo:
+    # deferred (here and in load): medmnist costs seconds to import and only the MedMNIST sets need it
     from medmnist.info import HOMEPAGE, INFO
 
     meta = INFO[flag(name)]
@@ -51,6 +52,7 @@ def make_info(name: str) -> DatasetInfo:
         licence=meta["license"],
         obtain=f"make data DATASETS={name}  (medmnist download from Zenodo)",
         notes=f"{meta['task']}; official splits train/val/test = {n['train']}/{n['val']}/{n['test']}.",
+        task=meta["task"],
     )
 
 

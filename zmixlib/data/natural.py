@@ -1,8 +1,10 @@
-"""Natural images through torchvision: MNIST, Fashion-MNIST, CIFAR-10/100, STL-10, Imagenette, Imagewoof.
+"""Natural images: MNIST, MNIST-10k, Fashion-MNIST, CIFAR-10/100, STL-10, Imagenette, Imagewoof.
 
-On-disk layouts (under ``root``), as torchvision writes them:
+All are read by torchvision except MNIST-10k (:mod:`zmixlib.data.mnist10k`). On-disk layouts (under
+``root``), as torchvision writes them:
 
 - ``MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`` (and ``FashionMNIST/raw/...``)
+- ``MNIST-10k/mnist10k.npz`` (ours; see :mod:`zmixlib.data.mnist10k`)
 - ``cifar-10-batches-py/`` and ``cifar-100-python/`` (the python pickles)
 - ``stl10_binary/{train,test}_{X,y}.bin``
 - ``imagenette2[-320|-160]/{train,val}/<wnid>/*.JPEG``, ``imagewoof2[-320|-160]/{train,val}/<wnid>/*.JPEG``
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zmixlib.data import mnist10k
 from zmixlib.data._base import DatasetInfo, missing_dataset_error
 
 CIFAR100_CLASSES = (
@@ -92,6 +95,7 @@ INFOS = [
         "CC BY-SA 3.0",
         "60,000 train / 10,000 test handwritten digits.",
     ),
+    mnist10k.INFO,
     _info(
         "Fashion-MNIST",
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
@@ -186,11 +190,14 @@ def _required(info: DatasetInfo, root: Path, split: str) -> list[Path]:
 
 def load(info: DatasetInfo, split: str, root: Path, download: bool, transform):
     """Build the torchvision dataset for ``info`` (see :func:`zmixlib.data.load`)."""
-    import torchvision.datasets as tvd
-
     name = info.name
+    if name == mnist10k.NAME:
+        return mnist10k.load(info, split, root, download, transform)
     if name in IMAGENETTE_FOLDERS:
         return _load_imagenette(info, split, root, download, transform)
+    # deferred (as in the functions below): torchvision costs seconds to import, only these loaders need it
+    import torchvision.datasets as tvd
+
     missing = [p for p in _required(info, root, split) if not p.is_file()]
     if missing and not download:
         folder = root / info.folder
@@ -231,9 +238,10 @@ def _load_imagenette(info: DatasetInfo, split: str, root: Path, download: bool, 
 
         size = TORCHVISION_SIZE[base.name[len(folders[0]) :]]
         return tvd.Imagenette(str(root), split=sub, size=size, transform=transform)
-    from zmixlib.data._folders import ImagewoofFolder
+    # deferred: _folders imports torchvision (seconds), needed only for Imagewoof
+    from zmixlib.data._folders import FixedClassImageFolder
 
-    return ImagewoofFolder(str(base / sub), transform=transform)
+    return FixedClassImageFolder(str(base / sub), tuple(IMAGEWOOF_WNIDS), transform=transform)
 
 
 def download_imagenette(name: str, root: Path, size: str = "-320") -> Path:

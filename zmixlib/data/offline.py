@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
+
 from zmixlib.data._base import ArrayDataset, DatasetInfo
 
 SPLIT_SEED = 0
@@ -88,7 +90,7 @@ INFOS = [
 @cache
 def _arrays(name: str):
     """(X, y, train_idx, test_idx) as numpy arrays; X already scaled/standardised."""
-    import numpy as np
+    # deferred: scikit-learn costs seconds to import and only these four sets need it
     import sklearn.datasets as skd
     from sklearn.model_selection import train_test_split
 

@@ -26,7 +26,11 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from zmixlib.data._base import DatasetInfo, atomic_write_text, missing_dataset_error, to_tensor
+import numpy as np
+from PIL import Image
+
+from zmixlib._util import atomic_write_text
+from zmixlib.data._base import DatasetInfo, missing_dataset_error, to_tensor
 
 FIVE = ("BCC", "NEV", "MEL", "SK", "MISC")
 SPLIT_SEED = 0
@@ -267,8 +271,6 @@ class SkinLesionDataset:
         return len(self.samples)
 
     def __getitem__(self, index: int):
-        from PIL import Image
-
         path, y = self.samples[index]
         with Image.open(path) as img:
             img = img.convert("RGB")
@@ -460,8 +462,6 @@ def stratified_split(
     ``numpy.random.default_rng(seed)``; the first ``round(f_train * n)`` go to train, the next
     ``round(f_val * n)`` to val, the rest to test.
     """
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     out = [""] * len(labels)
     for cls in dict.fromkeys(labels):

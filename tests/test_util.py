@@ -1,0 +1,45 @@
+"""zmixlib._util: atomic writes, thread control, to-NumPy, git identity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from zmixlib import _util
+
+
+def test_torch_threads_restores_the_count():
+    before = torch.get_num_threads()
+    with _util.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with _util.torch_threads(None):
+        assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads must be >= 1, got 0"), _util.torch_threads(0):
+        pass
+
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "sub" / "a.txt"
+    _util.atomic_write_text(target, "one")
+    assert target.read_text() == "one"
+
+    def fail(tmp):
+        tmp.write_text("half")
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        _util.atomic_write(target, fail)
+    assert target.read_text() == "one"  # the old file, untouched
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.txt"]  # no temporary left behind
+
+
+def test_to_numpy_handles_bfloat16_and_lists():
+    assert _util.to_numpy(torch.ones(2, dtype=torch.bfloat16)).dtype == np.float32
+    assert _util.to_numpy([1, 2]).tolist() == [1, 2]
+
+
+def test_git_info_outside_a_checkout(tmp_path):
+    assert _util.git_info(tmp_path) == {"git_commit": None, "git_dirty": None}

@@ -1,0 +1,257 @@
+"""Chapter 03's protocol: local intrinsic dimension of the original data, of mixup's and of ζ-mixup's
+output (Fig. 6, MIDL 2023), the check against scikit-dimension, and the timing of our implementation.
+
+The algorithm itself (:func:`zmixlib.intrinsic.local_id`) lives in :mod:`zmixlib.intrinsic`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import skdim
+import torch
+
+from zmixlib import data
+from zmixlib.geometry import augment_dataset
+from zmixlib.intrinsic import _as_points, agreement, local_id, local_id_skdim, local_id_summary
+from zmixlib.paper import paper_table
+from zmixlib.vocab import gamma_text
+
+__all__ = [
+    "benchmark_local_id",
+    "check_against_skdim",
+    "dataset_points",
+    "local_id_sweep",
+    "summarize_sweep",
+    "midl_table",
+]
+
+
+def benchmark_local_id(
+    n: int = 8192,
+    dim: int = 12,
+    k: int = 128,
+    *,
+    alpha: float = 0.05,
+    x: torch.Tensor | np.ndarray | None = None,
+    device: torch.device | str | None = "cpu",
+    seed: int = 0,
+    repeats: int = 1,
+    method: str = "auto",
+) -> dict[str, Any]:
+    """Time :func:`local_id` against skdim (``n_jobs=1``) side by side on the same data.
+
+    Default data: ``n`` points of skdim's 3-D paraboloid in ℝ¹² (``Mp1_Paraboloid``), or a 1-D helix
+    padded with zeros for other ``dim``; pass ``x`` to time your own. Each side runs ``repeats`` times
+    (best time kept); ours is warmed up once first. ``method`` is :func:`knn_indices`'s search.
+
+    Returns:
+        dict with ``n, dim, k, alpha, device, method, seconds_ours, seconds_skdim, speedup``
+        (skdim / ours), ``agreement`` (fraction of points with equal ID) and ``load_average`` (the
+        machine's 1-minute load average afterwards: on a busy machine treat the times as such).
+    """
+    if x is None:
+        x = _benchmark_points(n, dim, seed)
+    x64 = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
+    n, dim = x64.shape
+    m = min(n, 4 * k)
+    local_id(x64[:m], min(k, m - 1), alpha=alpha, device=device, method=method)  # warm-up
+    t_ours, ours = _best_time(lambda: _synced(local_id(x64, k, alpha=alpha, device=device, method=method)), repeats)
+    t_ref, ref = _best_time(lambda: local_id_skdim(x64, k, alpha=alpha, n_jobs=1), repeats)
+    return {
+        "n": n,
+        "dim": dim,
+        "k": k,
+        "alpha": alpha,
+        "device": str(torch.device(device) if device is not None else "cpu"),
+        "method": method,
+        "seconds_ours": t_ours,
+        "seconds_skdim": t_ref,
+        "speedup": t_ref / t_ours,
+        "agreement": agreement(ours, ref),
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
+    }
+
+
+def _benchmark_points(n: int, dim: int, seed: int) -> np.ndarray:
+    gen = skdim.datasets.BenchmarkManifolds(random_state=seed)
+    if dim == 12:
+        return gen.generate("Mp1_Paraboloid", n=n, dim=12, d=3)
+    return gen.generate("M5a_Helix1d", n=n, dim=dim, d=1)
+
+
+def _synced(t: torch.Tensor) -> torch.Tensor:
+    if t.is_cuda:
+        torch.cuda.synchronize(t.device)
+    return t
+
+
+def _best_time(fn, repeats: int) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def check_against_skdim(
+    sets: dict[str, Any], ks: Sequence[int], *, alpha: float = 0.05, device: torch.device | str | None = None
+) -> Any:
+    """Per-point agreement of :func:`local_id` with skdim on each named point set and each ``k``.
+
+    Returns a ``pandas.DataFrame``: ``set, n, dim, k, agreement`` (fraction of points with the same ID),
+    ``disagreeing`` (how many points differ), ``seconds_ours, seconds_skdim``.
+    """
+    rows = []
+    for name, points in sets.items():
+        pts = np.asarray(_as_points(points, "cpu").numpy())
+        for k in ks:
+            t_ours, ours = _best_time(lambda p=pts, k=k: _synced(local_id(p, k, alpha=alpha, device=device)), 1)
+            t_ref, ref = _best_time(lambda p=pts, k=k: local_id_skdim(p, k, alpha=alpha), 1)
+            same = agreement(ours, ref)
+            rows.append(
+                dict(set=name, n=len(pts), dim=pts.shape[1], k=k, agreement=same)
+                | dict(disagreeing=int(round((1 - same) * len(pts))), seconds_ours=t_ours, seconds_skdim=t_ref)
+            )
+    return pd.DataFrame(rows)
+
+
+def dataset_points(
+    name: str, *, n: int | None = None, limit: int | None = None, seed: int = 0, root: str = "data"
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Points of a dataset of notebook 03 as ``(X (N, D) float32, y (N,), num_classes)``.
+
+    Synthetic sets (``zmixlib.data.SYNTHETIC``) are sampled with ``n`` points and ``seed``. Real ones are
+    loaded whole through ``zmixlib.data.as_tensors`` (split ``all`` where there is one, else ``train``;
+    images flattened) — ``n`` does not apply to them — and, with ``limit`` smaller than the set,
+    subsampled at random (``seed``). A real set that is absent raises ``zmixlib.data``'s
+    ``FileNotFoundError`` naming the path and ``make data``.
+    """
+    if name in data.SYNTHETIC:
+        x, y = data.synthetic(name, n, seed=seed)
+        return x, y, data.describe(name).num_classes
+    info = data.describe(name)
+    x, y = data.as_tensors(name, "all" if "all" in info.splits else "train", root=root)
+    if limit is not None and limit < len(x):
+        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:limit]
+        x, y = x[keep], y[keep]
+    return x.reshape(len(x), -1), y, info.num_classes
+
+
+def local_id_sweep(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    dataset: str,
+    ks: Sequence[int] = (8, 128),
+    gammas: Sequence[float | tuple[float, float]] = (),
+    seeds: Sequence[int] = (0,),
+    batch_size: int = 32,
+    num_classes: int | None = None,
+    alpha: float = 0.05,
+    device: torch.device | str | None = None,
+    include: Sequence[str] = ("original", "mixup"),
+) -> Any:
+    """Mean and sd of the local ID of ``x``, of mixup's output and of ζ-mixup's output for each γ.
+
+    Each augmented set is the whole of ``x`` mixed batch by batch
+    (:func:`zmixlib.geometry.augment_dataset`, shuffled with a generator seeded ``seed``; ζ-mixup mixes
+    the whole batch, ``T = batch_size``); ``x`` is flattened to ``(N, D)``. A γ given as a range
+    ``(low, high)`` draws one ``γ ~ U[low, high]`` per batch.
+
+    Args:
+        include: which of ``"original"``, ``"mixup"`` to measure besides ζ-mixup.
+
+    Returns:
+        a ``pandas.DataFrame`` with one row per (method, γ, k, seed): ``dataset, method, gamma`` (NaN
+        for original, mixup and γ ranges), ``setting`` (:func:`zmixlib.vocab.gamma_text`; ``""`` for original and
+        mixup), ``k, seed`` (NaN for original), ``n, mean, sd`` (over points).
+    """
+    x = x.reshape(x.shape[0], -1)
+    rows = []
+
+    def add(points: torch.Tensor, method: str, gamma: Any, seed: int | None) -> None:
+        value = float(gamma) if isinstance(gamma, (int, float)) else None
+        setting = "" if gamma is None else gamma_text(gamma)
+        for k in ks:
+            mean, sd = local_id_summary(local_id(points, k, alpha=alpha, device=device))
+            rows.append(dict(dataset=dataset, method=method, gamma=value, setting=setting, k=k, seed=seed))
+            rows[-1].update(n=len(points), mean=mean, sd=sd)
+
+    if "original" in include:
+        add(x, "original", None, None)
+    for seed in seeds:
+        if "mixup" in include:
+            gen = torch.Generator().manual_seed(seed)
+            xm, _ = augment_dataset(x, y, "mixup", batch_size=batch_size, num_classes=num_classes, generator=gen)
+            add(xm, "mixup", None, seed)
+        for gamma in gammas:
+            g = tuple(float(v) for v in gamma) if isinstance(gamma, (tuple, list)) else float(gamma)
+            gen = torch.Generator().manual_seed(seed)
+            xm, _ = augment_dataset(
+                x, y, "zeta_mixup", gamma=g, batch_size=batch_size, num_classes=num_classes, generator=gen
+            )
+            add(xm, "zeta_mixup", g, seed)
+    return pd.DataFrame(rows)
+
+
+def summarize_sweep(frame: Any) -> Any:
+    """Average a :func:`local_id_sweep` frame over seeds.
+
+    Per (dataset, method, γ setting, k): the mean over seeds of the per-point ``mean`` and ``sd``, the
+    sd over seeds of the mean (``seed_sd``, 0 with one seed) and ``seeds`` (rows averaged; 1 for the
+    original data).
+    """
+    g = frame.groupby(["dataset", "method", "setting", "k"], dropna=False, sort=False)
+    out = g.agg(
+        gamma=("gamma", "first"), mean=("mean", "mean"), sd=("sd", "mean"), seed_sd=("mean", "std"), n=("n", "first")
+    )
+    out["seeds"] = g.size()
+    return out.fillna({"seed_sd": 0.0}).reset_index()
+
+
+def midl_table(summary: Any, *, gamma: float | tuple[float, float], k: int = 128) -> Any:
+    """The MIDL 2023 local-ID numbers (k = 128, CIFAR-10/100) beside ours.
+
+    Paper rows come from ``zmixlib.paper.paper_table("midl-id")`` (the sd is in its note, "+- 9.47");
+    ours are the rows of ``summary`` (:func:`summarize_sweep`) at ``k``: original, mixup and ζ-mixup at
+    the setting ``gamma`` (MIDL does not state the γ behind its numbers; it trains with γ ~ U[γ_min, 4]).
+    Columns: ``source, dataset, method, gamma, k, mean, sd, seeds``.
+    """
+    paper = paper_table("midl-id")
+    rows = [
+        dict(
+            source="paper (MIDL 2023)",
+            dataset=r.dataset,
+            method=r.method.replace("-", "_"),
+            gamma="not stated" if r.method == "zeta-mixup" else "",
+            k=128,
+            mean=float(r.value),
+            sd=_sd_from_note(r.note),
+            seeds=None,
+        )
+        for r in paper.itertuples()
+    ]
+    label = gamma_text(gamma)
+    ours = summary[(summary["k"] == k) & summary["method"].isin(["original", "mixup", "zeta_mixup"])]
+    ours = ours[(ours["method"] != "zeta_mixup") | (ours["setting"] == label)]
+    order = {m: i for i, m in enumerate(["original", "mixup", "zeta_mixup"])}
+    ours = ours.assign(
+        _m=ours["method"].map(order), _d=ours["dataset"].map({d: i for i, d in enumerate(ours["dataset"].unique())})
+    )
+    for r in ours.sort_values(["_d", "_m"], kind="stable").itertuples():
+        rows.append(dict(source="ours", dataset=r.dataset, method=r.method, gamma=r.setting, k=k, mean=r.mean, sd=r.sd))
+        rows[-1]["seeds"] = r.seeds
+    return pd.DataFrame(rows)
+
+
+def _sd_from_note(note: Any) -> float:
+    m = re.search(r"\+-\s*([0-9.]+)", str(note))
+    return float(m.group(1)) if m else float("nan")

@@ -1,0 +1,206 @@
+"""The ``train`` and ``sweep`` commands (``python -m zmixlib train|sweep ...``).
+
+Every option reaches the :class:`~zmixlib.runspec.RunSpec` (or the sweep's matrix) or is rejected with a
+message naming it; ``--dry-run`` prints what would run without training (``tests/test_cli.py`` checks
+every option that way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+from typing import Any
+
+from zmixlib import recipes, store, sweep, train
+from zmixlib.runspec import RunRecord, RunSpec
+from zmixlib.vocab import METHOD_NAMES, SPACES
+
+__all__ = ["train_parser", "train_spec", "train_main", "sweep_parser", "sweep_overrides", "sweep_main"]
+
+
+def _csv(cast):
+    return lambda s: [cast(v) for v in s.split(",") if v.strip()]
+
+
+def _gamma(text: str) -> float | tuple[float, float]:
+    """``2.8`` or a range ``1.7286,4.0`` (γ drawn per mini-batch)."""
+    values = [float(v) for v in text.split(",") if v.strip()]
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 2:
+        return (values[0], values[1])
+    raise argparse.ArgumentTypeError(f"--gamma expects a number or LOW,HIGH, got {text!r}")
+
+
+def _literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _pairs(items: list[str], what: str) -> dict[str, Any]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{what} expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = _literal(value.strip())
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------- train
+
+#: train options that are RunSpec fields (``--extra`` and ``--arch-kwarg`` are parsed into pairs)
+_TRAIN_SPEC_OPTIONS = (
+    "gamma alpha num_mix space arch section epochs batch_size lr milestones lr_gamma momentum weight_decay "
+    "label_smoothing train_subset eval_subset eval_splits seed device data_root num_workers"
+).split()
+
+
+def train_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m zmixlib train",
+        description="Train one run (dataset x method x seed) and write results/<section>/<run_id>.json. "
+        "Unset options take the dataset's recipe under --profile (zmixlib.recipes).",
+    )
+    p.add_argument("--dataset", required=True, help="e.g. digits, iris, Fashion-MNIST, CIFAR-10 (zmixlib.data names)")
+    p.add_argument("--method", default="erm", choices=METHOD_NAMES)
+    p.add_argument("--gamma", type=_gamma, help="zeta-mixup gamma, or LOW,HIGH drawn per mini-batch")
+    p.add_argument("--alpha", type=float, help="mixup / Dirichlet / manifold mixup / CutMix alpha")
+    p.add_argument("--num-mix", type=int, help="T, samples per synthetic sample (default: the batch)")
+    p.add_argument("--extra", action="append", default=[], metavar="KEY=VALUE", help="further mixer keyword")
+    p.add_argument("--space", choices=SPACES, help="where to mix (default: by method)")
+    p.add_argument("--arch", help="zmixlib.models name (default: the recipe's)")
+    p.add_argument("--arch-kwarg", action="append", default=[], metavar="KEY=VALUE", help="model keyword")
+    p.add_argument("--profile", default="offline", help="recipe profile for unset options (default offline)")
+    p.add_argument("--section", help="results/<section>/ (default adhoc)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--milestones", type=lambda s: tuple(int(v) for v in s.split(",") if v), help="e.g. 80,120,160")
+    p.add_argument("--lr-gamma", type=float, help="LR decay factor at each milestone")
+    p.add_argument("--momentum", type=float)
+    p.add_argument("--no-nesterov", dest="nesterov", action="store_false", default=None)
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--label-smoothing", type=float)
+    p.add_argument("--hflip", dest="hflip", action="store_true", default=None, help="random horizontal flips")
+    p.add_argument("--no-hflip", dest="hflip", action="store_false")
+    p.add_argument("--train-subset", type=int)
+    p.add_argument("--eval-subset", type=int)
+    p.add_argument("--eval-splits", type=lambda s: tuple(v for v in s.split(",") if v), help="e.g. val,test")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", help="auto | cpu | cuda | cuda:N")
+    p.add_argument("--data-root")
+    p.add_argument("--num-workers", type=int)
+    p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="no mixed precision on CUDA")
+    p.add_argument("--no-channels-last", dest="channels_last", action="store_false", default=None)
+    p.add_argument("--results-dir", default="results")
+    p.add_argument("--force", action="store_true", help="train even if the record exists")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved RunSpec as JSON and stop")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--stop-after-epoch", type=int, help=argparse.SUPPRESS)
+    return p
+
+
+def train_spec(args: argparse.Namespace) -> RunSpec:
+    """The :class:`RunSpec` the parsed ``train`` options describe (errors name the option)."""
+    overrides = {k: getattr(args, k) for k in (*_TRAIN_SPEC_OPTIONS, "nesterov", "hflip", "amp", "channels_last")}
+    overrides["extra"] = _pairs(args.extra, "--extra") or None
+    overrides["arch_kwargs"] = _pairs(args.arch_kwarg, "--arch-kwarg") or None
+    return recipes.spec_for(args.dataset, profile=args.profile, method=args.method, **overrides)
+
+
+def _summary(rec: RunRecord) -> str:
+    m = rec.metrics
+    parts = [f"{k}={v:.4f}" for k, v in m.items() if k.endswith(("_acc", "_err")) and "medmnist" not in k]
+    return ", ".join(parts) + f", wall {rec.wall_time_s:.1f}s"
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    args = train_parser().parse_args(argv)
+    try:
+        spec = train_spec(args)
+    except (TypeError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(json.dumps({"run_id": spec.run_id, **spec.to_dict()}, indent=1))
+        return 0
+    path = store.record_path(spec, args.results_dir)
+    print(f"run {spec.run_id}: {spec.dataset} {spec.arch} {spec.label()} seed {spec.seed} -> {path}")
+    if path.exists() and not args.force:
+        print(f"skipped: record exists ({_summary(store.load_record(path))})")
+        return 0
+    rec = train.fit(
+        spec, results_dir=args.results_dir, progress=not args.no_progress, stop_after_epoch=args.stop_after_epoch
+    )
+    if not rec.complete:
+        print(f"stopped after epoch {len(rec.history)}; rerun the same command to resume")
+        return 0
+    print(f"done: {_summary(rec)}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------------- sweep
+
+
+def sweep_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m zmixlib sweep",
+        description="Run a section's matrix (zmixlib.recipes.resolve), skipping runs whose record exists.",
+    )
+    p.add_argument("--section", required=True, choices=list(recipes.SECTIONS))
+    p.add_argument("--profile", default="smoke", help="smoke | offline | paper (default smoke)")
+    p.add_argument("--executor", default="inline", choices=sweep.EXECUTORS)
+    p.add_argument("--workers", type=int, help="process pool size")
+    p.add_argument("--results-dir", default="results")
+    p.add_argument("--datasets", type=_csv(str), help="comma-separated")
+    p.add_argument("--methods", type=_csv(str), help="comma-separated")
+    p.add_argument("--gammas", type=_csv(float), help="comma-separated")
+    p.add_argument("--archs", type=_csv(str), help="comma-separated")
+    p.add_argument("--seeds", type=_csv(int), help="comma-separated")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--train-subset", type=int)
+    p.add_argument("--device")
+    p.add_argument("--data-root")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="any resolve() override, Python literal"
+    )
+    p.add_argument("--slurm", action="append", default=[], metavar="KEY=VALUE", help="submitit parameter")
+    p.add_argument("--dry-run", action="store_true", help="print the matrix and what would run")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The :func:`zmixlib.recipes.resolve` overrides the parsed ``sweep`` options describe."""
+    keys = ("datasets", "methods", "gammas", "archs", "seeds", "epochs", "train_subset", "device", "data_root")
+    overrides = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    overrides.update(_pairs(args.set, "--set"))
+    return overrides
+
+
+def sweep_main(argv: list[str] | None = None) -> int:
+    args = sweep_parser().parse_args(argv)
+    try:
+        slurm = _pairs(args.slurm, "--slurm")
+        matrix = recipes.resolve(args.section, args.profile, **sweep_overrides(args))
+    except (TypeError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(matrix)
+    if args.dry_run:
+        print(f"{len(sweep.pending(matrix, args.results_dir))} of {len(matrix)} run(s) have no record yet")
+        return 0
+    report = sweep.run(
+        matrix,
+        executor=args.executor,
+        results_dir=args.results_dir,
+        max_workers=args.workers,
+        progress=not args.no_progress,
+        slurm=slurm,
+    )
+    return 0 if report.ok else 1

@@ -1,0 +1,196 @@
+"""Every chapter's profile sizes, declared once, as data.
+
+A chapter's notebook has a flat ``parameters`` cell (each knob ``None`` = "the profile's default") and a
+setup cell ``P = config.setup("<chapter>", globals())`` that fills the knobs from this table. Each chapter
+lists its ``paper`` sizes; ``offline`` states only what it changes from ``paper``, and ``smoke`` only what it
+changes from ``offline``. ``tests/test_profiles.py`` checks that every knob of a notebook's parameters cell
+is in every profile and vice versa.
+
+Knobs every notebook has and no profile sets: :data:`COMMON_KNOBS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zmixlib.theory import GAMMA_MIN
+
+__all__ = ["COMMON_KNOBS", "CHAPTERS", "STAND_INS", "sizes"]
+
+#: parameters of every notebook that are not profile sizes (``data_root``/``results_dir`` where used)
+COMMON_KNOBS = ("profile", "device", "seed", "data_root", "results_dir")
+
+#: a real dataset -> what the offline profile runs when its files cannot be had (the page says so)
+STAND_INS = {"Fashion-MNIST": "digits", "MNIST-10k": "digits", "MNIST": "digits"}
+
+_MANIFOLDS = ["helix1d_r3", "helix1d_r12", "paraboloid3d_r12"]
+_MIDL_RANGE = [GAMMA_MIN, 4.0]  # MIDL 2023: γ ~ U[γ_min, 4.0] per mini-batch
+
+
+def _chapter(paper: dict[str, Any], offline: dict[str, Any], smoke: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    offline = {**paper, **offline}
+    return {"smoke": {**offline, **smoke}, "offline": offline, "paper": paper}
+
+
+#: chapter (notebook file stem) -> profile -> knob -> default
+CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
+    "00_theorems": _chapter(
+        paper={"n_gamma": 2000, "n_lambda": 100_001},
+        offline={},
+        smoke={"n_gamma": 200, "n_lambda": 101},
+    ),
+    "01_synthetic_manifolds": _chapter(
+        paper={
+            "num_seeds": 5,
+            "n_points": 512,
+            "noise": 0.1,
+            "batch_size": 32,
+            "gammas_2d": [2.4, 2.8, 4.0, 6.0],
+            "n_dense": 20000,
+            "helix_points": 8192,
+            "helix_gammas": [2.0, 4.0, 6.0],
+            "grid_T": [2, 4, 8, 32, 128],
+            "grid_gammas": [1.8, 2.4, 4.0, 6.0],
+            "grid_batch": 128,
+            "helix_dense": 200000,
+            "fig7_dataset": "crescents",
+            "fig7_ks": [8, 16],
+            "fig7_gammas": [2.4, 2.8, 4.0, 6.0],
+            "n_test": 512,
+        },
+        offline={},
+        smoke={
+            "num_seeds": 1,
+            "n_points": 256,
+            "n_dense": 4000,
+            "helix_points": 1024,
+            "grid_T": [2, 8, 32],
+            "grid_gammas": [1.8, 4.0],
+            "grid_batch": 32,
+            "helix_dense": 20000,
+            "fig7_gammas": [2.8],
+            "n_test": 256,
+        },
+    ),
+    "02_realism": _chapter(
+        paper={
+            "dataset": "MNIST",
+            "oracle_epochs": 20,
+            "num_synthetic": 10000,
+            "seeds": [0, 1, 2],
+            "batch_size": 100,
+            "gammas": [2.4, 2.8, 4.0],
+            "alpha": 1.0,
+            "skin_datasets": ["ISIC2017", "ISIC2018"],
+        },
+        offline={"dataset": "MNIST-10k", "oracle_epochs": 12, "num_synthetic": 4000},
+        smoke={"dataset": "digits", "oracle_epochs": 2, "num_synthetic": 300, "seeds": [0]},
+    ),
+    "03_intrinsic_dimension": _chapter(
+        paper={
+            "datasets": _MANIFOLDS + ["digits", "CIFAR-10", "CIFAR-100"],
+            "table_datasets": [],
+            "real_limit": None,
+            "n_points": 8192,
+            "ks": [8, 128],
+            "gammas": [g / 2 for g in range(31)],
+            "num_seeds": 3,
+            "batch_size": 32,
+            "midl_gamma": _MIDL_RANGE,
+            "check_points": 4096,
+            "bench_n": 8192,
+            "bench_k": 128,
+            "bench_repeats": 3,
+        },
+        offline={
+            "datasets": _MANIFOLDS + ["digits"],
+            "table_datasets": ["MNIST-10k", "Fashion-MNIST"],
+            "real_limit": 2048,
+        },
+        smoke={
+            "table_datasets": [],
+            "real_limit": 512,
+            "n_points": 256,
+            "gammas": [0.0, 2.0, 4.0, 15.0],
+            "num_seeds": 1,
+            "check_points": 200,
+            "bench_n": 1024,
+            "bench_k": 32,
+            "bench_repeats": 1,
+        },
+    ),
+    "04_natural": _chapter(
+        paper={
+            "datasets": ["CIFAR-10", "CIFAR-100", "Fashion-MNIST", "STL-10", "Imagenette", "Imagewoof"],
+            "methods": ["erm", "mixup", "zeta_mixup"],
+            "gammas": [2.4, 2.8, 4.0],  # what `make paper` runs; add the MIDL range to train the MIDL runs too
+            "seeds": [0, 1, 2],
+            "epochs": None,
+            "train_subset": None,
+            "threads": None,
+            "workers": None,
+        },
+        offline={
+            # the real Fashion-MNIST row of Table 4, beside the digits stand-in for the other five datasets
+            "datasets": ["Fashion-MNIST", "digits"],
+            "gammas": [2.4, 2.8, 4.0, _MIDL_RANGE],
+            "seeds": [0, 1, 2],
+            "epochs": None,  # the offline recipes' (zmixlib.recipes.OFFLINE_RECIPES)
+            "train_subset": None,
+            "threads": 1,
+            "workers": 2,  # two training processes of one thread each: the 2 cores, busy
+        },
+        smoke={"datasets": ["digits"], "seeds": [0], "epochs": 3, "train_subset": 512, "workers": 1},
+    ),
+    "09_timing": _chapter(
+        paper={
+            "batch_size": 32,
+            "resolution": 224,
+            "dtype": "float32",
+            "rounds": 15,
+            "include_slow": True,
+            "weight_batch_sizes": [32, 128, 512],
+            "batch_sizes": [8, 16, 32, 64, 128, 256, 512],
+            "fixed_resolution": 224,
+            "resolutions": [32, 64, 96, 128, 224],
+            "fixed_batch": 32,
+            "dtypes": ["float32", "bfloat16"],
+            "scaling_rounds": 5,
+            "train_methods": ["mixup", "zeta_mixup", "cutmix", "cutmix_zeta", "dirichlet_mixup"],
+            "train_batch_size": 128,
+            "train_image_size": 32,
+            "train_rounds": 15,
+            "num_threads": None,
+        },
+        offline={
+            "rounds": 7,
+            "fixed_resolution": 32,
+            "scaling_rounds": 3,
+            "train_methods": ["mixup", "zeta_mixup", "cutmix_zeta"],
+            "train_rounds": 5,
+        },
+        smoke={
+            "batch_size": 16,
+            "resolution": 64,
+            "rounds": 3,
+            "include_slow": False,
+            "weight_batch_sizes": [32, 512],
+            "batch_sizes": [8, 64],
+            "resolutions": [32, 64],
+            "fixed_batch": 16,
+            "dtypes": ["float32"],
+            "scaling_rounds": 2,
+            "train_methods": ["mixup", "zeta_mixup"],
+            "train_batch_size": 8,
+            "train_image_size": 16,
+            "train_rounds": 2,
+        },
+    ),
+}
+
+
+def sizes(chapter: str) -> dict[str, dict[str, Any]]:
+    """``{profile: {knob: default}}`` of ``chapter`` (a notebook's file stem, e.g. ``"04_natural"``)."""
+    if chapter not in CHAPTERS:
+        raise ValueError(f"chapter must be one of {sorted(CHAPTERS)}, got {chapter!r}")
+    return CHAPTERS[chapter]
