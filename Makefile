@@ -11,7 +11,7 @@ NOTEBOOKS ?=
 DATASETS  ?= all
 export MPLBACKEND := Agg
 
-.PHONY: setup book test lint paper bench data lock clean
+.PHONY: setup book test lint lab paper bench data lock clean
 
 setup: $(STAMP)
 
@@ -23,15 +23,19 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 	@echo "environment ready: $(VENV) ($$($(PY) --version))"
 
-book: setup  ## execute every notebook under PROFILE and build _build/html
+book: setup  ## execute the notebooks under PROFILE; HTML in _build/html (smoke: _build/smoke/html, paper: _build/paper/html)
 	$(PY) -m zmixlib book --profile $(PROFILE) --device $(DEVICE) $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
 
 lint: setup
 	$(VENV)/bin/ruff check .
 
-test: lint  ## ruff, pytest + nbval over notebooks/, then a smoke build of the book
-	TQDM_DISABLE=1 $(VENV)/bin/pytest
+test: lint  ## ruff, pytest + nbval over notebooks/ (hypothesis derandomized), then a smoke build into _build/smoke/html
+	TQDM_DISABLE=1 HYPOTHESIS_PROFILE=ci $(VENV)/bin/pytest
 	$(MAKE) book PROFILE=smoke DEVICE=$(DEVICE)
+
+lab: setup  ## JupyterLab on notebooks/ with the project's kernel, "zmix (.venv)" (registered inside .venv); LAB_ARGS="--no-browser --port 8899"
+	$(PY) -m ipykernel install --sys-prefix --name zmix --display-name "zmix (.venv)"
+	env -u MPLBACKEND $(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --MappingKernelManager.default_kernel_name=zmix $(LAB_ARGS)
 
 SECTIONS  ?= natural cutmix skin medmnist manifold ablation sensitivity search peers
 EXECUTOR  ?= inline

@@ -501,3 +501,109 @@ class TestMain:
         assert data.main(["--list", "--root", str(tmp_path)]) == 0
         out = capsys.readouterr().out
         assert all(name in out for name in data.DATASETS)
+
+
+# ---------------------------------------------------------------- the paper path: preprocessing in the engine
+
+
+class TestPaperPath:
+    @pytest.mark.parametrize(
+        "name,folder,size",
+        [("MED-NODE", None, 256), ("Imagenette", "imagenette2-160", 224), ("Imagewoof", "imagewoof2-320", 224)],
+    )
+    def test_mixed_size_images_train_at_the_recipe_size(self, tmp_path, monkeypatch, one_thread, name, folder, size):
+        """``train.load_data`` applies ``transform_for``: images of different sizes batch, and the model sees
+        ``describe(name).image_size`` (skin: 0.8·min(h, w) centre crop + 256×256; Imagenette/woof: 224×224)."""
+        from zmixlib import models, train
+        from zmixlib.data.natural import IMAGENETTE_WNIDS, IMAGEWOOF_WNIDS
+
+        sizes = ((40, 30), (23, 31), (64, 64), (50, 20))
+        if name == "MED-NODE":
+            fx.make_mednode(tmp_path, n_mel=5, n_nev=5, sizes=sizes)
+        else:
+            wnids = sorted(IMAGENETTE_WNIDS if name == "Imagenette" else IMAGEWOOF_WNIDS)
+            fx.make_image_folder_set(tmp_path, folder, wnids, sizes=sizes)
+        assert data.describe(name).image_size == (size, size)
+        seen: list[tuple[int, ...]] = []
+        build = models.build
+
+        def spy(*args, **kwargs):
+            model = build(*args, **kwargs)
+            model.register_forward_pre_hook(lambda module, inputs: seen.append(tuple(inputs[0].shape)))
+            return model
+
+        monkeypatch.setattr(models, "build", spy)
+        spec = train.RunSpec(
+            dataset=name,
+            arch="digits_cnn",
+            arch_kwargs=(("width", 4),),
+            epochs=1,
+            batch_size=4,
+            lr=0.01,
+            train_subset=4,
+            eval_subset=4,
+            data_root=str(tmp_path),
+            device="cpu",
+        )
+        record = train.fit(spec, results_dir=None, progress=False)
+        assert record.complete and np.isfinite(record.history[-1]["train_loss"])
+        assert seen[0] == (4, 3, size, size)  # the first training batch: four images of four sizes, resized
+        assert all(s[1:] == (3, size, size) for s in seen)
+
+    def test_transforms_are_deterministic_unless_train(self, tmp_path):
+        fx.make_mednode(tmp_path, n_mel=1, n_nev=1, sizes=((40, 30),))
+        for name in ("MED-NODE", "Imagenette", "CIFAR-10", "PathMNIST"):
+            steps = [type(t).__name__ for t in data.transform_for(name).transforms]
+            assert "RandomHorizontalFlip" not in steps and steps[-1] == "ToFloatTensor", (name, steps)
+        assert "RandomHorizontalFlip" in [type(t).__name__ for t in data.transform_for("CIFAR-10", True).transforms]
+        assert data.transform_for("digits") is None
+        with pytest.raises(TypeError, match="train must be a bool, got 'yes'"):
+            data.transform_for("CIFAR-10", "yes")
+
+
+# ---------------------------------------------------------------- the package's own structure
+
+
+def test_no_import_cycle_in_data_and_no_upper_layer():
+    """No module of ``zmixlib.data`` imports another in a cycle, counting imports inside functions, and none
+    imports a layer above it (only ``zmixlib._checks`` and ``zmixlib._util`` from outside the package)."""
+    import ast
+
+    package = Path(data.__file__).parent
+    names = {p.stem: f"zmixlib.data.{p.stem}" if p.stem != "__init__" else "zmixlib.data" for p in package.glob("*.py")}
+    modules = set(names.values())
+    graph: dict[str, set[str]] = {}
+    outside: dict[str, set[str]] = {}
+    for stem, mod in names.items():
+        deps, other = set(), set()
+        for node in ast.walk(ast.parse((package / f"{stem}.py").read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                assert node.level == 0, f"{mod}: relative import"
+                targets = [
+                    f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                    for a in node.names
+                ]
+            else:
+                continue
+            for t in targets:
+                if t in modules and t != mod:
+                    deps.add(t)
+                elif t.startswith("zmixlib") and t not in modules:
+                    other.add(t)
+        graph[mod], outside[mod] = deps, other
+    assert all(o <= {"zmixlib._checks", "zmixlib._util"} for o in outside.values()), outside
+
+    def cycle_from(start, node, path):
+        for nxt in graph[node]:
+            if nxt == start:
+                return [*path, nxt]
+            if nxt not in path and (found := cycle_from(start, nxt, [*path, nxt])):
+                return found
+        return None
+
+    cycles = {m: c for m in graph if (c := cycle_from(m, m, [m]))}
+    assert not cycles, cycles
+    assert graph["zmixlib.data.transforms"] == {"zmixlib.data._base"}
+    assert "zmixlib.data.natural" not in graph["zmixlib.data._folders"]

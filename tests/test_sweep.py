@@ -1,11 +1,15 @@
-"""zmixlib.sweep: skip finished runs, report failures without stopping, process pool and submitit."""
+"""zmixlib.sweep: skip finished runs, report failures without stopping, packed worker processes, submitit."""
 
 from __future__ import annotations
 
-import pytest
+import os
 
-from zmixlib import results, sweep
-from zmixlib.train import RunSpec
+import pytest
+import torch
+
+from zmixlib import cli, store, sweep
+from zmixlib._util import torch_threads
+from zmixlib.runspec import RunSpec
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -13,6 +17,19 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 def _spec(**kw):
     base = dict(dataset="iris", arch="mlp", epochs=1, batch_size=16, lr=0.05, device="cpu", section="t")
     return RunSpec(**{**base, **kw})
+
+
+def _science(rec):
+    """What a run computed: history and metrics without the wall times."""
+    history = [{k: v for k, v in row.items() if not k.endswith("time_s")} for row in rec.history]
+    return repr((history, rec.metrics))
+
+
+def _crash_or_train(spec_dict, results_dir, threads, progress):
+    """A runner for the worker processes: the run with seed 13 kills its worker, the others train."""
+    if spec_dict["seed"] == 13:
+        os._exit(3)
+    return sweep._run_one(spec_dict, results_dir, threads, progress)
 
 
 def test_inline_skips_finished_and_survives_failures(tmp_path, capsys):
@@ -35,6 +52,66 @@ def test_process_pool(tmp_path):
     assert len(store.load(tmp_path)) == 2
 
 
+class TestRunsPerDevice:
+    def test_records_identical_to_one_by_one_and_failures_isolated(self, tmp_path, capsys):
+        """Two runs at a time on the CPU, with a failing run among them: every other record is the one a run
+        trained alone (same torch thread count) writes."""
+        specs = [
+            _spec(seed=0, epochs=3),
+            _spec(seed=1, method="zeta_mixup", gamma=2.4, epochs=3),
+            _spec(dataset="no-such-dataset"),
+            _spec(seed=2, method="mixup", alpha=1.0, epochs=3),
+        ]
+        report = sweep.run(specs, runs_per_device=2, results_dir=tmp_path / "packed", progress=False)
+        assert "on 2 worker process(es) on the CPU" in capsys.readouterr().out
+        assert len(report.done) == 3 and [s.dataset for s, _ in report.failed] == ["no-such-dataset"]
+        _, threads = sweep.worker_slots(specs, runs_per_device=2)
+        with torch_threads(threads):
+            alone = sweep.run(specs, results_dir=tmp_path / "alone", progress=False, verbose=False)
+        assert len(alone.done) == 3
+        for spec in alone.done:
+            packed = store.load_record(store.record_path(spec, tmp_path / "packed"))
+            single = store.load_record(store.record_path(spec, tmp_path / "alone"))
+            assert packed.complete and _science(packed) == _science(single)
+
+    def test_a_dying_worker_fails_its_run_only(self, tmp_path):
+        specs = [_spec(seed=13), _spec(seed=0), _spec(seed=1)]
+        results = []
+        sweep._pool(specs, [None, None], 1, results_dir=str(tmp_path), progress=False,
+                    on_result=lambda spec, status, err: results.append((spec.seed, status, err)),
+                    runner=_crash_or_train)  # fmt: skip
+        assert sorted((seed, status) for seed, status, _ in results) == [(0, "done"), (1, "done"), (13, "failed")]
+        assert "worker process died (exit code 3)" in next(err for seed, _, err in results if seed == 13)
+        assert store.exists(specs[1], tmp_path) and store.exists(specs[2], tmp_path)
+
+    def test_worker_slots(self, monkeypatch):
+        monkeypatch.setattr(sweep, "cpu_count", lambda: 8)
+        specs = [_spec(seed=s) for s in range(5)]
+        assert sweep.worker_slots(specs, runs_per_device=2) == ([None, None], 4)
+        assert sweep.worker_slots(specs) == ([None] * 5, 1)  # one per core, never more than runs
+        assert sweep.worker_slots(specs, max_workers=3) == ([None] * 3, 2)
+        monkeypatch.setattr(sweep, "_visible_gpus", lambda: ["2", "5"])
+        assert sweep.worker_slots(specs, runs_per_device=2) == ([None, None], 4)  # these runs ask for the CPU
+        gpu_specs = [s.replace(device="auto") for s in specs]
+        assert sweep.worker_slots(gpu_specs, runs_per_device=2) == (["2", "5", "2", "5"], 2)
+        assert sweep.worker_slots(gpu_specs, runs_per_device=4, max_workers=3) == (["2", "5", "2"], 2)
+
+    def test_errors(self):
+        with pytest.raises(ValueError, match="runs_per_device must be >= 1"):
+            sweep.run([_spec()], runs_per_device=0)
+        with pytest.raises(ValueError, match="runs_per_device=2 applies to executor 'process' only, got executor='inline'"):
+            sweep.run([_spec()], executor="inline", runs_per_device=2)
+
+    @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+    def test_packed_on_cuda(self, tmp_path):
+        specs = [_spec(seed=s, device="auto") for s in range(3)]
+        report = sweep.run(specs, runs_per_device=2, results_dir=tmp_path, progress=False, verbose=False)
+        assert report.ok and len(report.done) == 3
+        for s in specs:
+            rec = store.load_record(store.record_path(s, tmp_path))
+            assert rec.environment["device"].startswith("cuda") and rec.run_id == s.run_id
+
+
 def test_submitit_local(tmp_path):
     specs = [_spec(seed=3), _spec(dataset="no-such-dataset")]
     report = sweep.run(specs, executor="local", results_dir=tmp_path, folder=tmp_path / "logs", verbose=False)
@@ -51,13 +128,23 @@ class TestCLI:
     def test_sweep_then_skip(self, tmp_path, capsys):
         argv = ["--section", "skin", "--profile", "smoke", "--results-dir", str(tmp_path), "--no-progress"]
         argv += ["--datasets", "iris", "--methods", "erm,zeta_mixup", "--gammas", "2.8", "--set", "epochs=1"]
-        assert sweep.main(argv) == 0
+        assert cli.sweep_main(argv) == 0
         assert "2 trained, 0 skipped" in capsys.readouterr().out
-        assert sweep.main(argv) == 0
+        assert cli.sweep_main(argv) == 0
         assert "0 trained, 2 skipped" in capsys.readouterr().out
 
+    def test_runs_per_device(self, tmp_path, capsys):
+        argv = ["--section", "skin", "--profile", "smoke", "--results-dir", str(tmp_path), "--no-progress"]
+        argv += ["--datasets", "iris", "--methods", "erm,mixup", "--set", "epochs=1", "--set", "device='cpu'"]
+        assert cli.sweep_main([*argv, "--runs-per-device", "2"]) == 0
+        out = capsys.readouterr().out
+        assert "on 2 worker process(es) on the CPU" in out and "2 trained, 0 skipped" in out
+        assert cli.sweep_main([*argv, "--runs-per-device", "0"]) == 0  # nothing left to run: no workers
+        assert cli.sweep_main([*argv, "--set", "seeds=[5]", "--runs-per-device", "0"]) == 2
+        assert "runs_per_device must be >= 1, got 0" in capsys.readouterr().err
+
     def test_dry_run_and_errors(self, tmp_path, capsys):
-        assert sweep.main(["--section", "natural", "--results-dir", str(tmp_path), "--dry-run"]) == 0
+        assert cli.sweep_main(["--section", "natural", "--results-dir", str(tmp_path), "--dry-run"]) == 0
         assert "5 of 5 run(s) have no record yet" in capsys.readouterr().out
-        assert sweep.main(["--section", "natural", "--set", "epoch=3"]) == 2
+        assert cli.sweep_main(["--section", "natural", "--set", "epoch=3"]) == 2
         assert "unknown parameter(s) ['epoch']" in capsys.readouterr().err

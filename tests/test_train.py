@@ -157,12 +157,19 @@ class TestFit:
         resumed = fit(spec, results_dir=None, checkpoint_dir=tmp_path / "r", progress=False)
         assert _strip_times(resumed.history) == _strip_times(straight.history)
 
-    def test_nan_loss_stops_with_epoch_and_step(self):
+    @pytest.mark.parametrize("resident", [True, False])
+    def test_nan_loss_stops_with_epoch_and_step(self, tmp_path, resident):
+        """The loss is read once per epoch; the error still names the first step whose loss was not finite,
+        and no checkpoint of the poisoned epoch is written."""
         x = torch.randn(32, 4)
         x[20] = float("nan")
         data = {"train": TensorDataset(x, torch.arange(32) % 3), "test": _blobs()}, 3, None
-        with pytest.raises(FloatingPointError, match=r"non-finite loss .* at epoch 1, step \d+ of run"):
-            fit(_spec(batch_size=8), results_dir=None, progress=False, datasets=data)
+        order = DataLoader(range(32), batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(0))
+        step = next(i for i, b in enumerate(order) if 20 in b.tolist()) + 1  # the batch holding sample 20
+        spec = _spec(batch_size=8, device_resident=resident)
+        with pytest.raises(FloatingPointError, match=rf"non-finite loss \(nan\) at epoch 1, step {step} of run"):
+            fit(spec, results_dir=None, checkpoint_dir=tmp_path, progress=False, datasets=data)
+        assert not list(tmp_path.iterdir())
 
     def test_checkpoint_of_other_run_is_refused(self, tmp_path):
         a, b = _spec(epochs=2), _spec(epochs=2, seed=5)
@@ -170,6 +177,121 @@ class TestFit:
         (tmp_path / f"{a.run_id}.pt").rename(tmp_path / f"{b.run_id}.pt")
         with pytest.raises(ValueError, match="belongs to run"):
             fit(b, results_dir=None, checkpoint_dir=tmp_path, progress=False, datasets=_data())
+
+
+class TestDeviceResident:
+    """The whole split on the device gives the record the DataLoader path gives (same batches, same values)."""
+
+    @pytest.mark.parametrize(
+        "n_train,kw",
+        [
+            (90, dict(method="zeta_mixup", gamma=2.4, hflip=True)),
+            (81, dict(method="cutmix_zeta", gamma=(1.73, 4.0))),  # 81 % 16 == 1: the last batch is dropped
+            (64, dict(method="multimix", extra={"n": 16})),
+        ],
+    )
+    def test_same_record_on_fashion_mnist_files(self, tmp_path, n_train, kw):
+        _random_fmnist(tmp_path, n_train)
+        spec = RunSpec(
+            dataset="Fashion-MNIST", arch="lenet5", epochs=2, batch_size=16, lr=0.05, milestones=(1,),
+            data_root=str(tmp_path), device="cpu", **kw,
+        )  # fmt: skip
+        on = fit(spec.replace(device_resident=True), results_dir=None, progress=False)
+        off = fit(spec.replace(device_resident=False), results_dir=None, progress=False)
+        assert on.environment["execution"]["data"].startswith("device-resident (uint8")
+        assert off.environment["execution"]["data"].startswith("DataLoader (device_resident=False)")
+        assert repr(_strip_times(on.history)) == repr(_strip_times(off.history))  # repr: nan equals nan
+        assert repr(on.metrics) == repr(off.metrics)
+        auto = fit(spec, results_dir=None, progress=False)  # device_resident=None: resident where it fits
+        assert auto.environment["execution"]["data"].startswith("device-resident")
+        assert spec.replace(device_resident=True).run_id == spec.replace(device_resident=False).run_id == spec.run_id
+
+    def test_resume_across_data_paths(self, tmp_path):
+        """A checkpoint written by the DataLoader path resumes on the device path, bit for bit."""
+        spec = _spec(method="mixup", alpha=1.0, epochs=3, milestones=(2,))
+        straight = fit(spec.replace(device_resident=True), results_dir=None, progress=False, datasets=_data())
+        fit(spec.replace(device_resident=False), results_dir=None, checkpoint_dir=tmp_path, stop_after_epoch=1,
+            progress=False, datasets=_data())  # fmt: skip
+        resumed = fit(spec.replace(device_resident=True), results_dir=None, checkpoint_dir=tmp_path, progress=False,
+                      datasets=_data())  # fmt: skip
+        assert _strip_times(resumed.history) == _strip_times(straight.history)
+
+    def test_random_per_item_transform_uses_the_dataloader(self):
+        from zmixlib.data import ArrayDataset
+
+        noisy = ArrayDataset(_blobs().tensors[0], _blobs().tensors[1], transform=lambda x: x + 0.01 * torch.randn_like(x))
+        data = {"train": noisy, "test": _blobs(seed=1)}, 3, None
+        rec = fit(_spec(epochs=1), results_dir=None, progress=False, datasets=data)
+        assert rec.environment["execution"]["data"].startswith("DataLoader (per-item transform <lambda>")
+        with pytest.raises(ValueError, match="device_resident=True, but the split cannot be held"):
+            fit(_spec(epochs=1, device_resident=True), results_dir=None, progress=False, datasets=data)
+
+
+class TestCompile:
+    def test_unavailable_falls_back_with_a_message(self, monkeypatch, capsys):
+        monkeypatch.setattr(train, "compile_unavailable", lambda device_type: "RuntimeError: no C compiler")
+        rec = fit(_spec(compile=True, epochs=1), results_dir=None, progress=False, datasets=_data())
+        assert rec.complete and rec.environment["execution"]["compiled"] is False
+        err = capsys.readouterr().err
+        assert "compile=True, but torch.compile is not used: RuntimeError: no C compiler; training eagerly" in err
+
+    @pytest.mark.parametrize("space,compiled", [("input", 1), ("embedding", 2)])
+    def test_the_compiled_forward_is_what_trains(self, monkeypatch, space, compiled):
+        seen = []
+        monkeypatch.setattr(train, "compile_unavailable", lambda device_type: None)
+        monkeypatch.setattr(torch, "compile", lambda fn: seen.append(fn) or (lambda *a: fn(*a)))
+        spec = _spec(method="zeta_mixup", gamma=2.8, space=space, epochs=2)
+        rec = fit(spec.replace(compile=True), results_dir=None, progress=False, datasets=_data())
+        assert rec.environment["execution"]["compiled"] is True and len(seen) == compiled
+        eager = fit(spec, results_dir=None, progress=False, datasets=_data())
+        assert _strip_times(rec.history) == _strip_times(eager.history)
+
+    def test_manifold_mixup_stays_eager(self, monkeypatch, capsys):
+        monkeypatch.setattr(train, "compile_unavailable", lambda device_type: None)
+        rec = fit(_spec(method="manifold_mixup", epochs=1, compile=True), results_dir=None, progress=False,
+                  datasets=_data())  # fmt: skip
+        assert rec.environment["execution"]["compiled"] is False and "manifold mixup" in capsys.readouterr().err
+
+
+@cuda
+class TestCUDA:
+    def _images(self):
+        return {"train": _images(n=128), "test": _images(n=64, seed=1)}, 4, None
+
+    def test_bf16_channels_last_resident_and_fp32_master_weights(self):
+        spec = _spec(arch="digits_cnn", method="zeta_mixup", gamma=2.8, hflip=True, device="cuda", epochs=1)
+        trainer = train.Trainer(spec, datasets=self._images())
+        ex = trainer.execution
+        assert ex["channels_last"] and ex["data"].startswith("device-resident")
+        assert ex["amp"] == ("bfloat16" if torch.cuda.is_bf16_supported() else "float16")
+        assert all(p.dtype == torch.float32 and p.is_cuda for p in trainer.model.parameters())
+        assert trainer.train_steps(3) == 3 * 16
+
+    @pytest.mark.parametrize("method,kw", [("erm", {}), ("zeta_mixup", {"gamma": 2.8})])
+    def test_step_never_waits_for_the_device(self, method, kw):
+        spec = _spec(arch="digits_cnn", method=method, hflip=True, device="cuda", epochs=1, **kw)
+        trainer = train.Trainer(spec, datasets=self._images())
+        trainer.train_steps(2)  # warm-up (cuDNN, allocator)
+        x, y = next(trainer.batches())
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            trainer.step(x, y)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+
+    def test_resident_equals_dataloader_batches_on_cuda(self, tmp_path):
+        _random_fmnist(tmp_path, 50)
+        spec = RunSpec(dataset="Fashion-MNIST", arch="mlp", epochs=1, batch_size=16, data_root=str(tmp_path), device="cuda")
+        on = train.Trainer(spec.replace(device_resident=True))
+        off = train.Trainer(spec.replace(device_resident=False))
+        for (xa, ya), (xb, yb) in zip(on.batches(), off.batches(), strict=True):
+            assert torch.equal(xa, xb) and torch.equal(ya, yb)
+
+    def test_real_compile(self):
+        spec = _spec(arch="digits_cnn", device="cuda", epochs=1, compile=True)
+        rec = fit(spec, results_dir=None, progress=False, datasets=self._images())
+        assert rec.complete and rec.environment["execution"]["compiled"] is (train.compile_unavailable("cuda") is None)
 
 
 class TestCLI:

@@ -373,7 +373,7 @@ def tag_parameter_cells(nb: Any) -> None:
     """
     tagged = {t for c in nb.cells for t in c.get("metadata", {}).get("tags", [])}
     for cell in nb.cells:
-        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        tags = cell.get("metadata", {}).get("tags", [])
         for marker, tag in PARAMETER_TAGS.items():
             if marker in tags:
                 if marker == "parameters" and "injected-parameters" not in tagged:

@@ -154,8 +154,11 @@ def sweep_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--section", required=True, choices=list(recipes.SECTIONS))
     p.add_argument("--profile", default="smoke", help="smoke | offline | paper (default smoke)")
-    p.add_argument("--executor", default="inline", choices=sweep.EXECUTORS)
-    p.add_argument("--workers", type=int, help="process pool size")
+    p.add_argument(
+        "--executor", choices=sweep.EXECUTORS, help="default: inline, or process with --runs-per-device"
+    )
+    p.add_argument("--runs-per-device", type=int, help="runs at once per visible GPU (on CPU: worker processes)")
+    p.add_argument("--workers", type=int, help="at most this many worker processes in all (executor process)")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--datasets", type=_csv(str), help="comma-separated")
     p.add_argument("--methods", type=_csv(str), help="comma-separated")
@@ -195,12 +198,17 @@ def sweep_main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         print(f"{len(sweep.pending(matrix, args.results_dir))} of {len(matrix)} run(s) have no record yet")
         return 0
-    report = sweep.run(
-        matrix,
-        executor=args.executor,
-        results_dir=args.results_dir,
-        max_workers=args.workers,
-        progress=not args.no_progress,
-        slurm=slurm,
-    )
+    try:
+        report = sweep.run(
+            matrix,
+            executor=args.executor,
+            results_dir=args.results_dir,
+            runs_per_device=args.runs_per_device,
+            max_workers=args.workers,
+            progress=not args.no_progress,
+            slurm=slurm,
+        )
+    except (TypeError, ValueError) as err:  # the executor options (runs are reported, never raised)
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0 if report.ok else 1

@@ -186,6 +186,7 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "train_rounds": 2,
         },
     ),
+    "11_ledger": _chapter(paper={}, offline={}, smoke={}),
 }
 
 

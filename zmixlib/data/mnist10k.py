@@ -179,14 +179,16 @@ def split_indices(labels: np.ndarray, split: str, split_info: dict | None = None
 
 
 class MNIST10k:
-    """A ``torch.utils.data.Dataset`` of MNIST-10k: items ``(transform(PIL image), int label)``, like
-    torchvision's ``MNIST`` (``data`` uint8 ``(N, 28, 28)``, ``targets`` int64 ``(N,)``, ``classes``)."""
+    """A ``torch.utils.data.Dataset`` of MNIST-10k: items ``(transform(PIL image), int label)``, with the
+    attributes of torchvision's ``MNIST`` (``data`` uint8 ``(N, 28, 28)``, ``targets`` int64 ``(N,)``,
+    ``classes``, ``transform``, ``target_transform`` = ``None``)."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, transform=None):
         self.data = torch.from_numpy(np.ascontiguousarray(images, dtype=np.uint8))
         self.targets = torch.from_numpy(np.asarray(labels, dtype=np.int64))
         self.classes = list(INFO.class_names)
         self.transform = transform
+        self.target_transform = None
 
     def __len__(self) -> int:
         return len(self.targets)
