@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zmixlib import data
 from zmixlib.theory import GAMMA_MIN
 
 __all__ = ["COMMON_KNOBS", "CHAPTERS", "STAND_INS", "sizes"]
@@ -185,6 +186,36 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "train_image_size": 16,
             "train_rounds": 2,
         },
+    ),
+    "05_skin": _chapter(
+        # set by the chapter's author: the same knobs in every profile (tests/test_profiles.py)
+        paper={"datasets": list(data.available("skin")), "seeds": [0, 1, 2], "epochs": None, "train_subset": None, "threads": None, "workers": None},
+        offline={"datasets": ["breast-cancer"], "threads": 1, "workers": 2},
+        smoke={"datasets": ["breast-cancer"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
+    ),
+    "06_medmnist": _chapter(
+        # set by the chapter's author: the same knobs in every profile (tests/test_profiles.py)
+        paper={"datasets": list(data.available("medmnist")), "seeds": [0, 1, 2], "epochs": None, "train_subset": None, "threads": None, "workers": None},
+        offline={"datasets": ["MNIST-10k", "Fashion-MNIST"], "threads": 1, "workers": 2},
+        smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
+    ),
+    "07_sensitivity": _chapter(
+        # set by the chapter's author: the same knobs in every profile (tests/test_profiles.py)
+        paper={"datasets": ["CIFAR-10", "CIFAR-100"], "seeds": [0, 1, 2], "epochs": None, "train_subset": None, "threads": None, "workers": None},
+        offline={"datasets": ["Fashion-MNIST"], "threads": 1, "workers": 2},
+        smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
+    ),
+    "08_ablation": _chapter(
+        # set by the chapter's author: the same knobs in every profile (tests/test_profiles.py)
+        paper={"datasets": ["CIFAR-100"], "seeds": [0, 1, 2], "epochs": None, "train_subset": None, "threads": None, "workers": None},
+        offline={"datasets": ["Fashion-MNIST"], "threads": 1, "workers": 2},
+        smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
+    ),
+    "10_peers": _chapter(
+        # set by the chapter's author: the same knobs in every profile (tests/test_profiles.py)
+        paper={"datasets": ["CIFAR-10", "CIFAR-100"], "seeds": [0, 1, 2], "epochs": None, "train_subset": None, "threads": None, "workers": None},
+        offline={"datasets": ["Fashion-MNIST"], "threads": 1, "workers": 2},
+        smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
     ),
     "11_ledger": _chapter(paper={}, offline={}, smoke={}),
 }

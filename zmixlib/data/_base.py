@@ -7,6 +7,7 @@ so that ``import zmixlib.data`` stays light.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ __all__ = [
     "first_int",
     "sha256_file",
     "ChecksumError",
+    "verify_sha256",
+    "file_mode",
     "FAMILIES",
 ]
 
@@ -162,3 +165,11 @@ def verify_sha256(path: str | Path, expected: str) -> None:
     actual = sha256_file(path)
     if actual != expected:
         raise ChecksumError(f"checksum mismatch for {path}: expected sha256 {expected}, got {actual}")
+
+
+def file_mode() -> int:
+    """The permission bits a new file gets under the current umask (``0o666 & ~umask``); the atomic writer's
+    temporary files are created ``0600``, which a data file should not keep."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -27,7 +26,7 @@ import torch
 from PIL import Image
 
 from zmixlib._util import atomic_write
-from zmixlib.data._base import DatasetInfo, missing_dataset_error, to_tensor, verify_sha256
+from zmixlib.data._base import DatasetInfo, file_mode, missing_dataset_error, to_tensor, verify_sha256
 
 __all__ = [
     "NAME",
@@ -128,9 +127,7 @@ def write_npz(path: str | Path, images: np.ndarray, labels: np.ndarray) -> Path:
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, images=images, labels=labels)
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)  # a data file like any other (the temporary file was created 0600)
+        tmp.chmod(file_mode())
 
     return atomic_write(path, write)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zmixlib.data import mnist10k
+import zmixlib.data.mnist10k as mnist10k
 from zmixlib.data._base import DatasetInfo, missing_dataset_error
 
 CIFAR100_CLASSES = (

@@ -43,9 +43,10 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
+import zmixlib.data.mnist10k as mnist10k
 from zmixlib._checks import check_choice, check_float
-from zmixlib.data import mnist10k
-from zmixlib.data._base import ChecksumError, make_command, verify_sha256
+from zmixlib._util import atomic_write
+from zmixlib.data._base import ChecksumError, file_mode, make_command, verify_sha256
 
 __all__ = [
     "CHAINS",
@@ -174,6 +175,11 @@ def check(name: str, root: str | Path, checksums: dict | None = None) -> None:
 # ---------------------------------------------------------------- the chain
 
 
+def _copy_as_data_file(src: Path, dest: Path) -> None:
+    shutil.copyfile(src, dest)
+    dest.chmod(file_mode())
+
+
 def _one_line(text: str) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 3] + "..."
@@ -256,10 +262,8 @@ def obtain(
                 reason = f"it ran, but its files are {err}" if fetched else _reason(err)
                 moved_on(i, reason, time.perf_counter() - t0)
                 continue
-            for rel in _files(name):
-                dest = root / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(stage / rel, dest)
+            for rel in _files(name):  # copied in through the one atomic writer: no half file, ever
+                atomic_write(root / rel, lambda tmp, src=stage / rel: _copy_as_data_file(src, tmp))
         finally:
             shutil.rmtree(stage, ignore_errors=True)
         seconds = time.perf_counter() - t0
