@@ -353,6 +353,12 @@ class TestMNIST10k:
                 checksums={"arrays": "0" * 64},
             )
 
+    def test_unreadable_archive_already_there(self, tmp_path):
+        (tmp_path / "MNIST-10k").mkdir()
+        (tmp_path / "MNIST-10k/mnist10k.npz").write_bytes(b"PK not a zip")
+        with pytest.raises(ChecksumError, match=r"mnist10k\.npz is not a readable .*delete .*MNIST-10k and rerun"):
+            sources.obtain("MNIST-10k", tmp_path, sources=[_never()], log=str)
+
     def test_values_off_the_255_grid_are_rejected(self, tmp_path, package):
         folder = package[0]
         (folder / "src/digits/3.json").write_text('{"data": [' + ",".join(["0.5"] * 784) + "]}")

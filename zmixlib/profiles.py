@@ -200,15 +200,25 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
         smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
     ),
     "07_sensitivity": _chapter(
-        # set by the chapter's author: the same knobs in every profile (tests/test_profiles.py)
-        paper={"datasets": ["CIFAR-10", "CIFAR-100"], "seeds": [0, 1, 2], "epochs": None, "train_subset": None, "threads": None, "workers": None},
-        offline={"datasets": ["Fashion-MNIST"], "threads": 1, "workers": 2},
-        smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
+        paper={
+            "datasets": ["CIFAR-10", "CIFAR-100"],
+            "gammas": [round(1.8 + 0.2 * i, 1) for i in range(17)],  # Fig. 10a-b: 1.8, 2.0, ..., 5.0
+            "seeds": [0, 1, 2],
+            "search_models": 200,  # Fig. 10c-d: 200 models per dataset, one run each
+            "epochs": None,  # the recipes' (NATURAL: 200)
+            "train_subset": None,
+            "threads": None,
+            "workers": None,
+        },
+        # the real Fashion-MNIST with LeNet-5 (zmixlib.recipes.OFFLINE_RECIPES): every fourth γ of the grid and
+        # the first 24 of the 200 fixed search draws — 15 + 24 runs (+ 3 mixup runs shared with chapter 04)
+        offline={"datasets": ["Fashion-MNIST"], "gammas": [1.8, 2.6, 3.4, 4.2, 5.0], "search_models": 24, "threads": 1, "workers": 2},
+        smoke={"datasets": ["digits"], "gammas": [1.8, 5.0], "seeds": [0], "search_models": 3, "epochs": 2, "train_subset": 256, "workers": 1},
     ),
     "08_ablation": _chapter(
-        # set by the chapter's author: the same knobs in every profile (tests/test_profiles.py)
         paper={"datasets": ["CIFAR-100"], "seeds": [0, 1, 2], "epochs": None, "train_subset": None, "threads": None, "workers": None},
-        offline={"datasets": ["Fashion-MNIST"], "threads": 1, "workers": 2},
+        # the real Fashion-MNIST (LeNet-5) and digits (digits_cnn), both batch 32: T = m = 32
+        offline={"datasets": ["Fashion-MNIST", "digits"], "threads": 1, "workers": 2},
         smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
     ),
     "10_peers": _chapter(

@@ -37,6 +37,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -164,7 +165,12 @@ def check(name: str, root: str | Path, checksums: dict | None = None) -> None:
         for rel, path in zip(_files(name), paths):
             verify_sha256(path, sums["files"][rel])
         return
-    images, labels = mnist10k.read_npz(paths[0])
+    try:
+        images, labels = mnist10k.read_npz(paths[0])
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        raise ChecksumError(
+            f"{paths[0]} is not a readable images/labels archive ({type(err).__name__}: {err})"
+        ) from None
     actual = mnist10k.content_sha256(images, labels)
     if actual != sums["arrays"]:
         raise ChecksumError(
