@@ -92,7 +92,7 @@ class TestRegistry:
         info = data.describe(name)
         assert info.name == name
         assert info.num_classes == len(info.class_names) >= 1
-        assert info.splits and set(info.splits) <= {"train", "val", "test", "all"}
+        assert info.splits and set(info.splits) <= {"train", "val", "test", "all", "fit"}
         assert info.source and info.licence and info.obtain
         if info.feature_dim is None:
             assert info.channels in (1, 3) and len(info.image_size) == 2

@@ -436,7 +436,7 @@ class TestStoredSplit:
     def test_registered(self):
         info = data.describe("MNIST-10k")
         assert (info.family, info.num_classes, info.channels, info.image_size) == ("natural", 10, 1, (28, 28))
-        assert info.splits == ("train", "test") and data.describe("mnist10k") is info
+        assert info.splits == ("train", "test", "fit", "val") and data.describe("mnist10k") is info
         assert "MNIST-10k" in data.available("natural")
 
 

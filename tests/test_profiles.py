@@ -71,4 +71,4 @@ def test_absent_real_data_falls_back_to_its_stand_in_only_by_default(tmp_path, c
     assert p.datasets == ["digits"] and p.stand_ins == {"Fashion-MNIST": "digits"}
     assert "Fashion-MNIST is not under the data folder: digits stands in" in capsys.readouterr().out
     asked = config.setup("04_natural", {**ns, "datasets": ["Fashion-MNIST"]}, verbose=False)
-    assert asked.datasets == ["Fashion-MNIST"] and asked.stand_ins == {}
+    assert asked.datasets == ["Fashion-MNIST"] and asked.sources["datasets"] == "parameter"

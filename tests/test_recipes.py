@@ -80,7 +80,7 @@ class TestProfiles:
 
     def test_offline_keeps_structure(self):
         m = recipes.resolve("skin", "offline")
-        assert {s.seed for s in m} == {0, 1, 2} and {s.arch for s in m} == {"mlp"}
+        assert {s.seed for s in m} == {0, 1, 2} and {s.arch for s in m} == {"mlp", "lenet5"}
         assert {s.method for s in m} == {"erm", "mixup", "zeta_mixup"}
         assert set(recipes.stand_ins("skin")["offline"]) == {s.dataset for s in m}
 
@@ -165,9 +165,9 @@ def test_paper_matrices_of_the_new_sections():
     assert all(1.0 <= s.gamma <= 6.0 and 5e-5 <= s.weight_decay <= 1e-3 for s in search)
     assert search == recipes.resolve("search", "paper")  # the draws are fixed
     cutmix = recipes.resolve("cutmix", "paper", seeds=[0], archs=["resnet18_cifar"], datasets=["CIFAR-10"])
-    assert [(s.method, dict(s.extra)) for s in cutmix] == [
-        ("cutmix", {"prob": 0.5}),
-        ("cutmix_zeta", {"mode": "switch", "prob": 0.5}),
-        ("cutmix_zeta", {"mode": "compose"}),
+    assert [(s.method, s.mixer_name, dict(s.extra)) for s in cutmix] == [
+        ("cutmix", "cutmix", {"prob": 0.5}),
+        ("cutmix_zeta", "cutmix_zeta", {"mode": "switch", "prob": 0.5}),
+        ("cutmix_zeta_compose", "cutmix_zeta", {"mode": "compose"}),
     ]
     assert {s.eval_splits for s in recipes.resolve("medmnist", "paper", seeds=[0])} == {("val", "test")}

@@ -116,9 +116,12 @@ def test_paired_summary_counts_seeds_won(swept):
     wide = report.paired_table(pairs)
     assert wide.shape == (3, 2) and wide.to_numpy().ravel().tolist() == pytest.approx([-1.0] * 6)
     summary = report.paired_summary(pairs)
-    row = summary.loc[("digits", "digits_cnn", "ζ-mixup (γ = 2.4)")]
-    assert row["ζ-mixup − mixup (mean)"] == pytest.approx(-1.0) and row["pairs (seeds)"] == 3
-    assert row["ζ-mixup better / tied / worse"] == "3 / 0 / 0"
+    assert wide.columns.name == "ζ-mixup − mixup"
+    row = summary.loc[("digits", "digits_cnn", "ζ-mixup (γ = 2.4) − mixup")]
+    assert row["mean difference"] == pytest.approx(-1.0) and row["pairs (seeds)"] == 3
+    assert row["better / tied / worse"] == "3 / 0 / 0"
+    text = report.reading(runs, pairs, profile="smoke")
+    assert "ζ-mixup (γ = 2.4) − mixup: -1.00" in text and "3 / 0 / 0" in text
     assert report.paired_summary(pd.DataFrame()).empty
 
 

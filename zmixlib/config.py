@@ -135,8 +135,8 @@ def setup(chapter: str, namespace: Mapping[str, Any], *, verbose: bool = True) -
         values[name], sources[name] = value, "parameter"
     stand_ins = {}
     if profile != "paper":
-        for name in ("dataset", "datasets", "table_datasets"):
-            if name in values and sources[name] != "parameter":
+        for name in [k for k in values if k == "dataset" or k.endswith("datasets")]:
+            if sources[name] != "parameter" and values[name] is not None:
                 values[name], replaced = _with_stand_ins(values[name], values.get("data_root", str(ROOT / "data")))
                 stand_ins.update(replaced)
     values["stand_ins"], sources["stand_ins"] = stand_ins, "files absent" if stand_ins else ""

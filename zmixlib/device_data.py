@@ -13,8 +13,9 @@ the same batches in the same order, and — the per-item transform being determi
 a run's record does not depend on which path fed it (``tests/test_device_data.py``).
 
 **Where it applies** (:func:`plan`): the per-item transform is deterministic (none, ``ToFloatTensor``,
-resizes, centre crops, normalisation; a random one such as ``RandomHorizontalFlip`` stays in the
-DataLoader — the engine draws flips on the device from its own generator, ``RunSpec.hflip``), items are
+resizes, centre crops, normalisation; a random or unknown one such as ``RandomHorizontalFlip`` stays in the
+DataLoader — the engine draws flips on the device from its own generator, ``RunSpec.hflip`` — and so does a
+dataset whose item changes from one read to the next), items are
 feature vectors or images of side ≤ :data:`MAX_SIDE` px, and the split takes at most
 :data:`MEMORY_FRACTION` of the device's free memory. Larger images keep the DataLoader path.
 
@@ -232,6 +233,8 @@ def plan(dataset: Dataset, device: torch.device | str, *, requested: bool | None
             why = f"items of shape {tuple(x0.shape)} are neither feature vectors (D,) nor images (C, H, W)"
         elif x0.ndim == 3 and max(x0.shape[1:]) > MAX_SIDE:
             why = f"images of {x0.shape[1]}x{x0.shape[2]} px exceed MAX_SIDE={MAX_SIDE}"
+        elif _fast(base) is None and not torch.equal(x0, torch.as_tensor(dataset[0][0])):
+            why = f"{type(base).__name__} gives a different item each time it is read (random augmentation)"
         else:
             fast = _fast(base)
             itemsize = fast[0].element_size() if fast is not None else x0.element_size()

@@ -623,6 +623,7 @@ def cutmix(
     y: Tensor,
     *,
     alpha: float = 1.0,
+    prob: float = 1.0,
     num_classes: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
@@ -635,6 +636,9 @@ def cutmix(
         x: images ``(B, C, H, W)`` (any memory format, kept); other shapes raise ``ValueError``.
         y: indices ``(B,)`` or probabilities ``(B, K)``.
         alpha: ``α > 0`` of ``Beta(α, α)`` (default 1.0, the papers' setting).
+        prob: probability in ``[0, 1]`` that the batch is mixed at all (the official CutMix CIFAR recipe
+            trains with 0.5; otherwise the batch passes unmixed, one-hot labels). With ``prob < 1`` a coin
+            is drawn from ``generator`` first; ``prob = 1`` (default) draws none.
         num_classes: ``K`` for index labels. generator: randomness.
 
     Returns:
@@ -642,8 +646,11 @@ def cutmix(
 
     Used in notebook 04 (Table 5, CutMix vs ζ-mixup).
     """
+    prob = check_float("prob", prob, min=0.0, max=1.0)
     _check_images(x, "cutmix")
     batch, ys = _prepare(x, y, num_classes)
+    if prob < 1.0 and float(torch.rand((), generator=generator, device=_gen_device(generator, x.device))) >= prob:
+        return x.clone(), ys
     s = sample_cutmix(batch, x.shape[2], x.shape[3], alpha=alpha, generator=generator)
     return _apply_cutmix(x, ys, s)
 

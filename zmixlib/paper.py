@@ -171,12 +171,13 @@ def paired(
     df = df.assign(_value=_ours(df, metric, split))
     a = df[df["method"] == method]
     b = df[df["method"] == baseline]
-    cols = ["dataset", "arch", "_arch", "gamma", "_gamma", "seed", "ours", "baseline", "diff"]
+    cols = ["dataset", "arch", "_arch", "method", "baseline_method", "gamma", "_gamma", "seed", "ours", "baseline", "diff"]
     if a.empty or b.empty:
         return pd.DataFrame(columns=cols)
     b = b.groupby(["_ds", "_arch", "seed"], as_index=False)["_value"].mean().rename(columns={"_value": "baseline"})
     m = a.merge(b, on=["_ds", "_arch", "seed"], how="inner")
     m = m.rename(columns={"_value": "ours"})
     m["diff"] = m["ours"] - m["baseline"]
+    m["baseline_method"] = baseline
     m = m.assign(_order=m["_gamma"].fillna(""))
     return m.sort_values(["dataset", "arch", "_order", "seed"])[cols].reset_index(drop=True)

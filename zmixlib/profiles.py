@@ -130,8 +130,10 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "train_subset": None,
             "threads": None,
             "workers": None,
+            "cutmix_datasets": ["CIFAR-10", "CIFAR-100"],
         },
         offline={
+            "cutmix_datasets": ["Fashion-MNIST"],
             # the real Fashion-MNIST row of Table 4, beside the digits stand-in for the other five datasets
             "datasets": ["Fashion-MNIST", "digits"],
             "gammas": [2.4, 2.8, 4.0, _MIDL_RANGE],
@@ -141,7 +143,7 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "threads": 1,
             "workers": 2,  # two training processes of one thread each: the 2 cores, busy
         },
-        smoke={"datasets": ["digits"], "seeds": [0], "epochs": 3, "train_subset": 512, "workers": 1},
+        smoke={"datasets": ["digits"], "cutmix_datasets": ["digits"], "seeds": [0], "epochs": 3, "train_subset": 512, "workers": 1},
     ),
     "09_timing": _chapter(
         paper={
@@ -188,15 +190,53 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
         },
     ),
     "05_skin": _chapter(
-        # set by the chapter's author: the same knobs in every profile (tests/test_profiles.py)
-        paper={"datasets": list(data.available("skin")), "seeds": [0, 1, 2], "epochs": None, "train_subset": None, "threads": None, "workers": None},
-        offline={"datasets": ["breast-cancer"], "threads": 1, "workers": 2},
-        smoke={"datasets": ["breast-cancer"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
+        paper={
+            "datasets": list(data.available("skin")),  # Table 6's ten sets, in its order
+            "methods": ["erm", "mixup", "zeta_mixup"],
+            "gammas": [2.4, 2.8, 4.0],
+            "seeds": [0, 1, 2],
+            "epochs": None,  # the recipes' (50; ISIC 2018: 20)
+            "train_subset": None,
+            "threads": None,
+            "workers": None,
+            # Fig. 8: ResNet-18 on derm7point-C and ResNet-50 on ISIC 2017, 128 nearest neighbours
+            "knn_runs": [["derm7point-C", "resnet18"], ["ISIC2017", "resnet50"]],
+            "knn_k": 128,
+        },
+        # breast cancer (MLP), like PH2 / MED-NODE, and a class-imbalanced 5-class subset of the real Fashion-MNIST in
+        # ISIC 2018's proportions (LeNet-5, zmixlib.data.derived): 30 runs; Fig. 8 on the latter
+        offline={
+            "datasets": ["breast-cancer", "Fashion-MNIST-imb5"],
+            "threads": 1,
+            "workers": 2,
+            "knn_runs": [["Fashion-MNIST-imb5", "lenet5"]],
+        },
+        smoke={
+            "datasets": ["breast-cancer", "digits"],
+            "gammas": [2.8],
+            "seeds": [0],
+            "epochs": 2,
+            "train_subset": 256,
+            "workers": 1,
+            "knn_runs": [["digits", "digits_cnn"]],
+            "knn_k": 32,
+        },
     ),
     "06_medmnist": _chapter(
-        # set by the chapter's author: the same knobs in every profile (tests/test_profiles.py)
-        paper={"datasets": list(data.available("medmnist")), "seeds": [0, 1, 2], "epochs": None, "train_subset": None, "threads": None, "workers": None},
-        offline={"datasets": ["MNIST-10k", "Fashion-MNIST"], "threads": 1, "workers": 2},
+        # Table 7: the ten 2-D MedMNIST sets, ResNet-18 (the recipe's 100 epochs), ERM / mixup / ζ-mixup with γ = 2.8
+        paper={
+            "datasets": list(data.available("medmnist")),
+            "methods": ["erm", "mixup", "zeta_mixup"],
+            "gammas": [2.8],
+            "seeds": [0, 1, 2],
+            "epochs": None,  # the recipe's (zmixlib.recipes: 100, LR x 0.1 at 50/75)
+            "train_subset": None,
+            "threads": None,
+            "workers": None,
+        },
+        # the real MNIST-10k and Fashion-MNIST with LeNet-5 (the offline recipes), trained on "fit" and validated on
+        # "val": 8 epochs on 2,000 fixed training images, so that 18 runs fit the chapter's 4 minutes on 2 cores
+        offline={"datasets": ["MNIST-10k", "Fashion-MNIST"], "epochs": 8, "train_subset": 2000, "threads": 1, "workers": 2},
         smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
     ),
     "07_sensitivity": _chapter(

@@ -29,7 +29,7 @@ from zmixlib import store
 from zmixlib._checks import check_choice
 from zmixlib.config import PROFILES
 from zmixlib.paper import PAPER_METRICS, normalize_dataset_name, paper_table
-from zmixlib.vocab import method_label, sort_key
+from zmixlib.vocab import display_name, method_label, sort_key
 
 __all__ = [
     "sweep_dir",
@@ -181,29 +181,40 @@ def beside_paper(
     return table
 
 
+def _pair_labels(pairs: pd.DataFrame) -> tuple[list[str], dict[str, tuple], str]:
+    """Labels of the paired method's settings, their table order, and the heading "method − baseline"."""
+    labels = [method_label(m, g) for m, g in zip(pairs["method"], pairs["gamma"])]
+    order = _order_of(pairs["method"], pairs["gamma"])
+    first = pairs.iloc[0]
+    heading = f"{display_name(first['method'])} − {display_name(first['baseline_method'])}"
+    return labels, order, heading
+
+
 def paired_table(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
-    """:func:`zmixlib.paper.paired` as one row per (dataset, arch, seed), one column per γ:
-    ζ-mixup − mixup in the metric's units (negative ERR difference: ζ-mixup better)."""
+    """:func:`zmixlib.paper.paired` as one row per (dataset, arch, seed), one column per setting of the
+    method (γ): method − baseline in the metric's units (negative ERR difference: the method better)."""
     if pairs is None or len(pairs) == 0:
         return pd.DataFrame()
-    order = _order_of(["zeta_mixup"] * len(pairs), pairs["gamma"])
-    p = pairs.assign(gamma=[method_label("zeta_mixup", g) for g in pairs["gamma"]])
-    cols = sorted(p["gamma"].unique(), key=order.__getitem__)
-    table = p.pivot_table(index=["dataset", "arch", "seed"], columns="gamma", values="diff", aggfunc="first")
+    labels, order, heading = _pair_labels(pairs)
+    p = pairs.assign(setting=labels)
+    cols = sorted(p["setting"].unique(), key=order.__getitem__)
+    table = p.pivot_table(index=["dataset", "arch", "seed"], columns="setting", values="diff", aggfunc="first")
     table = table[cols].round(decimals)
-    table.columns.name = "ζ-mixup − mixup"
+    table.columns.name = heading
     return table
 
 
 def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: bool = True) -> pd.DataFrame:
-    """Per (dataset, arch, γ): mean ± sd of the per-seed difference ζ-mixup − mixup, the number of
-    pairs, and in how many seeds ζ-mixup was better / tied / worse (better: lower, for ERR)."""
+    """Per (dataset, arch, setting): mean ± sd of the per-seed difference method − baseline
+    (:func:`zmixlib.paper.paired`), the number of pairs, and in how many seeds the method was better / tied /
+    worse (better: lower, for ERR). Columns: ``mean difference``, ``sd``, ``pairs (seeds)``,
+    ``better / tied / worse``; the index names the settings ``"<method> (γ …) − <baseline>"``."""
     if pairs is None or len(pairs) == 0:
         return pd.DataFrame()
-    order = _order_of(["zeta_mixup"] * len(pairs), pairs["gamma"])
-    p = pairs.assign(method=[method_label("zeta_mixup", g) for g in pairs["gamma"]])
+    labels, order, _ = _pair_labels(pairs)
+    p = pairs.assign(setting=labels)
     rows = []
-    for (dataset, arch, method), g in p.groupby(["dataset", "arch", "method"], sort=False):
+    for (dataset, arch, setting), g in p.groupby(["dataset", "arch", "setting"], sort=False):
         d = g["diff"].astype(float).dropna()
         better = int((d < 0).sum() if lower_is_better else (d > 0).sum())
         tied = int((d == 0).sum())
@@ -211,24 +222,24 @@ def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: b
             {
                 "dataset": dataset,
                 "arch": arch,
-                "method": method,
-                "ζ-mixup − mixup (mean)": round(d.mean(), decimals),
+                "comparison": f"{setting} − {display_name(g['baseline_method'].iloc[0])}",
+                "_o": order[setting],
+                "mean difference": round(d.mean(), decimals),
                 "sd": round(d.std(ddof=1), decimals) if len(d) > 1 else math.nan,
                 "pairs (seeds)": len(d),
-                "ζ-mixup better / tied / worse": f"{better} / {tied} / {len(d) - better - tied}",
+                "better / tied / worse": f"{better} / {tied} / {len(d) - better - tied}",
             }
         )
-    out = pd.DataFrame(rows)
-    out = out.assign(_o=[order[m] for m in out["method"]]).sort_values(["dataset", "arch", "_o"])
-    return out.drop(columns="_o").set_index(["dataset", "arch", "method"])
+    out = pd.DataFrame(rows).sort_values(["dataset", "arch", "_o"])
+    return out.drop(columns="_o").set_index(["dataset", "arch", "comparison"])
 
 
 def reading(
     runs: pd.DataFrame, pairs: pd.DataFrame, *, profile: str, metric: str = "ERR_percent", split: str = "test"
 ) -> str:
     """One sentence per (dataset, architecture) for a page's reading, computed from the records: the method
-    with the lowest mean (lower is better for ERR), and the seed-paired ζ-mixup − mixup difference for each γ
-    (mean ± sd, seeds where ζ-mixup was better). The numbers are this build's, never typed."""
+    with the lowest mean (lower is better for ERR), and each seed-paired difference of ``pairs`` (mean ± sd,
+    seeds where the method was better). The numbers are this build's, never typed."""
     if runs is None or len(runs) == 0:
         return "no run finished in this build"
     col, factor = PAPER_METRICS[metric]
@@ -242,14 +253,13 @@ def reading(
         text = f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): lowest mean {metric.split('_')[0]} "
         text += f"{means.idxmin()} at {means.min():.2f}{unit}"
         if len(summary) and (dataset, arch) in summary.index.droplevel(2):
-            rows = summary.loc[(dataset, arch)]
             diffs = [
-                f"{m}: {r['ζ-mixup − mixup (mean)']:+.2f}"
+                f"{c}: {r['mean difference']:+.2f}"
                 + ("" if pd.isna(r["sd"]) else f" ± {r['sd']:.2f}")
-                + f" (better / tied / worse: {r['ζ-mixup better / tied / worse']})"
-                for m, r in rows.iterrows()
+                + f" (better / tied / worse: {r['better / tied / worse']})"
+                for c, r in summary.loc[(dataset, arch)].iterrows()
             ]
-            text += "; ζ-mixup − mixup, seed-paired: " + "; ".join(diffs)
+            text += "; seed-paired: " + "; ".join(diffs)
         parts.append(text)
     return ". ".join(parts)
 

@@ -24,6 +24,7 @@ CLI: ``python -m zmixlib sweep --section natural --profile paper --runs-per-devi
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing as mp
 import os
 import time
@@ -86,13 +87,15 @@ def pending(matrix: Iterable, results_dir: str | os.PathLike = "results") -> lis
     return [s for s in _unique(matrix) if not store.exists(s, results_dir)]
 
 
-def _run_one(spec_dict: dict[str, Any], results_dir: str, threads: int | None, progress: bool) -> tuple[str, str]:
+def _run_one(
+    spec_dict: dict[str, Any], results_dir: str, threads: int | None, progress: bool, keep_checkpoint: bool = False
+) -> tuple[str, str]:
     """Train one run. Returns ``("done", "")`` or ``("failed", traceback)`` — never raises, so one run's
     failure (and unpicklable exceptions) cannot take a pool down; Ctrl-C still stops."""
     try:
         if threads:
             torch.set_num_threads(threads)
-        fit(RunSpec.from_dict(spec_dict), results_dir=results_dir, progress=progress)
+        fit(RunSpec.from_dict(spec_dict), results_dir=results_dir, progress=progress, keep_checkpoint=keep_checkpoint)
         return "done", ""
     except Exception:  # reported with the spec, the sweep goes on
         return "failed", traceback.format_exc()
@@ -263,6 +266,7 @@ def run(
     folder: str | os.PathLike | None = None,
     slurm: dict[str, Any] | None = None,
     verbose: bool = True,
+    keep_checkpoint: bool = False,
 ) -> SweepReport:
     """Train every run of ``matrix`` that has no record yet.
 
@@ -279,6 +283,8 @@ def run(
         slurm: extra ``update_parameters`` for submitit (``partition``, ``gpus_per_node``,
             ``timeout_min``, ...).
         verbose: print one line per finished run and the summary.
+        keep_checkpoint: keep each trained run's last checkpoint (the trained weights,
+            :func:`zmixlib.train.checkpoint_path`) for analyses of the model (notebook 05's neighbourhoods).
 
     Returns:
         a :class:`SweepReport`.
@@ -312,12 +318,14 @@ def run(
         pass
     elif executor == "inline":
         for spec in todo:
-            record(spec, *_run_one(spec.to_dict(), results_dir, None, progress))
+            record(spec, *_run_one(spec.to_dict(), results_dir, None, progress, keep_checkpoint))
     elif executor == "process":
         gpus, threads = worker_slots(todo, runs_per_device=runs_per_device, max_workers=max_workers)
         where = f"GPU(s) {sorted(set(gpus))}" if gpus[0] is not None else "the CPU"
         say(f"{len(todo)} run(s) on {len(gpus)} worker process(es) on {where}, {threads} torch thread(s) each")
-        _pool(todo, gpus, threads, results_dir=results_dir, progress=progress and len(gpus) == 1, on_result=record)
+        runner = functools.partial(_run_one, keep_checkpoint=keep_checkpoint)
+        _pool(todo, gpus, threads, results_dir=results_dir, progress=progress and len(gpus) == 1, on_result=record,
+              runner=runner)  # fmt: skip
     else:
         import submitit  # deferred: an optional dependency, needed for the SLURM executors only
 
@@ -327,7 +335,9 @@ def run(
         params.update(slurm or {})
         ex.update_parameters(**params)
         n = len(todo)
-        jobs = ex.map_array(_run_one, [s.to_dict() for s in todo], [results_dir] * n, [None] * n, [False] * n)
+        jobs = ex.map_array(
+            _run_one, [s.to_dict() for s in todo], [results_dir] * n, [None] * n, [False] * n, [keep_checkpoint] * n
+        )
         say(f"submitted {n} job(s) to {executor} (logs: {log_folder})")
         for spec, job in zip(todo, jobs):
             try:

@@ -74,8 +74,17 @@ METHODS: dict[str, Method] = {
         Method("erm", "ERM", "ERM", "#4d4d4d"),
         Method("mixup", "mixup", "mixup", "#1f77b4", {"alpha": 1.0}),
         Method("zeta_mixup", "ζ-mixup", "zeta-mixup", "#d62728", {"gamma": 2.8}),
-        Method("cutmix", "CutMix", "CutMix", "#2ca02c", {"alpha": 1.0}),
-        Method("cutmix_zeta", "CutMix + ζ-mixup", "CutMix+zeta-mixup", "#9467bd", {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0)}),
+        Method("cutmix", "CutMix", "CutMix", "#2ca02c", {"alpha": 1.0}),  # recipes add prob 0.5 (Table 5)
+        # CutMix + ζ-mixup is not defined by the papers: our default reading switches per mini-batch (CutMix with
+        # probability 0.5, else ζ-mixup); the other composes them (CutMix, then ζ-mixup of its output)
+        Method(
+            "cutmix_zeta", "CutMix + ζ-mixup", "CutMix+zeta-mixup", "#9467bd",
+            {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0), "mode": "switch", "prob": 0.5},
+        ),
+        Method(
+            "cutmix_zeta_compose", "CutMix then ζ-mixup", "CutMix then zeta-mixup (compose)", "#c5b0d5",
+            {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0), "mode": "compose"}, mixer="cutmix_zeta",
+        ),
         Method("dirichlet_mixup", "Dirichlet mixup", "Dirichlet(1) weights, T=m", "#8c564b", {"alpha": 1.0}),
         Method("kmixup", "k-mixup", "k-mixup (k, xi opt.)", "#e377c2"),
         Method("multimix", "MultiMix", "MultiMix", "#17becf", space="embedding"),

@@ -40,7 +40,7 @@ from pathlib import Path
 import torch
 
 from zmixlib._checks import check_choice, check_int
-from zmixlib.data import manifolds, medical, natural, offline, skin, sources
+from zmixlib.data import derived, manifolds, medical, natural, offline, skin, sources
 from zmixlib.data._base import FAMILIES, ArrayDataset, ChecksumError, DatasetInfo
 from zmixlib.data.manifolds import SYNTHETIC, dense_points, synthetic
 from zmixlib.data.transforms import CentreSquareCrop, ToFloatTensor, transform_for_info
@@ -72,7 +72,7 @@ _MODULES = {
     "synthetic": manifolds,
 }
 _FAMILY_NAMES = {
-    "natural": tuple(i.name for i in natural.INFOS),
+    "natural": tuple(i.name for i in natural.INFOS) + derived.NAMES,  # derived: fixed subsets of natural sets
     "medmnist": medical.NAMES,
     "skin": tuple(i.name for i in skin.INFOS),
     "offline": tuple(i.name for i in offline.INFOS),
@@ -81,7 +81,7 @@ _FAMILY_NAMES = {
 #: Every registered dataset name, family by family.
 DATASETS: tuple[str, ...] = tuple(n for f in FAMILIES for n in _FAMILY_NAMES[f])
 _FAMILY_OF = {n: f for f, names in _FAMILY_NAMES.items() for n in names}
-_STATIC_INFOS = {i.name: i for i in (*natural.INFOS, *skin.INFOS, *offline.INFOS, *manifolds.INFOS)}
+_STATIC_INFOS = {i.name: i for i in (*natural.INFOS, *derived.INFOS, *skin.INFOS, *offline.INFOS, *manifolds.INFOS)}
 
 
 def _key(name: str) -> str:
@@ -140,7 +140,8 @@ def load(name: str, split: str, *, root: str | Path = "data", download: bool = F
     Args:
         name: a registry name (see :data:`DATASETS`; case and ``-``/``_`` are ignored).
         split: one of ``describe(name).splits`` (``"train"``, ``"test"``, and ``"val"`` where the data
-            has one; ``"all"`` for the offline sets).
+            has one; ``"all"`` for the offline sets; ``"fit"`` / ``"val"`` = train minus / only a fixed
+            stratified 10 % of it for Fashion-MNIST, MNIST-10k and the offline sets).
         root: the data folder; the files sit at ``root / describe(name).folder``.
         download: fetch the files when absent: Fashion-MNIST and MNIST-10k through their source chains
             (:func:`obtain`), the other torchvision and medmnist sets from the internet.
@@ -167,7 +168,8 @@ def load(name: str, split: str, *, root: str | Path = "data", download: bool = F
     if download and info.name in sources.CHAINS:
         sources.obtain(info.name, root)
         download = False
-    return _MODULES[family].load(info, split, Path(root), download, transform)
+    module = derived if info.name in derived.NAMES else _MODULES[family]
+    return module.load(info, split, Path(root), download, transform)
 
 
 def as_tensors(
@@ -270,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"{name}: downloading into {root} ...", flush=True)
         try:
-            _MODULES[info.family].download(info, root)
+            (derived if info.name in derived.NAMES else _MODULES[info.family]).download(info, root)
         except Exception as err:  # network errors come in many types (URLError, OSError, RuntimeError ...)
             print(
                 f"error: could not download {name} into {root}: {type(err).__name__}: {' '.join(str(err).split())}\n"

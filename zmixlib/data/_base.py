@@ -26,9 +26,17 @@ __all__ = [
     "verify_sha256",
     "file_mode",
     "FAMILIES",
+    "HELD_OUT_SPLITS",
+    "held_out_indices",
+    "split_of_train",
 ]
 
 FAMILIES = ("natural", "medmnist", "skin", "offline", "synthetic")
+#: the two splits carved out of ``train`` for a validation protocol (MedMNIST's, notebook 06): ``fit`` = train
+#: minus a stratified ``VAL_FRACTION`` held out, ``val`` = that held-out part (:func:`held_out_indices`)
+HELD_OUT_SPLITS = ("fit", "val")
+VAL_FRACTION = 0.1
+VAL_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -173,3 +181,34 @@ def file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def held_out_indices(labels: Any, *, fraction: float = VAL_FRACTION, seed: int = VAL_SEED) -> np.ndarray:
+    """Sorted positions (into ``labels``) of a stratified held-out part: for each class in increasing label
+    order, a permutation of its positions by one ``numpy.random.RandomState(seed)`` (whose stream NumPy keeps
+    frozen across versions), of which the first ``round(fraction * n_c)``. Derived from the labels alone, so
+    the same on every machine; the splits ``val`` (these) and ``fit`` (the rest of ``train``) of
+    Fashion-MNIST, MNIST-10k and the scikit-learn sets."""
+    labels = np.asarray(labels).reshape(-1)
+    rng = np.random.RandomState(seed)
+    held = [np.zeros(0, dtype=np.int64)]
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        held.append(idx[rng.permutation(len(idx))[: int(round(fraction * len(idx)))]])
+    return np.sort(np.concatenate(held))
+
+
+def split_of_train(train_labels: Any, split: str) -> np.ndarray:
+    """Positions (into the ``train`` split) of ``split``: ``"fit"``, ``"val"`` (:func:`held_out_indices`) or
+    ``"train"`` (all)."""
+    n = len(np.asarray(train_labels).reshape(-1))
+    if split == "train":
+        return np.arange(n)
+    val = held_out_indices(train_labels)
+    if split == "val":
+        return val
+    if split == "fit":
+        keep = np.ones(n, dtype=bool)
+        keep[val] = False
+        return np.flatnonzero(keep)
+    raise ValueError(f"split must be one of ['train', 'fit', 'val'], got {split!r}")

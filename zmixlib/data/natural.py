@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from torch.utils.data import Subset
+
 import zmixlib.data.mnist10k as mnist10k
-from zmixlib.data._base import DatasetInfo, missing_dataset_error
+from zmixlib.data._base import HELD_OUT_SPLITS, DatasetInfo, missing_dataset_error, split_of_train
 
 CIFAR100_CLASSES = (
     "apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly camel can "
@@ -104,7 +106,9 @@ INFOS = [
         "FashionMNIST",
         "Xiao, Rasul, Vollgraf 2017: https://github.com/zalandoresearch/fashion-mnist",
         "MIT",
-        "60,000 train / 10,000 test Zalando article images.",
+        "60,000 train / 10,000 test Zalando article images; 'val' = a stratified 10 % of train "
+        "(zmixlib.data._base.held_out_indices), 'fit' = the rest of train.",
+        splits=("train", "test", *HELD_OUT_SPLITS),
         aliases=("F-MNIST", "FMNIST"),
     ),
     _info(
@@ -195,6 +199,9 @@ def load(info: DatasetInfo, split: str, root: Path, download: bool, transform):
         return mnist10k.load(info, split, root, download, transform)
     if name in IMAGENETTE_FOLDERS:
         return _load_imagenette(info, split, root, download, transform)
+    if split in HELD_OUT_SPLITS:  # "fit" / "val": fixed parts of the train split (MedMNIST's protocol, notebook 06)
+        full = load(info, "train", root, download, transform)
+        return Subset(full, split_of_train(full.targets, split).tolist())
     # deferred (as in the functions below): torchvision costs seconds to import, only these loaders need it
     import torchvision.datasets as tvd
 

@@ -6,7 +6,9 @@
 
 Splits: ``train`` / ``test`` = a stratified 80:20 split drawn with
 ``sklearn.model_selection.train_test_split(..., test_size=0.2, stratify=y, random_state=SPLIT_SEED)``;
-``all`` = every sample (in scikit-learn's order; features standardised with the train statistics).
+``all`` = every sample (in scikit-learn's order; features standardised with the train statistics);
+``val`` = a stratified 10 % of ``train`` and ``fit`` the rest (:func:`zmixlib.data._base.held_out_indices`), for
+a validation protocol (notebook 06).
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from functools import cache
 
 import numpy as np
 
-from zmixlib.data._base import ArrayDataset, DatasetInfo
+from zmixlib.data._base import HELD_OUT_SPLITS, ArrayDataset, DatasetInfo, split_of_train
 
 SPLIT_SEED = 0
 TEST_SIZE = 0.2
-SPLITS = ("train", "test", "all")
-_NOTES = "stratified 80:20 train/test split (train_test_split, random_state=0); 'all' = every sample."
+SPLITS = ("train", "test", "all", *HELD_OUT_SPLITS)
+_NOTES = (
+    "stratified 80:20 train/test split (train_test_split, random_state=0); 'all' = every sample; "
+    "'val' = a stratified 10 % of train, 'fit' = the rest of train."
+)
 
 INFOS = [
     DatasetInfo(
@@ -115,6 +120,6 @@ def _arrays(name: str):
 def load(info: DatasetInfo, split: str, root, download: bool, transform) -> ArrayDataset:
     X, y, train_idx, test_idx = _arrays(info.name)
     if split != "all":
-        idx = train_idx if split == "train" else test_idx
+        idx = test_idx if split == "test" else train_idx[split_of_train(y[train_idx], split)]
         X, y = X[idx], y[idx]
     return ArrayDataset(X.copy(), y.copy(), classes=info.class_names, transform=transform)

@@ -1,0 +1,116 @@
+"""zmixlib.timing: Table 9's protocol, the paper's numbers, the targets (no timing assertions: the machine is shared)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from zmixlib import bench, timing
+
+
+class TestPaper:
+    def test_parse_duration(self):
+        assert timing.parse_duration("1h19m +- 30s") == (4740.0, 30.0)
+        assert timing.parse_duration("24m59s +- 16.9s") == pytest.approx((1499.0, 16.9))
+        assert timing.parse_duration("745")[0] == 745.0
+        assert math.isnan(timing.parse_duration("745")[1])
+        assert timing.parse_duration("16h15m (2000 epochs)")[0] == 16 * 3600 + 15 * 60
+        with pytest.raises(ValueError, match="cannot parse"):
+            timing.parse_duration("n/a")
+
+    def test_paper_table9(self):
+        p = timing.paper_table9()
+        assert p.loc["zeta_mixup", "paper_ms"] == pytest.approx(0.345)
+        assert p.loc["mixup", "paper_ms"] == pytest.approx(0.745)
+        assert p.loc["local_synthetic_instances", "paper_ms"] == pytest.approx(38.7)
+        assert p.loc["mixup", "paper_sd_ms"] == pytest.approx(0.00955)
+        assert p.loc["local_synthetic_instances", "paper_sd_ms"] == pytest.approx(1.33)
+
+    def test_paper_training_times(self):
+        t = timing.paper_training_times()
+        row = t[(t.dataset == "CIFAR-10") & (t.method == "zeta-mixup")].iloc[0]
+        assert row.seconds == 4860.0 and row.sd == 23.0
+
+
+class TestSuites:
+    def test_table9_candidates_run(self):
+        x, y = torch.randn(16, 3, 8, 8), torch.randint(0, 4, (16,))
+        fns, subtract = timing.table9_candidates(x, y, num_classes=4)
+        assert "zeta_mixup" in fns and "torchvision MixUp" in fns and "kmixup (k=16)" in fns
+        x0 = x.clone()
+        for name, fn in fns.items():
+            out = fn()
+            if isinstance(out, tuple):
+                assert out[0].shape == x.shape, name
+                assert out[1].shape == (16, 4), name
+                torch.testing.assert_close(out[1].float().sum(1), torch.ones(16), msg=name)
+        assert torch.equal(x, x0)  # timm ran on a clone
+        assert subtract == {"timm Mixup": "clone for timm (x.clone())"}
+
+    def test_table9_small(self):
+        df = timing.table9(batch_size=8, resolution=8, rounds=1, blocks=1, block_time=1e-4, include_slow=False)
+        assert df.loc["zeta_mixup", "ratio_to_reference"] == 1.0
+        assert {"ratio_to_limit", "paper_ms", "paper_ratio_to_zeta"} <= set(df.columns)
+        assert df.loc["mixup", "paper_ratio_to_zeta"] == pytest.approx(745 / 345)
+        assert df.attrs["limit"]["limit_ms"] > 0 and df.attrs["batch_shape"] == [8, 3, 8, 8]
+        assert "local_synthetic_instances" not in df.index
+
+    def test_weights_comparison(self):
+        w = timing.weights_comparison((8,), rounds=1, blocks=1)
+        assert list(w.index) == [8]
+        assert {"ours_ms", "authors_ms", "speedup", "speedup_q1", "speedup_q3"} <= set(w.columns)
+
+    def test_scaling(self):
+        s = timing.scaling(
+            batch_sizes=(4, 8),
+            resolutions=(8,),
+            fixed_resolution=8,
+            fixed_batch=4,
+            dtypes=("float32", "bfloat16"),
+            rounds=1,
+            blocks=1,
+            block_time=1e-4,
+        )
+        assert set(s["sweep"]) == {"batch", "resolution"}
+        assert {"zeta_mixup", "mixup", "torchvision MixUp", bench.COPY, bench.MATMUL} <= set(s["method"])
+        assert (s["limit_ms"] > 0).all()
+
+    def test_training_overhead(self):
+        tr = timing.training_overhead(("zeta_mixup",), arch="lenet5", batch_size=4, image_size=32, rounds=1)
+        assert list(tr.index) == ["ERM", "zeta_mixup"]
+        assert tr.loc["ERM", "ratio_to_erm"] == 1.0 and tr.loc["ERM", "overhead_pct"] == 0.0
+        assert tr.loc["zeta_mixup", "mix_ms"] > 0
+
+    def test_targets(self):
+        table = pd.DataFrame(
+            {"ratio_to_limit": [1.2, 0, 0], "ratio_to_reference": [1.0, 3.5, 2.0]},
+            index=["zeta_mixup", "torchvision MixUp", "timm Mixup"],
+        )
+        weights = pd.DataFrame({"speedup": [2.0, 4.0]}, index=pd.Index([32, 512], name="batch_size"))
+        tg = timing.targets(table, weights)
+        assert tg.loc["zeta_vs_limit", "met"] and tg.loc["torchvision_vs_zeta", "met"]
+        assert not tg.loc["timm_vs_zeta", "met"]
+        assert tg.loc["authors_weights_vs_ours", "measured"] == 4.0
+        assert len(timing.targets()) == 0
+
+
+def test_target_notes():
+    table = pd.DataFrame(
+        {"median_ms": [2.0, 4.0, 9.0], "ratio_to_limit": [1.0, 2.0, 4.5], "ratio_to_reference": [1.0, 2.0, 4.5]},
+        index=["zeta_mixup", "torchvision MixUp", "timm Mixup"],
+    )
+    table.attrs["limit"] = {
+        "limit_ms": 2.0,
+        "copy_ms": 1.0,
+        "roofline_ms": 2.0,
+        "matmul_gflops": 100.0,
+        "flops": 3e8,
+        "bound": "compute (roofline)",
+    }
+    notes = timing.target_notes(timing.targets(table), table)
+    assert notes[0].startswith("zeta_vs_limit") and notes[0].endswith("met.")
+    assert "out of reach" in notes[1]  # torchvision: 4 ms / 2 ms limit = 2 < 3
+    assert notes[2].endswith("met.")

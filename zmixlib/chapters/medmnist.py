@@ -1,0 +1,401 @@
+"""Chapter 06's protocol: Table 7 of the J Big Data paper (MEDMNIST) — ERM, mixup (α = 1) and ζ-mixup (γ = 2.8)
+with ResNet-18 on the ten 2-D MedMNIST sets at 28×28, AUC and ACC by MedMNIST's official definitions.
+
+**The MedMNIST protocol.** Every run evaluates the validation split and the test split after every epoch (the
+engine records ``val_auc``, ``val_medmnist_acc``, ``test_auc``, ``test_medmnist_acc`` per epoch in the run's
+history, by :func:`zmixlib.metrics.medmnist_auc` / :func:`~zmixlib.metrics.medmnist_acc` for the dataset's
+task). Two epochs are reported per run (:func:`epoch_choice`): the **last** epoch, and the epoch of the **best
+validation AUC** (the first epoch reaching the maximum, as MedMNIST's training script keeps the first model with
+a strictly higher validation AUC); the test metrics at each are averaged over seeds (mean ± sd).
+
+The paper's Table 7 gives one AUC and one ACC per (dataset, method) and does not say at which epoch; our copies
+of it (``paper_results.csv``, source ``medmnist-table7``) hold no values for BloodMNIST and TissueMNIST
+(:func:`paper_table7` marks them). Offline, the stand-ins (MNIST-10k, Fashion-MNIST, digits) have no validation
+split of their own: the ``medmnist`` section's offline recipes train on ``fit`` (train minus a fixed stratified
+10 %) and evaluate ``val`` (that 10 %) and ``test`` (:func:`zmixlib.data._base.held_out_indices`).
+
+Evidence for the claims ledger (claim ``medmnist``, kind ``lower``): per (dataset, seed), ζ-mixup − ERM and
+ζ-mixup − mixup in test AUC at the validation-selected epoch, negated (AUC: higher is better) —
+:func:`ledger_entry`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from zmixlib import data, recipes
+from zmixlib.paper import paired, paper_table
+from zmixlib.recipes import RunMatrix
+from zmixlib.report import _device_text
+from zmixlib.runspec import check_gamma
+from zmixlib.vocab import color, method_label, sort_key
+
+__all__ = [
+    "METHODS",
+    "PAPER_SOURCE",
+    "SELECT",
+    "check_knobs",
+    "matrix",
+    "epoch_choice",
+    "at_epoch",
+    "paper_table7",
+    "beside_paper",
+    "paired_diffs",
+    "paired_summary",
+    "reading",
+    "curves_figure",
+    "ledger_entry",
+]
+
+#: the methods of Table 7 (ζ-mixup with γ = 2.8 only)
+METHODS = ("erm", "mixup", "zeta_mixup")
+#: the paper table this chapter reproduces
+PAPER_SOURCE = "medmnist-table7"
+#: the history column the epoch is selected by (MedMNIST: validation AUC)
+SELECT = "val_auc"
+#: the two reported epochs per run: key -> words
+EPOCHS = {"best": "val-selected epoch", "last": "last epoch"}
+#: test metrics reported: history column -> (table name, factor to the paper's units)
+REPORTED = {"test_auc": ("AUC", 1.0), "test_medmnist_acc": ("ACC (%)", 100.0)}
+#: what the paper's Table 7 prints for the datasets our copies have no numbers of
+NO_PAPER_VALUE = "not in our copies"
+
+
+# ------------------------------------------------------------------------------------------------- runs
+
+
+def _overrides(params: Any) -> dict[str, Any]:
+    return {
+        "datasets": params.datasets,
+        "methods": params.methods,
+        "gammas": params.gammas,
+        "seeds": params.seeds,
+        "epochs": params.epochs,
+        "train_subset": params.train_subset,
+        "device": params.device,
+        "data_root": params.data_root,
+    }
+
+
+def matrix(params: Any) -> RunMatrix:
+    """The run matrix of the notebook's parameters ``params`` (:class:`zmixlib.config.Params`): the
+    ``medmnist`` section of :mod:`zmixlib.recipes` under ``params.profile`` with the chapter's knobs."""
+    return recipes.resolve("medmnist", params.profile, **_overrides(params))
+
+
+def check_knobs(params: Any) -> None:
+    """Fail on a knob this chapter cannot run, naming the parameter, the value and what is allowed: a method
+    other than ERM / mixup / ζ-mixup, γ ≤ 0, a dataset without the splits the protocol needs (a validation
+    split outside the training data), and every run field (:func:`matrix` resolves through ``RunSpec``)."""
+    methods = params.methods
+    if isinstance(methods, (str, bytes)) or not isinstance(methods, (list, tuple)) or not methods:
+        raise TypeError(f"methods must be a non-empty list, a subset of {list(METHODS)}; got {methods!r}")
+    for i, m in enumerate(methods):
+        if m not in METHODS:
+            raise ValueError(f"methods[{i}] must be one of {list(METHODS)} (the methods of Table 7), got {m!r}")
+    for i, g in enumerate(params.gammas or ()):
+        check_gamma(f"gammas[{i}]", g)
+    m = matrix(params)  # unknown datasets, seeds < 0, epochs <= 0, ... raise here, naming the parameter
+    for i, name in enumerate(params.datasets):
+        spec = next(s for s in m if s.dataset == recipes._canonical(name))
+        needed = (spec.train_split, *spec.eval_splits)
+        has = data.describe(spec.dataset).splits
+        if not set(needed) <= set(has):
+            raise ValueError(
+                f"datasets[{i}] {name!r} cannot run the MedMNIST protocol under profile {params.profile!r}: it needs "
+                f"the splits {list(needed)}, it has {list(has)}; allowed: the MedMNIST sets "
+                f"({', '.join(recipes.MEDMNIST_DATASETS)}) or a set with 'fit'/'val' splits (MNIST-10k, Fashion-MNIST, "
+                "digits, ...)"
+            )
+
+
+# ------------------------------------------------------------------------------------------ epoch choice
+
+
+def epoch_choice(history: pd.DataFrame, runs: pd.DataFrame | None = None, *, select: str = SELECT) -> pd.DataFrame:
+    """Per run, the epoch of the best validation AUC and the last epoch, with the test metrics at each.
+
+    Args:
+        history: per-epoch rows (:func:`zmixlib.report.load_runs`' second frame): ``run_id``, ``dataset``,
+            ``arch``, ``method``, ``gamma``, ``seed``, ``epoch``, ``select`` and the :data:`REPORTED` columns.
+        runs: the runs frame (first frame of ``load_runs``), for the device each run ran on (optional).
+        select: the column the epoch is chosen by; its maximum wins, the **first** epoch reaching it on ties
+            (MedMNIST's script keeps a model only when the validation AUC is strictly higher). A run whose
+            ``select`` is undefined at every epoch (NaN: a class absent from a tiny validation split) takes its
+            last epoch, flagged in ``selected_by``.
+
+    Returns:
+        one row per run: ``run_id, dataset, arch, method, gamma, alpha, seed, epochs, best_epoch, best_<select>,
+        selected_by`` and, per reported column ``c`` (``test_auc``, ``test_medmnist_acc``), ``c@best`` and
+        ``c@last``; ``device_name`` when ``runs`` is given. Sorted by dataset, method order, seed.
+    """
+    missing = sorted({"run_id", "epoch", select, *REPORTED} - set(history.columns))
+    if missing:
+        raise ValueError(f"history lacks the column(s) {missing} (the runs must evaluate 'val' and 'test' every epoch)")
+    rows = []
+    keys = ["dataset", "arch", "method", "gamma", "alpha", "seed"]
+    for run_id, h in history.groupby("run_id", sort=False):
+        h = h.sort_values("epoch")
+        last = h.iloc[-1]
+        sel = h[select].astype(float)
+        if sel.notna().any():
+            best, selected_by = h.loc[sel.idxmax()], select  # idxmax: the first maximum
+        else:
+            best, selected_by = last, f"last epoch ({select} undefined)"
+        row = {"run_id": run_id, **{k: last.get(k) for k in keys}, "epochs": int(last["epoch"])}
+        row.update({"best_epoch": int(best["epoch"]), f"best_{select}": float(best[select]), "selected_by": selected_by})
+        for col in REPORTED:
+            row[f"{col}@best"], row[f"{col}@last"] = float(best[col]), float(last[col])
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    if runs is not None and "device_name" in runs.columns:
+        out = out.merge(runs[["run_id", "device_name"]], on="run_id", how="left")
+    order = [sort_key(m, g, a) for m, g, a in zip(out["method"], out["gamma"], out["alpha"])]
+    out = out.assign(_o=order).sort_values(["dataset", "_o", "seed"], kind="stable")
+    return out.drop(columns="_o").reset_index(drop=True)
+
+
+def at_epoch(choice: pd.DataFrame, which: str = "best") -> pd.DataFrame:
+    """:func:`epoch_choice` as a runs frame at one of the two epochs (``which``: ``"best"`` = validation-selected,
+    ``"last"``): the columns ``test_auc`` / ``test_medmnist_acc`` hold the values at that epoch, so that
+    :func:`zmixlib.paper.paired` and :func:`zmixlib.paper.compare` read it like a record."""
+    if which not in EPOCHS:
+        raise ValueError(f"which must be one of {list(EPOCHS)}, got {which!r}")
+    out = choice.drop(columns=[c for c in choice.columns if "@" in c])
+    return out.assign(**{col: choice[f"{col}@{which}"] for col in REPORTED})
+
+
+# ------------------------------------------------------------------------------------------------ tables
+
+
+def _paper_cells() -> pd.DataFrame:
+    p = paper_table(PAPER_SOURCE)
+    return p.assign(_label=[method_label(m, g) for m, g in zip(p["method"], p["gamma"])])
+
+
+def paper_table7(decimals: dict[str, int] | None = None) -> pd.DataFrame:
+    """The paper's Table 7 (ResNet-18, γ = 2.8): one row per MedMNIST set in the paper's order, columns
+    (method, metric); AUC as a fraction, ACC in percent. BloodMNIST and TissueMNIST, which the paper lists but
+    our copies of Table 7 do not give, read :data:`NO_PAPER_VALUE`."""
+    decimals = {"AUC": 3, "ACC_percent": 1, **(decimals or {})}
+    p = _paper_cells()
+    names = {"AUC": "AUC", "ACC_percent": "ACC (%)"}
+    p = p.assign(_metric=p["metric"].map(names))
+    p = p.assign(_text=[f"{v:.{decimals[m]}f}" for v, m in zip(p["value"], p["metric"])])
+    table = p.pivot_table(index="dataset", columns=["_label", "_metric"], values="_text", aggfunc="first")
+    order = {lab: sort_key(m, g) for lab, m, g in zip(p["_label"], p["method"], p["gamma"])}
+    labels = sorted(order, key=order.__getitem__)
+    table = table.reindex(columns=pd.MultiIndex.from_product([labels, ["AUC", "ACC (%)"]]))
+    table = table.reindex(list(recipes.MEDMNIST_DATASETS)).fillna(NO_PAPER_VALUE)
+    table.index.name = "dataset (paper, Table 7)"
+    table.columns.names = ["method", "metric"]
+    return table
+
+
+def _mean_sd(values: pd.Series, decimals: int, n_max: int) -> str:
+    v = values.dropna()
+    if v.empty:
+        return "—"
+    text = f"{v.mean():.{decimals}f}" + (f" ± {v.std(ddof=1):.{decimals}f}" if len(v) > 1 else "")
+    return text + (f" (n = {len(v)})" if len(v) != n_max else "")
+
+
+def beside_paper(choice: pd.DataFrame, *, profile: str, auc_decimals: int = 4, acc_decimals: int = 2) -> pd.DataFrame:
+    """Ours (mean ± sd over seeds of the test AUC and ACC at the validation-selected and at the last epoch)
+    beside the paper's AUC and ACC of Table 7 where it has the dataset.
+
+    Returns:
+        a frame of strings indexed by (``dataset — ours: <profile>, <arch>, <n> seeds, <device>``, method);
+        columns ``paper AUC``, ``paper ACC (%)`` (Table 7; ``—`` for a dataset the paper did not run,
+        :data:`NO_PAPER_VALUE` for BloodMNIST / TissueMNIST), then AUC and ACC (%) at the
+        :data:`EPOCHS`, and the selected epochs (one per seed, in seed order).
+    """
+    if choice is None or len(choice) == 0:
+        return pd.DataFrame()
+    p = _paper_cells()
+    paper_sets = set(p["dataset"])
+    rows = []
+    for (dataset, arch), g in choice.groupby(["dataset", "arch"], sort=False):
+        n_max = int(g.groupby("method")["seed"].nunique().max())
+        device = _device_text(g) if "device_name" in g.columns else "device unknown"
+        head = f"{dataset} — ours: {profile}, {arch}, {n_max} seed{'s' * (n_max != 1)}, {device}"
+        for (method, gamma), r in g.groupby(["method", "gamma"], sort=False, dropna=False):
+            label = method_label(method, gamma)
+            row: dict[str, Any] = {"dataset": head, "method": label}
+            cell = p[(p["dataset"] == dataset) & (p["_label"] == label)]
+            for metric, name, dec in (("AUC", "paper AUC", 3), ("ACC_percent", "paper ACC (%)", 1)):
+                v = cell[cell["metric"] == metric]["value"]
+                if len(v):
+                    row[name] = f"{float(v.iloc[0]):.{dec}f}"
+                elif dataset in recipes.MEDMNIST_DATASETS and dataset not in paper_sets:
+                    row[name] = NO_PAPER_VALUE
+                else:
+                    row[name] = "—"
+            for which, words in EPOCHS.items():
+                for col, (name, factor) in REPORTED.items():
+                    dec = auc_decimals if col == "test_auc" else acc_decimals
+                    row[f"{name}, {words}"] = _mean_sd(r[f"{col}@{which}"] * factor, dec, n_max)
+            row["val-selected epoch (per seed)"] = ", ".join(str(e) for e in r.sort_values("seed")["best_epoch"])
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["dataset", "method"])
+
+
+def paired_diffs(choice: pd.DataFrame) -> pd.DataFrame:
+    """Seed-paired differences ζ-mixup − baseline (ERM, mixup) on the same dataset, architecture and seed, in
+    test AUC and ACC (percentage points), at each of the :data:`EPOCHS`.
+
+    Returns:
+        long form: ``dataset, arch, gamma, seed, baseline, epoch`` (``"best"`` / ``"last"``), ``metric``
+        (``"AUC"`` / ``"ACC_percent"``), ``ours``, ``base``, ``diff`` (positive: ζ-mixup higher, i.e. better).
+    """
+    cols = ["dataset", "arch", "gamma", "seed", "baseline", "epoch", "metric", "ours", "base", "diff"]
+    if choice is None or len(choice) == 0:
+        return pd.DataFrame(columns=cols)
+    parts = []
+    for which in EPOCHS:
+        runs = at_epoch(choice, which)
+        for baseline in ("erm", "mixup"):
+            for metric in ("AUC", "ACC_percent"):
+                d = paired(runs, metric=metric, baseline=baseline)
+                if len(d):
+                    parts.append(
+                        d.rename(columns={"baseline": "base"}).assign(baseline=baseline, epoch=which, metric=metric)
+                    )
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True)[cols]
+
+
+def paired_summary(diffs: pd.DataFrame, *, auc_decimals: int = 4, acc_decimals: int = 2) -> pd.DataFrame:
+    """:func:`paired_diffs` per (dataset, arch, comparison): mean ± sd over seeds of the AUC and ACC differences
+    at the validation-selected and at the last epoch, and in how many seeds ζ-mixup's test AUC at the
+    validation-selected epoch was higher / tied / lower."""
+    if diffs is None or len(diffs) == 0:
+        return pd.DataFrame()
+    rows = []
+    for (dataset, arch, baseline, gamma), g in diffs.groupby(["dataset", "arch", "baseline", "gamma"], sort=False):
+        row = {"dataset": dataset, "arch": arch}
+        row["comparison"] = f"{method_label('zeta_mixup', gamma)} − {method_label(baseline)}"
+        for which, words in EPOCHS.items():
+            for metric, name, dec in (("AUC", "Δ AUC", auc_decimals), ("ACC_percent", "Δ ACC (points)", acc_decimals)):
+                d = g[(g["epoch"] == which) & (g["metric"] == metric)]["diff"].astype(float)
+                row[f"{name}, {words}"] = _signed_mean_sd(d, dec)
+        d = g[(g["epoch"] == "best") & (g["metric"] == "AUC")]["diff"].astype(float).dropna()
+        row["seeds: ζ-mixup AUC higher / tied / lower (val-selected)"] = (
+            f"{int((d > 0).sum())} / {int((d == 0).sum())} / {int((d < 0).sum())}"
+        )
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(["dataset", "arch", "comparison"])
+
+
+def _signed_mean_sd(d: pd.Series, decimals: int) -> str:
+    d = d.dropna()
+    if d.empty:
+        return "—"
+    return f"{d.mean():+.{decimals}f}" + (f" ± {d.std(ddof=1):.{decimals}f}" if len(d) > 1 else "")
+
+
+# ----------------------------------------------------------------------------------------------- reading
+
+
+def reading(choice: pd.DataFrame, diffs: pd.DataFrame, *, profile: str) -> str:
+    """This build's numbers for the page's reading, one clause per dataset: the method with the highest mean
+    test AUC at the validation-selected epoch, the seed-paired ζ-mixup − ERM / − mixup AUC differences there
+    (mean, seeds higher), and in how many runs the validation-selected epoch was the last one."""
+    if choice is None or len(choice) == 0:
+        return "no run finished in this build"
+    parts = []
+    for (dataset, arch), g in choice.groupby(["dataset", "arch"], sort=False):
+        n = int(g["seed"].nunique())
+        means = g.groupby([method_label(m, gm) for m, gm in zip(g["method"], g["gamma"])])["test_auc@best"].mean()
+        text = (
+            f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): highest mean test AUC at the val-selected "
+            f"epoch {means.idxmax()} ({means.max():.4f})"
+        )
+        d = diffs[(diffs["dataset"] == dataset) & (diffs["arch"] == arch) & (diffs["epoch"] == "best")]
+        d = d[d["metric"] == "AUC"]
+        for baseline in ("erm", "mixup"):
+            db = d[d["baseline"] == baseline]["diff"].astype(float).dropna()
+            if len(db):
+                text += (
+                    f"; ζ-mixup − {method_label(baseline)} {db.mean():+.4f} "
+                    f"(ζ-mixup higher in {int((db > 0).sum())} of {len(db)} seeds)"
+                )
+        same = int((g["best_epoch"] == g["epochs"]).sum())
+        text += f"; the val-selected epoch was the last in {same} of {len(g)} runs"
+        parts.append(text)
+    return ". ".join(parts)
+
+
+# ------------------------------------------------------------------------------------------------ figure
+
+
+def curves_figure(history: pd.DataFrame, choice: pd.DataFrame, *, label: str):
+    """1 − AUC per epoch on the validation and the test split (mean over seeds, ± sd band, log scale), one row
+    per (dataset, arch); dots mark each run's validation-selected epoch. Returns the figure."""
+    panels = list(dict.fromkeys(zip(history["dataset"], history["arch"])))
+    fig, axes = plt.subplots(len(panels), 2, figsize=(11, 3.6 * len(panels)), squeeze=False)
+    for row, (dataset, arch) in enumerate(panels):
+        h = history[(history["dataset"] == dataset) & (history["arch"] == arch)]
+        c = choice[(choice["dataset"] == dataset) & (choice["arch"] == arch)]
+        for ax, split in zip(axes[row], ("val", "test")):
+            for (method, gamma), g in sorted(
+                h.groupby(["method", "gamma"], dropna=False), key=lambda kv: sort_key(kv[0][0], kv[0][1])
+            ):
+                err = 1.0 - g[f"{split}_auc"].astype(float)
+                stats = err.groupby(g["epoch"]).agg(["mean", "std", "count"])
+                col = color(method)
+                n = int(stats["count"].max())
+                ax.plot(stats.index, stats["mean"], color=col, lw=1.6, label=f"{method_label(method, gamma)} (n = {n})")
+                sd = stats["std"].fillna(0.0)
+                ax.fill_between(stats.index, (stats["mean"] - sd).clip(lower=stats["mean"] / 10), stats["mean"] + sd,
+                                color=col, alpha=0.12)  # fmt: skip
+                sel = c[(c["method"] == method) & ((c["gamma"] == gamma) | (pd.isna(gamma) & c["gamma"].isna()))]
+                at = [
+                    1.0 - float(g[(g["seed"] == s) & (g["epoch"] == e)][f"{split}_auc"].iloc[0])
+                    for s, e in zip(sel["seed"], sel["best_epoch"])
+                ]
+                ax.scatter(sel["best_epoch"], at, color=col, s=18, zorder=3, edgecolor="white", linewidth=0.5)
+            if bool((h[f"{split}_auc"].astype(float) < 1.0).all()):
+                ax.set_yscale("log")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(f"1 − {split} AUC" + (" — log scale" if ax.get_yscale() == "log" else ""))
+            ax.set_title(f"{dataset} ({arch}): {split} split", fontsize=10)
+            ax.legend(fontsize=8)
+    fig.suptitle(f"1 − AUC during training (mean ± sd over seeds; dots: val-selected epochs) — {label}")
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------------------------ ledger
+
+
+def ledger_entry(choice: pd.DataFrame, diffs: pd.DataFrame, *, params: Any) -> dict[str, Any] | None:
+    """The keyword arguments of :func:`zmixlib.chapters.ledger.record` for claim ``medmnist``: per (dataset,
+    seed), ζ-mixup − ERM and ζ-mixup − mixup in test AUC at the validation-selected epoch, **negated** (AUC:
+    higher is better; the ledger's ``lower`` rule reads negative as "the claim holds"). ``None`` when no pair
+    exists (a method not run)."""
+    d = diffs[(diffs["epoch"] == "best") & (diffs["metric"] == "AUC")].dropna(subset=["diff"])
+    if d.empty:
+        return None
+    d = d.sort_values(["dataset", "baseline", "seed"])
+    means = {b: float(g["diff"].mean()) for b, g in d.groupby("baseline")}
+    ours = "ζ-mixup (γ = 2.8) test AUC at the val-selected epoch, seed-paired: " + "; ".join(
+        f"− {method_label(b)} {means[b]:+.4f}" for b in ("erm", "mixup") if b in means
+    )
+    ours += f" (mean over {d['dataset'].nunique()} dataset(s) × {d['seed'].nunique()} seed(s))"
+    arch = ", ".join(sorted(choice["arch"].unique()))
+    return {
+        "results_dir": params.results_dir,
+        "profile": params.profile,
+        "data": f"{', '.join(dict.fromkeys(choice['dataset']))}; {arch}; {len(params.seeds)} seeds, {params.torch_device}",
+        "ours": ours,
+        "diffs": [-float(x) for x in d["diff"] if not math.isnan(float(x))],
+    }
+

@@ -1,0 +1,628 @@
+"""Chapter 05's protocol: skin lesion diagnosis (J Big Data 2024 Table 6; arXiv Tables 2 and A3; MIDL 2023
+Table 2) and the feature-space neighbourhoods of Fig. 8.
+
+* **Table 6 / A3** — ERM, mixup and ζ-mixup (γ ∈ {2.4, 2.8, 4.0}) with ResNet-18 and ResNet-50 on the ten skin
+  lesion sets: balanced accuracy (the headline: arXiv Table 2 reports it alone), F1-micro and F1-macro (PH2 and
+  MED-NODE: balanced accuracy only). MIDL Table 2 is Table A3's F1-micro at γ = 2.8 on ISIC 2016/2017/2018 and
+  DermoFit (the same numbers). :func:`matrix` resolves the ``skin`` section of :mod:`zmixlib.recipes`;
+  :func:`train` runs it, keeping the trained weights of the runs the neighbourhood analysis reads;
+  :func:`beside_paper`, :func:`paired`, :func:`paired_summary` and :func:`reading` make the tables and the text.
+* **Fig. 8** — for every test image, how many of its ``k = 128`` nearest training samples, by cosine similarity
+  in the trained model's feature space (:mod:`zmixlib.neighbours`), share its label (:func:`neighbourhoods`).
+  As in the paper, the neighbours of a mixup (ζ-mixup) model are mixup- (ζ-mixup-) synthesized training
+  samples, each labelled by its largest label weight (pool ``"synthesized"``); ERM synthesizes nothing, so its
+  neighbours are the training images. Pool ``"train"`` — the training images themselves, in each model's
+  feature space — is shown beside it. The paper looks at the test images misclassified by ERM and mixup but
+  classified correctly by ζ-mixup for every γ (:func:`paper_selection`); its numbers (:data:`FIG8_PAPER`) are
+  in its text, not in a table, and are given here as it states them.
+
+Evidence for the claims ledger (chapter 11): ``skin`` (seed-paired ζ-mixup − ERM and ζ-mixup − mixup in
+balanced accuracy, negated: higher is better) and ``knn_neighbourhoods`` (seed-paired ζ-mixup − mixup mean
+number of same-label neighbours per test image, pool ``"synthesized"``, negated).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.manifold import TSNE
+from torch.utils.data import DataLoader
+
+from zmixlib import config, data, paper, recipes, report, sweep
+from zmixlib import train as engine
+from zmixlib._checks import check_choice, check_int
+from zmixlib.device_data import DeviceData
+from zmixlib.mixing import Mixer
+from zmixlib.neighbours import cosine_knn, embed, same_label_counts
+from zmixlib.recipes import RunMatrix
+from zmixlib.runspec import RunSpec
+from zmixlib.vocab import ARCHS, color, method_label, sort_key
+
+__all__ = [
+    "METHODS",
+    "HEADLINE",
+    "METRICS",
+    "SOURCES",
+    "POOLS",
+    "FIG8_PAPER",
+    "IMAGE_STAND_IN",
+    "check_knobs",
+    "matrix",
+    "knn_matrix",
+    "train",
+    "beside_paper",
+    "paper_wins",
+    "paired",
+    "paired_summary",
+    "reading",
+    "Neighbourhoods",
+    "neighbourhoods",
+    "neighbour_summary",
+    "neighbour_pairs",
+    "paper_selection",
+    "fig8_paper_table",
+    "neighbour_figure",
+    "fig8_figure",
+]
+
+#: the methods of Table 6 (the chapter runs no other)
+METHODS = ("erm", "mixup", "zeta_mixup")
+#: the page's headline metric: balanced accuracy (arXiv Table 2 reports it alone)
+HEADLINE = "ACC_bal_percent"
+#: Table A3's metrics, in its column order
+METRICS = ("ACC_bal_percent", "F1_micro", "F1_macro")
+#: the paper tables this chapter reproduces (``paper_results.csv`` sources)
+SOURCES = ("skin-tableA3", "skin-table2")
+#: where Fashion-MNIST is absent, digits stands in for the class-imbalanced subset (with its own small CNN)
+IMAGE_STAND_IN = {"Fashion-MNIST-imb5": ("digits", "digits_cnn")}
+#: the neighbourhood pools: the method's synthesized training samples (the paper's), the training images
+POOLS = ("synthesized", "train")
+#: Fig. 8 in the J Big Data paper's text ("Results and Discussion"): among the test images misclassified by ERM
+#: and mixup but classified correctly by ζ-mixup for every γ, in how many ζ-mixup's model had more correctly
+#: labelled synthesized training samples among the 128 nearest (cosine similarity) than mixup's, and how many
+#: more such neighbours it had in all
+FIG8_PAPER = (
+    {"dataset": "derm7point-C", "arch": "ResNet-18", "feature_dim": 512, "test_images": 14, "zeta_more": 12, "percent_more": 208.2},
+    {"dataset": "ISIC 2017", "arch": "ResNet-50", "feature_dim": 2048, "test_images": 14, "zeta_more": 14, "percent_more": 1908.8},
+)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ parameters
+
+
+def matrix(params: Any) -> RunMatrix:
+    """The ``skin`` section's run matrix from the resolved parameters (datasets × archs × methods (× γ) × seeds)."""
+    return recipes.resolve(
+        "skin",
+        params.profile,
+        datasets=params.datasets,
+        methods=params.methods,
+        gammas=params.gammas,
+        seeds=params.seeds,
+        epochs=params.epochs,
+        train_subset=params.train_subset,
+        device=params.device,
+        data_root=params.data_root,
+    )
+
+
+def check_knobs(params: Any) -> None:
+    """Fail in the setup cell on a knob this chapter cannot run, naming it and what is allowed.
+
+    ``methods`` (Table 6's only), ``knn_runs`` (``[dataset, arch]`` pairs the chapter trains), ``knn_k`` (1 to
+    the training set's size); every run field (datasets, γ, seeds, epochs, …) through :func:`matrix`. Under
+    ``offline`` / ``smoke``, where Fashion-MNIST is absent, digits stands in for ``Fashion-MNIST-imb5`` (a
+    printed note; ``params`` is updated). Under ``paper``, a skin set that is not under ``data_root`` stops here
+    with its path and the ``make data`` command.
+    """
+    methods = params.methods
+    if isinstance(methods, (str, bytes)) or not isinstance(methods, (list, tuple)) or not methods:
+        raise TypeError(f"methods must be a non-empty list, got {methods!r}")
+    for i, m in enumerate(methods):
+        check_choice(f"methods[{i}]", m, METHODS)
+    k = check_int("knn_k", params.knn_k, min=1)
+    runs = params.knn_runs
+    if isinstance(runs, (str, bytes)) or not isinstance(runs, (list, tuple)):
+        raise TypeError(f"knn_runs must be a list of [dataset, arch] pairs, got {runs!r}")
+    for i, pair in enumerate(runs):
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise TypeError(f"knn_runs[{i}] must be a [dataset, arch] pair, got {pair!r}")
+        check_choice(f"knn_runs[{i}][1]", pair[1], ARCHS)
+    if params.profile != "paper" and params.sources.get("datasets") != "parameter":
+        _stand_in(params)
+    specs = matrix(params)
+    trained = sorted({(s.dataset, s.arch) for s in specs})
+    for i, (dataset, arch) in enumerate(params.knn_runs):
+        if (data.resolve(dataset), arch) not in trained:
+            raise ValueError(
+                f"knn_runs[{i}] must be one of the [dataset, arch] pairs this chapter trains {[list(p) for p in trained]}, "
+                f"got {[dataset, arch]!r}"
+            )
+        size = min(_train_size(s) for s in specs if (s.dataset, s.arch) == (data.resolve(dataset), arch))
+        if size is not None and k > size:
+            raise ValueError(f"knn_k must be <= the {size} training samples of {dataset}, got {k}")
+    if params.profile == "paper":
+        for name in params.datasets:
+            data.load(name, data.describe(name).splits[0], root=params.data_root)  # absent: its path + `make data`
+
+
+def _train_size(spec: RunSpec) -> int | float:
+    return spec.train_subset if spec.train_subset is not None else math.inf
+
+
+def _stand_in(params: Any) -> None:
+    for name, (stand_in, arch) in IMAGE_STAND_IN.items():
+        if name in params.datasets and not config.dataset_present(name, params.data_root):
+            params.values["datasets"] = list(dict.fromkeys(stand_in if d == name else d for d in params.datasets))
+            params.values["knn_runs"] = [[stand_in, arch] if d == name else [d, a] for d, a in params.knn_runs]
+            params.values["stand_ins"] = {**params.stand_ins, name: stand_in}
+            print(
+                f"NOTE: {name} is drawn from Fashion-MNIST, which is not under the data folder: {stand_in} stands in "
+                "for it (balanced, not imbalanced; make data DATASETS=Fashion-MNIST fetches Fashion-MNIST)"
+            )
+
+
+def knn_matrix(specs: Sequence[RunSpec], knn_runs: Sequence[Sequence[str]]) -> RunMatrix:
+    """The runs of ``specs`` whose trained weights the neighbourhood analysis reads (the ``[dataset, arch]``
+    pairs of ``knn_runs``)."""
+    wanted = {(data.resolve(d), a) for d, a in knn_runs}
+    return RunMatrix([s for s in specs if (s.dataset, s.arch) in wanted], section=getattr(specs, "section", ""),
+                     profile=getattr(specs, "profile", ""))  # fmt: skip
+
+
+def train(specs: Sequence[RunSpec], *, results_dir, knn_runs, workers: int | None = None) -> sweep.SweepReport:
+    """Train what has no record yet (:func:`zmixlib.sweep.run`): the runs of :func:`knn_matrix` keep their last
+    checkpoint (the trained weights :func:`neighbourhoods` reads), the others do not (at paper scale their
+    checkpoints would take tens of GB). Returns one :class:`~zmixlib.sweep.SweepReport` for both parts."""
+    pool = {"executor": "process", "max_workers": workers} if (workers or 1) > 1 else {"executor": "inline"}
+    kept = knn_matrix(specs, knn_runs)
+    ids = {s.run_id for s in kept}
+    out = sweep.SweepReport()
+    for part, keep in ((list(kept), True), ([s for s in specs if s.run_id not in ids], False)):
+        if part:
+            r = sweep.run(part, results_dir=results_dir, progress=False, keep_checkpoint=keep, verbose=False, **pool)
+            out.done += r.done
+            out.skipped += r.skipped
+            out.failed += r.failed
+            out.wall_time_s += r.wall_time_s
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- tables
+
+
+def beside_paper(runs: pd.DataFrame, *, profile: str, metric: str = HEADLINE) -> pd.DataFrame:
+    """The paper's ``metric`` (Table A3; for balanced accuracy also Table 2's PH2 and MED-NODE) beside ours:
+    :func:`zmixlib.report.beside_paper` turned on its side — one row per ``paper (<dataset>, <arch>)`` or
+    ``ours (<profile>: <dataset>, <arch>, <n> seeds, <device>)``, one column per method (ten datasets × two
+    ResNets read better as rows). Balanced accuracy in percent, F1 as a fraction, like the paper."""
+    check_choice("metric", metric, METRICS)
+    decimals = 2 if metric == HEADLINE else 4
+    table = report.beside_paper(runs, profile=profile, sources=SOURCES, metric=metric, decimals=decimals)
+    if table.empty:
+        return table
+    out = table.T
+    out.index.name = metric
+    out.columns.name = None
+    return out
+
+
+def paper_wins(metric: str = HEADLINE) -> pd.DataFrame:
+    """Per (dataset, arch) of the paper's tables: the best of ERM and mixup, the best ζ-mixup over γ, and whether
+    ζ-mixup's is higher (the paper: "for all the 10 SKIN datasets, ζ-mixup outperforms both")."""
+    check_choice("metric", metric, METRICS)
+    t = pd.concat([paper.paper_table(s) for s in SOURCES], ignore_index=True)
+    t = t[t["metric"] == metric].drop_duplicates(["dataset", "arch", "method", "gamma"])
+    rows = []
+    for (dataset, arch), g in t.groupby(["dataset", "arch"], sort=False):
+        base = float(g[g["method"].isin(["ERM", "mixup"])]["value"].max())
+        zeta = float(g[g["method"] == "zeta-mixup"]["value"].max())
+        rows.append({"dataset": dataset, "arch": arch, "best of ERM, mixup": base, "best ζ-mixup": zeta,
+                     "ζ-mixup higher": zeta > base})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def paired(runs: pd.DataFrame, *, metric: str = HEADLINE) -> pd.DataFrame:
+    """Seed-paired ζ-mixup − ERM and ζ-mixup − mixup (:func:`zmixlib.paper.paired`: same dataset, architecture
+    and seed) in ``metric``'s paper units; ``baseline`` names the method subtracted. Positive = ζ-mixup higher,
+    i.e. better for every metric of this chapter."""
+    cols = ["dataset", "arch", "gamma", "seed", "baseline", "ours", "baseline_value", "diff"]
+    frames = []
+    for baseline in ("erm", "mixup"):
+        p = paper.paired(runs, metric=metric, baseline=baseline) if len(runs) else pd.DataFrame()
+        if len(p):
+            frames.append(p.rename(columns={"baseline": "baseline_value"}).assign(baseline=method_label(baseline)))
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+def _pm(values: pd.Series, decimals: int, sign: bool = True) -> str:
+    v = values.astype(float).dropna()
+    if v.empty:
+        return "—"
+    text = f"{v.mean():+.{decimals}f}" if sign else f"{v.mean():.{decimals}f}"
+    return text + (f" ± {v.std(ddof=1):.{decimals}f}" if len(v) > 1 else "")
+
+
+def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
+    """Per (dataset, arch, ζ-mixup γ, baseline): the seed-paired difference's mean ± sd, the number of pairs and
+    in how many seeds ζ-mixup was higher / tied / lower."""
+    if pairs is None or len(pairs) == 0:
+        return pd.DataFrame()
+    rows = []
+    for (dataset, arch, baseline), g in pairs.groupby(["dataset", "arch", "baseline"], sort=False):
+        for gamma, gg in g.groupby(g["gamma"].map(lambda v: method_label("zeta_mixup", v)), sort=False):
+            d = gg["diff"].astype(float)
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "arch": arch,
+                    "ζ-mixup": gamma,
+                    "minus": baseline,
+                    "difference (mean ± sd)": _pm(d, decimals),
+                    "pairs (seeds)": len(d),
+                    "ζ-mixup higher / tied / lower": f"{int((d > 0).sum())} / {int((d == 0).sum())} / {int((d < 0).sum())}",
+                    "_order": (sort_key("zeta_mixup", gg["gamma"].iloc[0]), baseline != "ERM"),
+                }
+            )
+    out = pd.DataFrame(rows).sort_values(["dataset", "arch", "_order"], kind="stable").drop(columns="_order")
+    return out.set_index(["dataset", "arch", "ζ-mixup", "minus"])
+
+
+def reading(runs: pd.DataFrame, pairs: pd.DataFrame, *, profile: str, metric: str = HEADLINE) -> str:
+    """One sentence per (dataset, architecture), from the records: the method with the highest mean ``metric``
+    and the seed-paired ζ-mixup − baseline differences (mean over γ and seeds, and in how many pairs ζ-mixup was
+    higher). The numbers are this build's, never typed."""
+    if runs is None or len(runs) == 0:
+        return "no run finished in this build"
+    col, factor = paper.PAPER_METRICS[metric]
+    labels = [method_label(m, g) for m, g in zip(runs["method"], runs["gamma"])]
+    runs = runs.assign(_label=labels, _value=runs[f"test_{col}"].astype(float) * factor)
+    unit = " %" if metric.endswith("_percent") else ""
+    parts = []
+    for (dataset, arch), g in runs.groupby(["dataset", "arch"], sort=False):
+        means = g.groupby("_label")["_value"].mean()
+        n = int(g["seed"].nunique())
+        text = f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): highest mean {metric.split('_percent')[0]} "
+        text += f"{means.idxmax()} at {means.max():.2f}{unit}"
+        sel = pairs[(pairs["dataset"] == dataset) & (pairs["arch"] == arch)] if len(pairs) else pairs
+        for baseline, p in sel.groupby("baseline", sort=False) if len(sel) else ():
+            d = p["diff"].astype(float)
+            text += f"; ζ-mixup − {baseline} {_pm(d, 2)}{unit} over {len(d)} (γ, seed) pairs, ζ-mixup higher in {int((d > 0).sum())}"
+        parts.append(text)
+    return ". ".join(parts)
+
+
+# ------------------------------------------------------------------------------------------- neighbourhoods
+
+
+@dataclass
+class Neighbourhoods:
+    """What :func:`neighbourhoods` measured.
+
+    Attributes:
+        counts: one row per (run, pool, test image): ``dataset, arch, method, gamma, label`` (the method's
+            table label), ``seed, pool, test_index, y`` (the test label), ``correct`` (the run's prediction was
+            right), ``same_label`` (neighbours among the ``k`` with the test image's label).
+        k: neighbours per test image.
+        embeddings: for the first seed of each (dataset, arch, method label): ``{"pool": (features, labels)``
+            (a fixed subsample of the synthesized pool, at most ``embed_points``), ``"test": (features,
+            labels)}`` — what :func:`fig8_figure` projects.
+        test_sets: (dataset, arch) -> the test split (to show the images).
+    """
+
+    counts: pd.DataFrame
+    k: int
+    embeddings: dict = field(default_factory=dict)
+    test_sets: dict = field(default_factory=dict)
+
+
+def _load_trained(spec: RunSpec, results_dir, datasets) -> engine.Trainer:
+    """The run's trainer with its final weights (``<results_dir>/<section>/checkpoints/<run_id>.pt``). A run
+    whose record exists without a checkpoint (trained elsewhere) is trained again into the checkpoint only."""
+    path = engine.checkpoint_path(spec, results_dir)
+    state = torch.load(path, map_location="cpu", weights_only=False) if path.is_file() else None
+    if state is None or state.get("epoch") != spec.epochs:
+        print(f"note: no final checkpoint of run {spec.run_id} ({spec.dataset}, {spec.label()}, seed {spec.seed}); "
+              "training it again to keep its weights (its record stays as it is)")  # fmt: skip
+        engine.fit(spec, results_dir=None, checkpoint_dir=path.parent, keep_checkpoint=True, progress=False, datasets=datasets)
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    if state.get("run_id") != spec.run_id:
+        raise ValueError(f"checkpoint {path} belongs to run {state.get('run_id')!r}, not {spec.run_id!r}")
+    trainer = engine.Trainer(spec, datasets=datasets, verbose=False)
+    trainer.load_state_dict(state)
+    trainer.model.eval()
+    return trainer
+
+
+def _batches(ds, device: torch.device, batch_size: int = 256):
+    if isinstance(ds, DeviceData):
+        yield from ds.sequential(batch_size)
+        return
+    for x, y in DataLoader(ds, batch_size=batch_size, shuffle=False):
+        yield x.to(device), torch.as_tensor(y).reshape(-1).to(device)
+
+
+@torch.no_grad()
+def _test_features(trainer: engine.Trainer) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(features (Q, D), labels (Q,), predictions (Q,))`` of the test split, in its order."""
+    feats, labels, preds = [], [], []
+    for x, y in _batches(trainer.eval_sets["test"], trainer.device):
+        z = embed(trainer.model, x)
+        feats.append(z)
+        labels.append(y)
+        preds.append(trainer.model.forward_head(z).argmax(1))
+    return torch.cat(feats), torch.cat(labels), torch.cat(preds)
+
+
+@torch.no_grad()
+def _pool_features(trainer: engine.Trainer, spec: RunSpec) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch of training batches (the run's own batch order after training) through the model:
+    ``{"train": (features, labels), "synthesized": (features of the method's mixed batches, argmax labels)}``."""
+    mixer = None
+    if spec.method != "erm":
+        gen = torch.Generator(device=trainer.device).manual_seed(spec.seed + 2)  # not the run's own generators
+        mixer = Mixer(spec.mixer_name, num_classes=trainer.num_classes, generator=gen, **spec.mixer_hparams())
+    out: dict[str, list] = {"train": [], "synthesized": []}
+    for x, y in trainer.batches():
+        out["train"].append((embed(trainer.model, x), y))
+        if mixer is not None:
+            y_soft = torch.zeros(len(y), trainer.num_classes, device=trainer.device).scatter_(1, y.long()[:, None], 1.0)
+            x_mix, y_mix = mixer(x, y_soft)
+            out["synthesized"].append((embed(trainer.model, x_mix), y_mix.argmax(1)))
+    if mixer is None:
+        out["synthesized"] = out["train"]  # ERM's training samples are the images themselves
+    return {pool: (torch.cat([f for f, _ in v]), torch.cat([y for _, y in v])) for pool, v in out.items()}
+
+
+def neighbourhoods(
+    specs: Sequence[RunSpec], results_dir, *, k: int = 128, embed_points: int = 800, verbose: bool = True
+) -> Neighbourhoods:
+    """Fig. 8's count: for every run of ``specs`` (ERM, mixup, ζ-mixup runs with a checkpoint under
+    ``results_dir``, see :func:`train`) and every test image, how many of its ``k`` nearest training samples by
+    cosine similarity in the run's feature space (:func:`zmixlib.neighbours.cosine_knn` on
+    ``forward_features``) share its label — among the synthesized training samples of the run's method and
+    among the training images (:data:`POOLS`). The data of a (dataset, subset) is loaded once."""
+    k = check_int("k", k, min=1)
+    rows, embeddings, test_sets, loaded = [], {}, {}, {}
+    specs = sorted(specs, key=lambda s: (s.dataset, s.arch, sort_key(s.method, s.gamma), s.seed))
+    first_seed = {}
+    for spec in specs:
+        check_choice("method", spec.method, METHODS)
+        key = (spec.dataset, spec.data_root, spec.train_split, spec.eval_splits)
+        if key not in loaded:
+            loaded = {key: engine.load_data(spec)}  # one dataset in memory at a time
+        trainer = _load_trained(spec, results_dir, loaded[key])
+        label = method_label(spec.method, spec.gamma)
+        test_z, test_y, test_pred = _test_features(trainer)
+        pools = _pool_features(trainer, spec)
+        base = {"dataset": spec.dataset, "arch": spec.arch, "method": spec.method, "gamma": spec.gamma, "label": label,
+                "seed": spec.seed}  # fmt: skip
+        for pool, (z, y) in pools.items():
+            if k > len(z):
+                raise ValueError(f"k must be <= the {len(z)} training samples of run {spec.run_id}, got {k}")
+            _, idx = cosine_knn(test_z, z, k)
+            same = same_label_counts(test_y, y, idx).cpu().numpy()
+            rows.append(pd.DataFrame({**base, "pool": pool, "test_index": np.arange(len(test_y)),
+                                      "y": test_y.cpu().numpy(), "correct": (test_pred == test_y).cpu().numpy(),
+                                      "same_label": same}))  # fmt: skip
+        cell = (spec.dataset, spec.arch, label)
+        if first_seed.setdefault(cell, spec.seed) == spec.seed:
+            z, y = pools["synthesized"]
+            keep = torch.randperm(len(z), generator=torch.Generator().manual_seed(0))[:embed_points].to(z.device)
+            embeddings[cell] = {"pool": (z[keep].cpu(), y[keep].cpu()), "test": (test_z.cpu(), test_y.cpu())}
+            test_sets.setdefault((spec.dataset, spec.arch), trainer.eval_sets["test"])
+        if verbose:
+            print(f"neighbourhoods: {spec.dataset} {spec.arch} {label} seed {spec.seed}: {len(test_y)} test images, "
+                  f"{len(pools['synthesized'][0])} synthesized / {len(pools['train'][0])} training samples")  # fmt: skip
+    counts = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    return Neighbourhoods(counts=counts, k=k, embeddings=embeddings, test_sets=test_sets)
+
+
+def _order(counts: pd.DataFrame) -> dict[str, tuple]:
+    """method label -> table position, from the structured values (labels are never parsed back)."""
+    return {lab: sort_key(m, g) for m, g, lab in zip(counts["method"], counts["gamma"], counts["label"])}
+
+
+def _ordered(labels, order: dict[str, tuple]) -> list[str]:
+    return sorted(dict.fromkeys(labels), key=lambda lab: order.get(lab, (99,)))
+
+
+def neighbour_summary(nb: Neighbourhoods, *, device: str = "") -> pd.DataFrame:
+    """Per (dataset, arch, pool, method): the mean number of same-label neighbours per test image (mean ± sd over
+    seeds of each seed's mean) and as a share of ``k``; with the number of seeds."""
+    c = nb.counts
+    if c.empty:
+        return pd.DataFrame()
+    order = _order(c)
+    per_seed = c.groupby(["dataset", "arch", "pool", "label", "seed"], sort=False)["same_label"].mean().reset_index()
+    rows = []
+    for (dataset, arch, pool, label), g in per_seed.groupby(["dataset", "arch", "pool", "label"], sort=False):
+        v = g["same_label"]
+        rows.append({"dataset": dataset, "arch": arch, "pool": pool, "method": label,
+                     f"same-label neighbours of {nb.k} (mean ± sd)": _pm(v, 1, sign=False),
+                     "share of k (%)": round(100 * v.mean() / nb.k, 1), "seeds": len(v)})  # fmt: skip
+    out = pd.DataFrame(rows)
+    out = out.assign(_o=[order[m] for m in out["method"]], _p=[POOLS.index(p) for p in out["pool"]])
+    return out.sort_values(["dataset", "arch", "_p", "_o"]).drop(columns=["_o", "_p"]).set_index(["dataset", "arch", "pool", "method"])
+
+
+def neighbour_pairs(nb: Neighbourhoods, *, pool: str = "synthesized", baseline: str = "mixup") -> pd.DataFrame:
+    """Seed-paired ζ-mixup − ``baseline`` mean number of same-label neighbours per test image, one row per
+    (dataset, arch, γ, seed): ``ours``, ``baseline_value``, ``diff`` (positive: ζ-mixup's neighbourhoods hold
+    more of the test image's class)."""
+    check_choice("pool", pool, POOLS)
+    cols = ["dataset", "arch", "gamma", "label", "seed", "ours", "baseline_value", "diff"]
+    c = nb.counts
+    if c.empty:
+        return pd.DataFrame(columns=cols)
+    c = c[c["pool"] == pool]
+    means = c.groupby(["dataset", "arch", "method", "label", "seed"], sort=False, dropna=False)["same_label"].mean().reset_index()
+    base = means[means["method"] == baseline][["dataset", "arch", "seed", "same_label"]].rename(columns={"same_label": "baseline_value"})
+    zeta = means[means["method"] == "zeta_mixup"].rename(columns={"same_label": "ours"})
+    gammas = c[c["method"] == "zeta_mixup"].drop_duplicates("label").set_index("label")["gamma"]
+    m = zeta.merge(base, on=["dataset", "arch", "seed"])
+    m = m.assign(gamma=m["label"].map(gammas), diff=m["ours"] - m["baseline_value"])
+    return m[cols].reset_index(drop=True)
+
+
+def paper_selection(nb: Neighbourhoods, *, pool: str = "synthesized") -> pd.DataFrame:
+    """The paper's comparison, per (dataset, arch, seed, ζ-mixup γ): the test images misclassified by ERM and by
+    mixup but classified correctly by ζ-mixup for every γ (the paper found 14 per dataset); among them, in how
+    many ζ-mixup's neighbourhood held more same-label samples than mixup's, and how many more same-label
+    neighbours ζ-mixup's held in all (percent). Rows with no such image say so (``selected`` = 0)."""
+    c = nb.counts
+    if c.empty:
+        return pd.DataFrame()
+    c = c[c["pool"] == pool]
+    order = _order(c)
+    rows = []
+    for (dataset, arch, seed), g in c.groupby(["dataset", "arch", "seed"], sort=False):
+        wide = g.pivot_table(index="test_index", columns="label", values=["correct", "same_label"], aggfunc="first")
+        correct, same = wide["correct"].astype(bool), wide["same_label"]
+        zeta_labels = _ordered(g.loc[g["method"] == "zeta_mixup", "label"], order)
+        need = [method_label("erm"), method_label("mixup")]
+        if not zeta_labels or any(n not in correct.columns for n in need):
+            continue
+        sel = ~correct[need[0]] & ~correct[need[1]] & correct[zeta_labels].all(axis=1)
+        for lab in zeta_labels:
+            z, m = same.loc[sel, lab], same.loc[sel, need[1]]
+            more = int((z > m).sum())
+            pct = 100.0 * (z.sum() / m.sum() - 1.0) if m.sum() > 0 else math.nan
+            rows.append({"dataset": dataset, "arch": arch, "seed": seed, "ζ-mixup": lab, "selected": int(sel.sum()),
+                         "ζ-mixup more same-label neighbours": more,
+                         "same-label neighbours, ζ-mixup vs mixup (% more)": round(pct, 1) if math.isfinite(pct) else math.nan})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def fig8_paper_table() -> pd.DataFrame:
+    """The paper's Fig. 8 numbers (J Big Data, text of "Results and Discussion"), labelled as the paper's."""
+    df = pd.DataFrame(FIG8_PAPER)
+    return df.rename(columns={"feature_dim": "feature dim", "test_images": "selected test images (paper)",
+                              "zeta_more": "ζ-mixup more same-label neighbours (paper)",
+                              "percent_more": "same-label neighbours, ζ-mixup vs mixup (% more, paper)"})  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------------- figures
+
+
+def neighbour_figure(nb: Neighbourhoods, *, label: str, ax_width: float = 5.0):
+    """Per (dataset, arch) and pool, the distribution over test images (all seeds) of the number of same-label
+    neighbours among the ``k`` nearest, one box per method in its colour, means marked. Returns the figure."""
+    c = nb.counts
+    order = _order(c)
+    panels = list(dict.fromkeys(zip(c["dataset"], c["arch"], c["pool"])))
+    fig, axes = plt.subplots(1, len(panels), figsize=(ax_width * len(panels), 4.0), squeeze=False)
+    for ax, (dataset, arch, pool) in zip(axes[0], panels):
+        g = c[(c["dataset"] == dataset) & (c["arch"] == arch) & (c["pool"] == pool)]
+        labels = _ordered(g["label"], order)
+        values = [g.loc[g["label"] == lab, "same_label"].to_numpy() for lab in labels]
+        box = ax.boxplot(values, patch_artist=True, showmeans=True, widths=0.6,
+                         meanprops={"marker": "D", "markerfacecolor": "white", "markeredgecolor": "black"})  # fmt: skip
+        for patch, lab in zip(box["boxes"], labels):
+            method = g.loc[g["label"] == lab, "method"].iloc[0]
+            patch.set_facecolor(color(method))
+            patch.set_alpha(0.55)
+        ax.set_xticks(range(1, len(labels) + 1), [lab.replace(" (", "\n(") for lab in labels], fontsize=8)
+        ax.set_ylim(-2, nb.k + 2)
+        ax.set_ylabel(f"same-label neighbours of {nb.k}")
+        what = "synthesized training samples (the paper's)" if pool == "synthesized" else "training images"
+        ax.set_title(f"{dataset} ({arch}): neighbours among {what}", fontsize=9)
+    fig.suptitle(f"Test images' cosine {nb.k}-NN in the trained model's feature space (◆ mean) — {label}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _shown(nb: Neighbourhoods, dataset: str, arch: str, seed: int, zeta_label: str, n: int) -> tuple[list[int], str]:
+    """The test images Fig. 8a shows: the paper's selection first, then those mixup got wrong and ζ-mixup right,
+    then the largest gains in same-label neighbours."""
+    c = nb.counts[(nb.counts["dataset"] == dataset) & (nb.counts["arch"] == arch) & (nb.counts["seed"] == seed)
+                  & (nb.counts["pool"] == "synthesized")]  # fmt: skip
+    wide = c.pivot_table(index="test_index", columns="label", values=["correct", "same_label"], aggfunc="first")
+    correct, same = wide["correct"].astype(bool), wide["same_label"]
+    erm, mix = method_label("erm"), method_label("mixup")
+    zetas = [lab for lab in correct.columns if lab.startswith(method_label("zeta_mixup"))]
+    gain = (same[zeta_label] - same[mix]).sort_values(ascending=False, kind="stable")
+    paper_rule = ~correct[mix] & correct[zetas].all(axis=1) & (~correct[erm] if erm in correct.columns else True)
+    caption_rule = ~correct[mix] & correct[zeta_label]
+    chosen: list[int] = []
+    for rule in (paper_rule, caption_rule, pd.Series(True, index=gain.index)):
+        chosen += [int(i) for i in gain.index if rule.get(i, False) and int(i) not in chosen][: n - len(chosen)]
+    n_paper = int(paper_rule.sum())
+    why = (f"{min(n_paper, n)} of the {n_paper} test images misclassified by ERM and mixup and classified correctly by "
+           "ζ-mixup for every γ (the paper's selection)")  # fmt: skip
+    if n_paper < n:
+        why += ", then those mixup got wrong and ζ-mixup right, then the largest gains in same-label neighbours"
+    return chosen[:n], why
+
+
+def _image(x: torch.Tensor) -> np.ndarray:
+    x = x.detach().float().cpu()
+    return x[0].numpy() if x.shape[0] == 1 else x.permute(1, 2, 0).clamp(0, 1).numpy()
+
+
+def fig8_figure(nb: Neighbourhoods, dataset: str, arch: str, *, label: str, class_names: Sequence[str],
+                n_images: int = 14, zeta_gamma: float = 2.8, perplexity: float = 30.0):  # fmt: skip
+    """Fig. 8 drawn for one (dataset, arch), first seed: (a) test images (see :func:`_shown`) with their label and
+    the same-label neighbour counts of the mixup and ζ-mixup models; (b–d) t-SNE of the synthesized training
+    samples' features (circles, class colours) with the shown test images (squares, black edge, their true
+    class's colour), for ERM, mixup and ζ-mixup. t-SNE (scikit-learn, fitted on training and test points
+    together: scikit-learn's t-SNE cannot place new points in a fitted map as openTSNE does) loses most of the
+    geometry of the 84- to 2048-dimensional features: the counts are the measurement, the maps an illustration."""
+    c = nb.counts
+    seed = int(c.loc[(c["dataset"] == dataset) & (c["arch"] == arch), "seed"].min())
+    zetas = _ordered(c.loc[c["method"] == "zeta_mixup", "label"], _order(c))
+    zeta_label = method_label("zeta_mixup", zeta_gamma)
+    zeta_label = zeta_label if zeta_label in zetas else zetas[0]
+    shown, why = _shown(nb, dataset, arch, seed, zeta_label, n_images)
+    panels = [lab for lab in (method_label("erm"), method_label("mixup"), zeta_label) if (dataset, arch, lab) in nb.embeddings]
+    counts = c[(c["dataset"] == dataset) & (c["arch"] == arch) & (c["seed"] == seed) & (c["pool"] == "synthesized")]
+    same = counts.pivot_table(index="test_index", columns="label", values="same_label", aggfunc="first")
+    ncols = max(len(shown), 1)
+    fig = plt.figure(figsize=(max(12.0, 1.0 * ncols), 2.0 + 4.4))
+    grid = fig.add_gridspec(2, 1, height_ratios=[1.25, 4.0], hspace=0.35)
+    top = grid[0].subgridspec(1, ncols, wspace=0.08)
+    test_set = nb.test_sets[(dataset, arch)]
+    cmap = plt.get_cmap("tab10")
+    for j, i in enumerate(shown):
+        ax = fig.add_subplot(top[0, j])
+        x, y = (test_set.x[i], test_set.y[i]) if isinstance(test_set, DeviceData) else test_set[i]
+        x = x.float() / 255.0 if isinstance(x, torch.Tensor) and x.dtype == torch.uint8 else torch.as_tensor(x)
+        ax.imshow(_image(x), cmap="gray" if x.shape[0] == 1 else None)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        for s in ax.spines.values():
+            s.set_visible(True)
+            s.set_color(cmap(int(y) % 10))
+            s.set_linewidth(2)
+        ax.set_title(str(class_names[int(y)])[:11], fontsize=7)
+        m, z = same.loc[i, method_label("mixup")], same.loc[i, zeta_label]
+        ax.set_xlabel(f"{int(m)} → {int(z)}", fontsize=8, color="black" if z > m else "grey")
+    bottom = grid[1].subgridspec(1, len(panels), wspace=0.15)
+    for j, lab in enumerate(panels):
+        ax = fig.add_subplot(bottom[0, j])
+        pool_z, pool_y = nb.embeddings[(dataset, arch, lab)]["pool"]
+        test_z, test_y = nb.embeddings[(dataset, arch, lab)]["test"]
+        pts = torch.cat([pool_z, test_z[shown]]).double().numpy()
+        pts = pts / np.maximum(np.linalg.norm(pts, axis=1, keepdims=True), 1e-12)  # cosine geometry
+        xy = TSNE(n_components=2, perplexity=min(perplexity, (len(pts) - 1) / 3), init="pca", random_state=0).fit_transform(pts)
+        n_pool = len(pool_z)
+        ax.scatter(xy[:n_pool, 0], xy[:n_pool, 1], c=[cmap(int(v) % 10) for v in pool_y], s=7, alpha=0.45, linewidths=0)
+        ax.scatter(xy[n_pool:, 0], xy[n_pool:, 1], c=[cmap(int(v) % 10) for v in test_y[shown]], s=55, marker="s",
+                   edgecolors="black", linewidths=1.0)  # fmt: skip
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{lab}: {'training images' if lab == method_label('erm') else 'synthesized samples'} (○), "
+                     "test images (□)", fontsize=9)  # fmt: skip
+    handles = [plt.Line2D([], [], marker="o", ls="", color=cmap(i % 10), label=str(n)) for i, n in enumerate(class_names)]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(class_names), 10), fontsize=8, frameon=False)
+    fig.suptitle(f"Fig. 8 — {dataset} ({arch}), seed {seed}, {label}. Top: {why}; under each image its same-label "
+                 f"neighbours of {nb.k}, mixup → {zeta_label}", fontsize=9, wrap=True)  # fmt: skip
+    return fig
