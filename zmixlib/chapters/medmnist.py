@@ -157,8 +157,14 @@ def epoch_choice(history: pd.DataFrame, runs: pd.DataFrame | None = None, *, sel
     if runs is not None and "device_name" in runs.columns:
         out = out.merge(runs[["run_id", "device_name"]], on="run_id", how="left")
     order = [sort_key(m, g, a) for m, g, a in zip(out["method"], out["gamma"], out["alpha"])]
-    out = out.assign(_o=order).sort_values(["dataset", "_o", "seed"], kind="stable")
-    return out.drop(columns="_o").reset_index(drop=True)
+    out = out.assign(_d=out["dataset"].map(_dataset_key), _o=order).sort_values(["_d", "_o", "seed"], kind="stable")
+    return out.drop(columns=["_d", "_o"]).reset_index(drop=True)
+
+
+def _dataset_key(name: str) -> tuple:
+    """Table order of datasets: Table 7's, then the offline stand-ins', then by name."""
+    known = [*recipes.MEDMNIST_DATASETS, *recipes.stand_ins("medmnist")["offline"]]
+    return (known.index(name), "") if name in known else (len(known), str(name))
 
 
 def at_epoch(choice: pd.DataFrame, which: str = "best") -> pd.DataFrame:
@@ -279,6 +285,8 @@ def paired_summary(diffs: pd.DataFrame, *, auc_decimals: int = 4, acc_decimals: 
     if diffs is None or len(diffs) == 0:
         return pd.DataFrame()
     rows = []
+    diffs = diffs.assign(_d=diffs["dataset"].map(_dataset_key), _b=diffs["baseline"].map(["erm", "mixup"].index))
+    diffs = diffs.sort_values(["_d", "arch", "_b"], kind="stable")
     for (dataset, arch, baseline, gamma), g in diffs.groupby(["dataset", "arch", "baseline", "gamma"], sort=False):
         row = {"dataset": dataset, "arch": arch}
         row["comparison"] = f"{method_label('zeta_mixup', gamma)} − {method_label(baseline)}"
@@ -305,19 +313,18 @@ def _signed_mean_sd(d: pd.Series, decimals: int) -> str:
 
 
 def reading(choice: pd.DataFrame, diffs: pd.DataFrame, *, profile: str) -> str:
-    """This build's numbers for the page's reading, one clause per dataset: the method with the highest mean
-    test AUC at the validation-selected epoch, the seed-paired ζ-mixup − ERM / − mixup AUC differences there
-    (mean, seeds higher), and in how many runs the validation-selected epoch was the last one."""
+    """This build's numbers for the page's reading, one clause per dataset: each method's mean test AUC at the
+    validation-selected epoch, the seed-paired ζ-mixup − ERM / − mixup AUC differences there (mean, seeds where
+    ζ-mixup was higher), and in how many runs the validation-selected epoch was the last one."""
     if choice is None or len(choice) == 0:
         return "no run finished in this build"
     parts = []
     for (dataset, arch), g in choice.groupby(["dataset", "arch"], sort=False):
         n = int(g["seed"].nunique())
-        means = g.groupby([method_label(m, gm) for m, gm in zip(g["method"], g["gamma"])])["test_auc@best"].mean()
-        text = (
-            f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): highest mean test AUC at the val-selected "
-            f"epoch {means.idxmax()} ({means.max():.4f})"
-        )
+        labels = [method_label(m, gm) for m, gm in zip(g["method"], g["gamma"])]
+        means = g.groupby(labels, sort=False)["test_auc@best"].mean()
+        text = f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): mean test AUC at the val-selected epoch "
+        text += ", ".join(f"{label} {v:.4f}" for label, v in means.items())
         d = diffs[(diffs["dataset"] == dataset) & (diffs["arch"] == arch) & (diffs["epoch"] == "best")]
         d = d[d["metric"] == "AUC"]
         for baseline in ("erm", "mixup"):

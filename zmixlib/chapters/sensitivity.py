@@ -264,7 +264,7 @@ def _below_check(search: pd.DataFrame) -> dict[str, Any]:
 def _band(gamma: float) -> str:
     if gamma < GAMMA_MIN:
         return f"γ < γ_min ({_GMIN})"
-    return f"γ_min ≤ γ < 4" if gamma < 4.0 else "γ ≥ 4"
+    return "γ_min ≤ γ < 4" if gamma < 4.0 else "γ ≥ 4"
 
 
 def search_bands(search: pd.DataFrame) -> pd.DataFrame:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.manifold import TSNE
+from threadpoolctl import threadpool_limits
 from torch.utils.data import DataLoader
 
 from zmixlib import config, data, paper, recipes, report, sweep
@@ -67,6 +68,7 @@ __all__ = [
     "neighbour_summary",
     "neighbour_pairs",
     "paper_selection",
+    "knn_reading",
     "fig8_paper_table",
     "neighbour_figure",
     "fig8_figure",
@@ -458,7 +460,7 @@ def neighbour_pairs(nb: Neighbourhoods, *, pool: str = "synthesized", baseline: 
     (dataset, arch, γ, seed): ``ours``, ``baseline_value``, ``diff`` (positive: ζ-mixup's neighbourhoods hold
     more of the test image's class)."""
     check_choice("pool", pool, POOLS)
-    cols = ["dataset", "arch", "gamma", "label", "seed", "ours", "baseline_value", "diff"]
+    cols = ["dataset", "arch", "gamma", "label", "seed", "baseline", "ours", "baseline_value", "diff"]
     c = nb.counts
     if c.empty:
         return pd.DataFrame(columns=cols)
@@ -468,7 +470,7 @@ def neighbour_pairs(nb: Neighbourhoods, *, pool: str = "synthesized", baseline: 
     zeta = means[means["method"] == "zeta_mixup"].rename(columns={"same_label": "ours"})
     gammas = c[c["method"] == "zeta_mixup"].drop_duplicates("label").set_index("label")["gamma"]
     m = zeta.merge(base, on=["dataset", "arch", "seed"])
-    m = m.assign(gamma=m["label"].map(gammas), diff=m["ours"] - m["baseline_value"])
+    m = m.assign(gamma=m["label"].map(gammas), baseline=method_label(baseline), diff=m["ours"] - m["baseline_value"])
     return m[cols].reset_index(drop=True)
 
 
@@ -501,6 +503,31 @@ def paper_selection(nb: Neighbourhoods, *, pool: str = "synthesized") -> pd.Data
     return pd.DataFrame(rows)
 
 
+def knn_reading(nb: Neighbourhoods, *, profile: str) -> str:
+    """One sentence per (dataset, architecture), from this build's counts: ζ-mixup − mixup mean same-label
+    neighbours per test image (pool ``"synthesized"``, seed-paired, over γ and seeds) and, over the paper's
+    selection of test images, how many were selected and in how many ζ-mixup's neighbourhood held more
+    same-label samples."""
+    pairs = neighbour_pairs(nb)
+    if pairs.empty:
+        return "no neighbourhood was measured in this build"
+    sel = paper_selection(nb)
+    parts = []
+    for (dataset, arch), g in pairs.groupby(["dataset", "arch"], sort=False):
+        d = g["diff"].astype(float)
+        n = int(g["seed"].nunique())
+        text = (f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): ζ-mixup − mixup {_pm(d, 1)} same-label "
+                f"neighbours of {nb.k} per test image over {len(d)} (γ, seed) pairs, ζ-mixup higher in {int((d > 0).sum())}")  # fmt: skip
+        s = sel[(sel["dataset"] == dataset) & (sel["arch"] == arch)] if len(sel) else sel
+        if len(s):
+            total = int(s.drop_duplicates("seed")["selected"].sum())
+            more = int(s["ζ-mixup more same-label neighbours"].sum())
+            text += (f"; the paper's selection held {total} test image{'s' * (total != 1)} over the seeds, and in "
+                     f"{more} of {int(s['selected'].sum())} (image, γ) cases ζ-mixup's neighbourhood held more of its class")  # fmt: skip
+        parts.append(text)
+    return ". ".join(parts)
+
+
 def fig8_paper_table() -> pd.DataFrame:
     """The paper's Fig. 8 numbers (J Big Data, text of "Results and Discussion"), labelled as the paper's."""
     df = pd.DataFrame(FIG8_PAPER)
@@ -517,13 +544,13 @@ def neighbour_figure(nb: Neighbourhoods, *, label: str, ax_width: float = 5.0):
     neighbours among the ``k`` nearest, one box per method in its colour, means marked. Returns the figure."""
     c = nb.counts
     order = _order(c)
-    panels = list(dict.fromkeys(zip(c["dataset"], c["arch"], c["pool"])))
+    panels = sorted(dict.fromkeys(zip(c["dataset"], c["arch"], c["pool"])), key=lambda p: (p[0], p[1], POOLS.index(p[2])))
     fig, axes = plt.subplots(1, len(panels), figsize=(ax_width * len(panels), 4.0), squeeze=False)
     for ax, (dataset, arch, pool) in zip(axes[0], panels):
         g = c[(c["dataset"] == dataset) & (c["arch"] == arch) & (c["pool"] == pool)]
         labels = _ordered(g["label"], order)
         values = [g.loc[g["label"] == lab, "same_label"].to_numpy() for lab in labels]
-        box = ax.boxplot(values, patch_artist=True, showmeans=True, widths=0.6,
+        box = ax.boxplot(values, patch_artist=True, showmeans=True, widths=0.6, medianprops={"color": "black"},
                          meanprops={"marker": "D", "markerfacecolor": "white", "markeredgecolor": "black"})  # fmt: skip
         for patch, lab in zip(box["boxes"], labels):
             method = g.loc[g["label"] == lab, "method"].iloc[0]
@@ -532,8 +559,8 @@ def neighbour_figure(nb: Neighbourhoods, *, label: str, ax_width: float = 5.0):
         ax.set_xticks(range(1, len(labels) + 1), [lab.replace(" (", "\n(") for lab in labels], fontsize=8)
         ax.set_ylim(-2, nb.k + 2)
         ax.set_ylabel(f"same-label neighbours of {nb.k}")
-        what = "synthesized training samples (the paper's)" if pool == "synthesized" else "training images"
-        ax.set_title(f"{dataset} ({arch}): neighbours among {what}", fontsize=9)
+        what = "synthesized samples (the paper's)" if pool == "synthesized" else "training images"
+        ax.set_title(f"{dataset} ({arch}) — among {what}", fontsize=9)
     fig.suptitle(f"Test images' cosine {nb.k}-NN in the trained model's feature space (◆ mean) — {label}", fontsize=10)
     fig.tight_layout()
     return fig
@@ -554,11 +581,12 @@ def _shown(nb: Neighbourhoods, dataset: str, arch: str, seed: int, zeta_label: s
     chosen: list[int] = []
     for rule in (paper_rule, caption_rule, pd.Series(True, index=gain.index)):
         chosen += [int(i) for i in gain.index if rule.get(i, False) and int(i) not in chosen][: n - len(chosen)]
-    n_paper = int(paper_rule.sum())
-    why = (f"{min(n_paper, n)} of the {n_paper} test images misclassified by ERM and mixup and classified correctly by "
-           "ζ-mixup for every γ (the paper's selection)")  # fmt: skip
+    n_paper, n_caption = int(paper_rule.sum()), int(caption_rule.sum())
+    rule = "misclassified by ERM and mixup, classified correctly by ζ-mixup for every γ (the paper's selection)"
+    why = f"{min(n_paper, n)} of the {n_paper} test images {rule}" if n_paper else f"no test image was {rule}"
     if n_paper < n:
-        why += ", then those mixup got wrong and ζ-mixup right, then the largest gains in same-label neighbours"
+        why += f"; then of the {n_caption} mixup got wrong and {zeta_label} right"
+        why += "; then the largest gains in same-label neighbours" if n_paper + n_caption < n else ""
     return chosen[:n], why
 
 
@@ -612,7 +640,9 @@ def fig8_figure(nb: Neighbourhoods, dataset: str, arch: str, *, label: str, clas
         test_z, test_y = nb.embeddings[(dataset, arch, lab)]["test"]
         pts = torch.cat([pool_z, test_z[shown]]).double().numpy()
         pts = pts / np.maximum(np.linalg.norm(pts, axis=1, keepdims=True), 1e-12)  # cosine geometry
-        xy = TSNE(n_components=2, perplexity=min(perplexity, (len(pts) - 1) / 3), init="pca", random_state=0).fit_transform(pts)
+        tsne = TSNE(n_components=2, perplexity=min(perplexity, (len(pts) - 1) / 3), init="pca", random_state=0)
+        with threadpool_limits(1):  # its OpenMP threads slow it ten-fold on a busy machine
+            xy = tsne.fit_transform(pts)
         n_pool = len(pool_z)
         ax.scatter(xy[:n_pool, 0], xy[:n_pool, 1], c=[cmap(int(v) % 10) for v in pool_y], s=7, alpha=0.45, linewidths=0)
         ax.scatter(xy[n_pool:, 0], xy[n_pool:, 1], c=[cmap(int(v) % 10) for v in test_y[shown]], s=55, marker="s",

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zmixlib.data import natural, sources
+import zmixlib.data.natural as natural
+import zmixlib.data.sources as sources
 from zmixlib.data._base import DatasetInfo
 
 __all__ = [
