@@ -133,15 +133,16 @@ class TestCLI:
         assert cli.sweep_main(argv) == 0
         assert "0 trained, 2 skipped" in capsys.readouterr().out
 
-    def test_runs_per_device(self, tmp_path, capsys):
-        argv = ["--section", "skin", "--profile", "smoke", "--results-dir", str(tmp_path), "--no-progress"]
-        argv += ["--datasets", "iris", "--methods", "erm,mixup", "--set", "epochs=1", "--set", "device='cpu'"]
-        assert cli.sweep_main([*argv, "--runs-per-device", "2"]) == 0
-        out = capsys.readouterr().out
-        assert "on 2 worker process(es) on the CPU" in out and "2 trained, 0 skipped" in out
-        assert cli.sweep_main([*argv, "--runs-per-device", "0"]) == 0  # nothing left to run: no workers
-        assert cli.sweep_main([*argv, "--set", "seeds=[5]", "--runs-per-device", "0"]) == 2
-        assert "runs_per_device must be >= 1, got 0" in capsys.readouterr().err
+    def test_runs_per_device_reaches_the_sweep(self, tmp_path, capsys, monkeypatch):
+        """The option's plumbing (packed training itself: TestRunsPerDevice); executor errors exit with 2."""
+        seen = {}
+        monkeypatch.setattr(sweep, "run", lambda matrix, **kw: seen.update(kw) or sweep.SweepReport())
+        argv = ["--section", "skin", "--profile", "smoke", "--results-dir", str(tmp_path), "--datasets", "iris"]
+        assert cli.sweep_main([*argv, "--runs-per-device", "3", "--workers", "5"]) == 0
+        assert seen["runs_per_device"] == 3 and seen["max_workers"] == 5 and seen["executor"] is None
+        monkeypatch.undo()
+        assert cli.sweep_main([*argv, "--executor", "inline", "--runs-per-device", "2"]) == 2
+        assert "runs_per_device=2 applies to executor 'process' only, got executor='inline'" in capsys.readouterr().err
 
     def test_dry_run_and_errors(self, tmp_path, capsys):
         n = len(recipes.resolve("natural", "smoke"))

@@ -393,10 +393,11 @@ def ledger_entry(choice: pd.DataFrame, diffs: pd.DataFrame, *, params: Any) -> d
         return None
     d = d.sort_values(["dataset", "baseline", "seed"])
     means = {b: float(g["diff"].mean()) for b, g in d.groupby("baseline")}
-    ours = "ζ-mixup (γ = 2.8) test AUC at the val-selected epoch, seed-paired: " + "; ".join(
-        f"− {method_label(b)} {means[b]:+.4f}" for b in ("erm", "mixup") if b in means
+    ours = "; ".join(f"ζ-mixup − {method_label(b)} {means[b]:+.4f}" for b in ("erm", "mixup") if b in means)
+    ours += (
+        " in test AUC at the val-selected epoch (mean of the seed-paired differences over "
+        f"{d['dataset'].nunique()} dataset(s) × {d['seed'].nunique()} seed(s))"
     )
-    ours += f" (mean over {d['dataset'].nunique()} dataset(s) × {d['seed'].nunique()} seed(s))"
     arch = ", ".join(sorted(choice["arch"].unique()))
     return {
         "results_dir": params.results_dir,

@@ -330,13 +330,13 @@ def gamma_curve_figure(curve: pd.DataFrame, mixup: pd.DataFrame, *, label: str, 
             ax.axhline(mean, color=mix, lw=1.4, label=f"{method_label('mixup')}, mean ± sd (n = {len(e)})")
             ax.axhspan(mean - sd, mean + sd, color=mix, alpha=0.12, lw=0)
         ax.axvline(GAMMA_MIN, color="0.3", ls="--", lw=1)
-        ax.text(GAMMA_MIN, 1.0, f" γ_min = {_GMIN}", transform=ax.get_xaxis_transform(), fontsize=8, va="top")
+        ax.text(GAMMA_MIN, 0.02, f" γ_min = {_GMIN}", transform=ax.get_xaxis_transform(), fontsize=8, va="bottom")
         ax.set_xlim(min(GAMMA_MIN, float(stats["gamma"].min())) - 0.2, float(stats["gamma"].max()) + 0.2)
         ax.set_xlabel("γ")
         ax.set_ylabel("test error (%)")
         ax.set_title(f"{dataset} ({arch})", fontsize=10)
         ax.legend(fontsize=8, loc="best")
-    fig.suptitle(f"ERR against γ (paper: Fig. 10a, b) — {label}")
+    fig.suptitle(f"ERR against γ (paper: Fig. 10a, b)\n{label}", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -348,10 +348,10 @@ def _smooth(y0: np.ndarray, y1: np.ndarray, x0: float, steps: int = 24) -> tuple
     return x0 + t, y0[:, None] + (y1 - y0)[:, None] * s[None, :]
 
 
-def parallel_coordinates(search: pd.DataFrame, *, label: str, ax_width: float = 6.0, cmap: str = "viridis"):
+def parallel_coordinates(search: pd.DataFrame, *, label: str, ax_width: float = 7.0, cmap: str = "viridis"):
     """Fig. 10c, d: one curve per search model through γ, weight decay (log scale) and test accuracy (%),
-    coloured by accuracy (lighter = higher, as the paper); models with γ < γ_min in light grey. One panel per
-    (dataset, model). Returns the figure."""
+    coloured by accuracy (lighter = higher, as the paper; the colour scale spans the models with γ ≥ γ_min)
+    and, where γ < γ_min, light grey. One panel per (dataset, model). Returns the figure."""
     keys = _panels(search)
     fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(ax_width * max(1, len(keys)), 4.4), squeeze=False)
     lg = np.log10(SEARCH_WEIGHT_DECAY)
@@ -368,8 +368,9 @@ def parallel_coordinates(search: pd.DataFrame, *, label: str, ax_width: float = 
             (wd - lg[0]) / (lg[1] - lg[0]),
             (acc - arange[0]) / (arange[1] - arange[0]),
         ]
-        norm = Normalize(lo, hi)
         grey = gam < GAMMA_MIN
+        coloured = acc[~grey] if (~grey).any() else acc
+        norm = Normalize(float(coloured.min()), float(coloured.max()))
         for i in (0, 1):
             xs, yy = _smooth(ys[i], ys[i + 1], float(i))
             for k in np.argsort(acc):  # the best models on top
@@ -397,13 +398,13 @@ def parallel_coordinates(search: pd.DataFrame, *, label: str, ax_width: float = 
         gmin = (GAMMA_MIN - SEARCH_GAMMA[0]) / (SEARCH_GAMMA[1] - SEARCH_GAMMA[0])
         ax.plot([0, 0.08], [gmin, gmin], color="0.3", ls="--", lw=1, zorder=3)
         ax.text(0.09, gmin, "γ_min", fontsize=7, va="center")
-        fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.04, pad=0.02, label="test accuracy (%)")
-        ax.set_xlim(-0.25, 2.1)
+        fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.04, pad=0.01, label="test accuracy (%), γ ≥ γ_min")
+        ax.set_xlim(-0.25, 2.3)
         ax.set_ylim(-0.04, 1.12)
         ax.axis("off")
         n_grey = int(grey.sum())
         ax.set_title(f"{dataset} ({arch}): {len(s)} models, {n_grey} with γ < γ_min (grey)", fontsize=10, pad=16)
-    fig.suptitle(f"Random search over γ and weight decay (paper: Fig. 10c, d) — {label}")
+    fig.suptitle(f"Random search over γ and weight decay (paper: Fig. 10c, d)\n{label}", fontsize=11)
     fig.tight_layout()
     return fig
 
