@@ -42,6 +42,9 @@ TRAIN_CASES = {
     "--num-workers": ("2", "num_workers", 2),
     "--no-amp": (None, "amp", False),
     "--no-channels-last": (None, "channels_last", False),
+    "--device-resident": (None, "device_resident", True),
+    "--no-device-resident": (None, "device_resident", False),
+    "--compile": (None, "compile", True),
 }
 NOT_SPEC_OPTIONS = {"--dataset", "--results-dir", "--force", "--dry-run", "--no-progress", "--stop-after-epoch", "--help"}
 

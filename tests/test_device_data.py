@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 
 from zmixlib import data, device_data
 from zmixlib.data import ArrayDataset, ToFloatTensor
+from zmixlib.data.mnist10k import MNIST10k
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -74,7 +75,7 @@ class TestMaterialize:
         _random_fmnist(tmp_path)
         ds = data.load("Fashion-MNIST", "train", root=tmp_path)
         dd = device_data.materialize(ds, "cpu")
-        assert dd.storage == "uint8" and dd.x.shape == (40, 1, 28, 28) and "torchvision" in dd.source
+        assert dd.storage == "uint8" and dd.x.shape == (40, 1, 28, 28) and dd.source == "uint8 pixels (FashionMNIST .data)"
         _assert_same_items(dd, ds)
         sub = Subset(Subset(ds, [5, 3, 9, 0, 7]), [4, 0, 2])  # nested subsets keep their order
         _assert_same_items(device_data.materialize(sub, "cpu"), sub)
@@ -94,6 +95,13 @@ class TestMaterialize:
         ds = data.load(name, "val", root=tmp_path)
         dd = device_data.materialize(ds, "cpu")
         assert dd.storage == "uint8" and dd.x.shape == (7, channels, 28, 28) and "medmnist" in dd.source
+        _assert_same_items(dd, ds)
+
+    def test_mnist_attributes_uint8(self):
+        rng = np.random.default_rng(3)
+        ds = MNIST10k(rng.integers(0, 256, (12, 28, 28), dtype=np.uint8), rng.integers(0, 10, 12), ToFloatTensor())
+        dd = device_data.materialize(ds, "cpu")
+        assert dd.storage == "uint8" and dd.source == "uint8 pixels (MNIST10k .data)"
         _assert_same_items(dd, ds)
 
     def test_deterministic_transform_is_read_item_by_item(self, tmp_path):
@@ -137,6 +145,17 @@ class TestPlan:
         with pytest.raises(ValueError, match=r"device_resident=True, but .*RandomHorizontalFlip"):
             device_data.plan(ds, "cpu", requested=True)
         assert not device_data.plan(ArrayDataset(torch.rand(4, 2), torch.arange(4), transform=lambda x: x), "cpu").resident
+
+    def test_a_dataset_that_draws_random_numbers_itself_stays_in_the_dataloader(self):
+        class Jitter(torch.utils.data.Dataset):
+            def __len__(self):
+                return 4
+
+            def __getitem__(self, i):
+                return torch.rand(3), i
+
+        p = device_data.plan(Jitter(), "cpu")
+        assert not p.resident and "Jitter gives a different item each time it is read" in p.reason
 
     def test_large_images_and_memory(self, monkeypatch):
         big = TensorDataset(torch.rand(2, 3, 96, 96), torch.arange(2))

@@ -1009,3 +1009,28 @@ class TestCuda:
 def test_public_api_is_exported():
     for name in M.__all__:
         assert hasattr(M, name), name
+
+
+class TestCutMixProbability:
+    """``cutmix(prob=p)``: the batch is mixed with probability p (the official CutMix CIFAR recipe: 0.5)."""
+
+    def test_mixes_about_half_the_batches(self):
+        x, y = torch.rand(8, 3, 8, 8), torch.arange(8)
+        g = torch.Generator().manual_seed(0)
+        mixed = sum(not torch.equal(cutmix(x, y, num_classes=8, prob=0.5, generator=g)[0], x) for _ in range(400))
+        assert 160 < mixed < 240
+
+    def test_unmixed_batch_keeps_images_and_one_hot_labels(self):
+        x, y = torch.rand(4, 3, 8, 8), torch.tensor([0, 1, 2, 3])
+        xm, ym = cutmix(x, y, num_classes=4, prob=0.0)
+        assert torch.equal(xm, x) and xm is not x and torch.equal(ym, torch.eye(4))
+
+    def test_prob_one_draws_no_coin(self):
+        x, y = torch.rand(4, 3, 8, 8), torch.arange(4)
+        a = cutmix(x, y, num_classes=4, generator=torch.Generator().manual_seed(3))
+        b = cutmix(x, y, num_classes=4, prob=1.0, generator=torch.Generator().manual_seed(3))
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+    def test_bad_prob_is_named(self):
+        with pytest.raises(ValueError, match="prob must be <= 1.0, got 1.5"):
+            cutmix(torch.rand(2, 1, 4, 4), torch.arange(2), num_classes=2, prob=1.5)

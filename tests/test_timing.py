@@ -73,6 +73,7 @@ class TestSuites:
             rounds=1,
             blocks=1,
             block_time=1e-4,
+            matmul_size=64,  # a small roofline matmul: bf16 on a CPU is slow, and the logic is what is tested
         )
         assert set(s["sweep"]) == {"batch", "resolution"}
         assert {"zeta_mixup", "mixup", "torchvision MixUp", bench.COPY, bench.MATMUL} <= set(s["method"])

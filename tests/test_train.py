@@ -309,3 +309,13 @@ class TestCLI:
     def test_bad_value_is_reported(self, capsys):
         assert cli.train_main(["--dataset", "digits", "--epochs", "0"]) == 2
         assert "epochs must be >= 1" in capsys.readouterr().err
+
+
+def test_kmixup_k16_trains_when_the_set_is_not_a_multiple_of_the_batch(tmp_path, one_thread):
+    """100 training samples in batches of 32: the last batch holds 4 < k = 16 samples (issue: it crashed)."""
+    spec = RunSpec(
+        dataset="digits", method="kmixup", extra=(("k", 16),), arch="mlp", batch_size=32, train_subset=100,
+        eval_subset=64, epochs=2, device="cpu", section="t",
+    )  # fmt: skip
+    rec = fit(spec, results_dir=tmp_path, progress=False)
+    assert rec.complete and len(rec.history) == 2 and 0.0 <= rec.metrics["test_err"] <= 1.0

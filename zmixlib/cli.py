@@ -97,6 +97,12 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-workers", type=int)
     p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="no mixed precision on CUDA")
     p.add_argument("--no-channels-last", dest="channels_last", action="store_false", default=None)
+    p.add_argument(
+        "--device-resident", dest="device_resident", action="store_true", default=None,
+        help="hold the splits on the device (default: wherever they fit)",
+    )
+    p.add_argument("--no-device-resident", dest="device_resident", action="store_false")
+    p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (falls back with a message)")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--force", action="store_true", help="train even if the record exists")
     p.add_argument("--dry-run", action="store_true", help="print the resolved RunSpec as JSON and stop")
@@ -107,7 +113,8 @@ def train_parser() -> argparse.ArgumentParser:
 
 def train_spec(args: argparse.Namespace) -> RunSpec:
     """The :class:`RunSpec` the parsed ``train`` options describe (errors name the option)."""
-    overrides = {k: getattr(args, k) for k in (*_TRAIN_SPEC_OPTIONS, "nesterov", "hflip", "amp", "channels_last")}
+    flags = ("nesterov", "hflip", "amp", "channels_last", "device_resident", "compile")
+    overrides = {k: getattr(args, k) for k in (*_TRAIN_SPEC_OPTIONS, *flags)}
     overrides["extra"] = _pairs(args.extra, "--extra") or None
     overrides["arch_kwargs"] = _pairs(args.arch_kwarg, "--arch-kwarg") or None
     return recipes.spec_for(args.dataset, profile=args.profile, method=args.method, **overrides)

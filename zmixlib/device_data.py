@@ -184,11 +184,15 @@ def _fast(base: Dataset) -> tuple[torch.Tensor, torch.Tensor, str] | None:
         return base.tensors[0], base.tensors[1].reshape(len(base), -1)[:, 0], "TensorDataset tensors"
     if isinstance(base, ArrayDataset) and base.transform is None:
         return base.X, base.y, "ArrayDataset tensors"
-    if type(base) in _MNIST_LIKE and _plain(base) and base.target_transform is None:
-        return base.data.unsqueeze(1), torch.as_tensor(base.targets), "uint8 pixels (torchvision .data)"
+    pixels = getattr(base, "data", None)
+    mnist_like = type(base) in _MNIST_LIKE or (  # or a dataset with MNIST's attributes (MNIST-10k)
+        isinstance(pixels, torch.Tensor) and pixels.dtype == torch.uint8 and pixels.ndim == 3 and hasattr(base, "targets")
+    )
+    if mnist_like and _plain(base) and getattr(base, "target_transform", None) is None:
+        return base.data.unsqueeze(1), torch.as_tensor(base.targets), f"uint8 pixels ({type(base).__name__} .data)"
     if type(base) in _CIFAR_LIKE and _plain(base) and base.target_transform is None:
         x = torch.from_numpy(base.data).permute(0, 3, 1, 2).contiguous()
-        return x, torch.as_tensor(base.targets), "uint8 pixels (torchvision .data)"
+        return x, torch.as_tensor(base.targets), f"uint8 pixels ({type(base).__name__} .data)"
     imgs, labels = getattr(base, "imgs", None), getattr(base, "labels", None)
     if (
         type(base).__module__.startswith("medmnist")
@@ -253,7 +257,8 @@ def materialize(dataset: Dataset, device: torch.device | str) -> DeviceData:
     """The whole of ``dataset`` (a ``Subset`` keeps its indices, in order) as :class:`DeviceData` on ``device``.
 
     Known layouts (``TensorDataset``, :class:`~zmixlib.data.ArrayDataset`, torchvision MNIST/F-MNIST/KMNIST
-    and CIFAR-10/100, MedMNIST) are read from their arrays — uint8 pixels stay uint8 — after checking
+    and datasets with their ``data``/``targets`` attributes such as MNIST-10k, CIFAR-10/100, MedMNIST) are
+    read from their arrays — uint8 pixels stay uint8 — after checking
     three items against ``dataset[i]``; anything else is read item by item once (its transform being
     deterministic, see :func:`plan`) and stacked.
     """

@@ -68,6 +68,7 @@ __all__ = [
     "kmixup",
     "kmixup_alpha_for_xi",
     "multimix_weights",
+    "multimix_coin",
     "multimix",
     "multimix_attention",
     "dense_multimix",
@@ -1104,12 +1105,28 @@ def multimix_weights(
     return dirichlet_weights(batch_size, alpha, num_rows=n, generator=generator, device=device, dtype=dtype)
 
 
+def multimix_coin(prob: float, *, generator: torch.Generator | None = None, device: Any = None) -> bool:
+    """The per-mini-batch branch of MultiMix's training protocol (paper 003 §4.1, after manifold mixup):
+    ``True`` — MultiMix — with probability ``prob``, ``False`` — mixup — otherwise.
+
+    One uniform draw from ``generator`` when ``prob < 1`` (read back to the host: one sync on CUDA); none when
+    ``prob = 1``. :func:`multimix` draws it first; the engine (``zmixlib.train``) draws it itself to apply
+    the mixup branch to the *inputs*, as the paper does.
+    """
+    prob = check_float("prob", prob, min=0.0, max=1.0)
+    if prob >= 1.0:
+        return True
+    return float(torch.rand((), generator=generator, device=_gen_device(generator, device))) < prob
+
+
 def multimix(
     z: Tensor,
     y: Tensor,
     *,
     n: int = 1000,
     alpha: _Range = (0.5, 2.0),
+    prob: float = 1.0,
+    mixup_alpha: float = 1.0,
     num_classes: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
@@ -1119,19 +1136,31 @@ def multimix(
     ``α_k ~ U[0.5, 2]`` per generated example (``alpha`` may also be a fixed ``α > 0``). Here in
     row-major form: ``z_mix = Λᵀ z``.
 
+    The paper trains with MultiMix on a mini-batch with probability 0.5 and input mixup otherwise (§4.1):
+    ``prob < 1`` draws that coin first (:func:`multimix_coin`); on the mixup branch this function returns
+    ``mixup(z, y, alpha=mixup_alpha)`` of the tensor it was given (``B`` examples, not ``n``). Called on
+    embeddings, that branch is embedding-space mixup; ``zmixlib.train`` instead draws the coin itself and
+    mixes the *inputs* on that branch, as the paper does.
+
     Args:
         z: embeddings ``(B, d)`` (any ``(B, ...)`` works), floating dtype.
         y: indices ``(B,)`` or probabilities ``(B, K)``.
         n: number of generated examples ``≥ 1`` (default 1000, the paper's).
         alpha: Dirichlet ``α`` range ``(low, high)`` or a fixed ``α > 0``.
-        num_classes: ``K`` for index labels. generator: randomness.
+        prob: probability in ``[0, 1]`` of MultiMix per call (default 1: always; the paper trains with 0.5).
+        mixup_alpha: ``Beta(α, α)`` of the mixup branch (``prob < 1``).
+        num_classes: ``K`` for index labels. generator: randomness (the coin comes first).
 
     Returns:
-        ``z_mix`` ``(n, d)`` and ``y_mix`` ``(n, K)``: convex combinations (rows sum to 1).
+        ``z_mix`` ``(n, d)`` and ``y_mix`` ``(n, K)``: convex combinations (rows sum to 1) — ``(B, d)`` and
+        ``(B, K)`` on the mixup branch.
 
     Used in notebook 10 (peers).
     """
     batch, ys = _prepare(z, y, num_classes)
+    n = check_int("n", n, min=1)
+    if not multimix_coin(prob, generator=generator, device=z.device):
+        return mixup(z, ys, alpha=mixup_alpha, generator=generator)
     lam = multimix_weights(batch, n=n, alpha=alpha, generator=generator, dtype=ys.dtype).to(z.device)
     rows, unflatten = _as_rows(z)
     return unflatten(_mix_rows(lam.to(z.dtype), rows)), torch.mm(lam, ys)

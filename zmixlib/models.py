@@ -77,15 +77,35 @@ class StagedNet(nn.Module):
             raise ValueError(f"mix_points must lie in [0, {len(self.stages)}], got {points!r}")
         self.mix_points = points
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, ...)`` input → ``(B, D)`` embedding."""
+    def forward_features(self, x: torch.Tensor, *, spatial: bool = False) -> torch.Tensor:
+        """``(B, ...)`` input → ``(B, D)`` embedding; with ``spatial=True`` the embedding before its global average
+        pooling, ``(B, D, r)`` (the last stage's feature map, its ``r`` positions flattened: Dense MultiMix).
+
+        Raises:
+            ValueError: ``spatial=True`` on a model whose embedding is not a global average pool of a feature
+                map (:attr:`spatial`: LeNet-5 and the MLP end in dense layers).
+        """
+        if spatial and not self.spatial:
+            raise ValueError(
+                f"spatial=True needs an embedding pooled from a feature map by global average pooling (ResNets, "
+                f"MobileNetV2, EfficientNet-B0, digits_cnn); this model's pool is {type(self.pool).__name__}"
+            )
         for stage in self.stages:
             x = stage(x)
-        return self.pool(x)
+        return x.flatten(2) if spatial else self.pool(x)
 
-    def forward_head(self, z: torch.Tensor) -> torch.Tensor:
-        """``(B, D)`` embedding → ``(B, K)`` logits."""
-        return self.head(z)
+    def forward_head(self, z: torch.Tensor, *, dense: bool = False) -> torch.Tensor:
+        """``(B, D)`` embedding → ``(B, K)`` logits; with ``dense=True`` the head at every position of a spatial
+        embedding ``(B, D, r)`` → ``(B, r, K)`` (a linear head as a 1×1 convolution, paper 003 §3.3: its mean over
+        positions is the head of the pooled embedding)."""
+        return self.head(z.transpose(1, 2)) if dense else self.head(z)
+
+    @property
+    def spatial(self) -> bool:
+        """Whether the embedding is a global average pool of a feature map (then ``forward_features(x,
+        spatial=True)`` and ``forward_head(z, dense=True)`` apply)."""
+        first = self.pool[0] if isinstance(self.pool, nn.Sequential) and len(self.pool) else self.pool
+        return isinstance(first, nn.AdaptiveAvgPool2d) and first.output_size in (1, (1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))

@@ -67,7 +67,7 @@ def lambda_gamma_map(lams, gammas, *, ax=None):
 def timing_bars(table, *, label: str, paper_label: str = "paper (GTX TITAN X)", ax=None):
     """Table 9 as bars: median time per method (log axis) with IQR whiskers (notebook 09).
 
-    ``table`` is ``zmixlib.bench.table9(...)``: ``median_ms``, ``q1_ms``, ``q3_ms``, optional
+    ``table`` is ``zmixlib.timing.table9(...)``: ``median_ms``, ``q1_ms``, ``q3_ms``, optional
     ``paper_ms`` (drawn as black diamonds, labelled ``paper_label``) and ``attrs["limit"]`` (the
     hardware limit of ζ-mixup, a dashed line). The roofline matmul row (a calibration, not a method)
     is left out. ``label`` names what was measured (profile, device, dtype).
@@ -102,7 +102,7 @@ def timing_bars(table, *, label: str, paper_label: str = "paper (GTX TITAN X)", 
 def timing_growth(frame, *, x: str, label: str, ax=None):
     """Cost against ``x`` (``"batch_size"`` or ``"resolution"``), log–log, one line per method (notebook 09).
 
-    ``frame`` is one sweep and dtype of ``zmixlib.bench.scaling(...)``; the hardware limit
+    ``frame`` is one sweep and dtype of ``zmixlib.timing.scaling(...)``; the hardware limit
     (``limit_ms``, the larger of copy and roofline) is drawn dashed.
     """
 
@@ -166,7 +166,7 @@ def overhead_bars(frame, *, label: str, target_pct: float | None = 3.0, ax=None)
 
 
 def timing_growth_grid(frame, *, label: str):
-    """``zmixlib.bench.scaling(...)`` as a grid: one row per dtype, columns = batch-size and resolution sweeps (notebook 09)."""
+    """``zmixlib.timing.scaling(...)`` as a grid: one row per dtype, columns = batch-size and resolution sweeps (notebook 09)."""
 
     dtypes = list(dict.fromkeys(frame["dtype"]))
     fig, axes = plt.subplots(len(dtypes), 2, figsize=(12, 4 * len(dtypes)), squeeze=False)

@@ -15,6 +15,7 @@ from typing import Any
 
 from zmixlib import data
 from zmixlib.theory import GAMMA_MIN
+from zmixlib.vocab import METHOD_NAMES
 
 __all__ = ["COMMON_KNOBS", "CHAPTERS", "STAND_INS", "sizes"]
 
@@ -262,10 +263,65 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
         smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
     ),
     "10_peers": _chapter(
-        # set by the chapter's author: the same knobs in every profile (tests/test_profiles.py)
-        paper={"datasets": ["CIFAR-10", "CIFAR-100"], "seeds": [0, 1, 2], "epochs": None, "train_subset": None, "threads": None, "workers": None},
-        offline={"datasets": ["Fashion-MNIST"], "threads": 1, "workers": 2},
-        smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
+        paper={
+            # the leaderboard: every method of the vocabulary, NATURAL recipe (ResNet-18, 200 epochs)
+            "datasets": ["CIFAR-10", "CIFAR-100"],
+            "methods": list(METHOD_NAMES),
+            "seeds": [0, 1, 2],
+            "epochs": None,
+            "train_subset": None,
+            "threads": None,
+            "workers": None,
+            # k-mixup paper Table 4: Iris and Breast Cancer, 20 trials per cell, 200 epochs
+            "uci_datasets": ["iris", "breast-cancer"],
+            "uci_ks": [1, 2, 4, 8, 16],
+            "uci_alphas": [0.05, 0.1, 1.0],
+            "uci_trials": 20,
+            "uci_epochs": 200,
+            # k-mixup paper Table 1 (its CIFAR-10 / ResNet-18 row: the grid of its Table 10)
+            "kmixup_datasets": ["CIFAR-10"],
+            "kmixup_ks": [1, 2, 4, 8, 16, 32],
+            "kmixup_alphas": [0.05, 0.1, 0.2, 0.5, 1.0, 10.0, 100.0],
+            # MultiMix paper Table 2 (CIFAR-10/100)
+            "multimix_datasets": ["CIFAR-10", "CIFAR-100"],
+            # J Big Data Fig. 9's nine datasets
+            "manifold_datasets": ["CIFAR-10", "CIFAR-100", "BreastMNIST", "PathMNIST", "TissueMNIST", "derm7point-C", "MSK", "ISIC2017", "DermoFit"],
+            # Table 9's augmentation timing: one batch [B, C, H, W]
+            "lsi_batch": [32, 3, 224, 224],
+            "lsi_rounds": 15,
+        },
+        # the real Fashion-MNIST with LeNet-5 (notebook 04's recipe: its ERM / mixup / zeta-mixup / CutMix records and
+        # notebook 08's Dirichlet records are read, not retrained); the UCI table at the paper's scale; the Table 1
+        # protocol at one xi (alpha_1 = 1) and k = 16; Dense MultiMix on digits (LeNet-5 has no pooled feature map);
+        # Fig. 9 on two tabular sets whose 10x runs fit a CPU
+        offline={
+            "datasets": ["Fashion-MNIST"],
+            "threads": 1,
+            "workers": 2,
+            "kmixup_datasets": ["Fashion-MNIST"],
+            "kmixup_ks": [1, 16],
+            "kmixup_alphas": [1.0],
+            "multimix_datasets": ["Fashion-MNIST", "digits"],
+            "manifold_datasets": ["breast-cancer", "wine"],
+            "lsi_rounds": 5,
+        },
+        smoke={
+            "datasets": ["digits"],
+            "seeds": [0],
+            "epochs": 2,
+            "train_subset": 256,
+            "workers": 1,
+            "uci_datasets": ["iris"],
+            "uci_ks": [1, 4],
+            "uci_alphas": [1.0],
+            "uci_trials": 2,
+            "uci_epochs": 3,
+            "kmixup_datasets": ["digits"],
+            "multimix_datasets": ["digits"],
+            "manifold_datasets": ["wine"],
+            "lsi_batch": [8, 3, 32, 32],
+            "lsi_rounds": 2,
+        },
     ),
     "11_ledger": _chapter(paper={}, offline={}, smoke={}),
 }

@@ -57,6 +57,7 @@ __all__ = [
     "MATRIX_PARAMETERS",
     "recipe_for",
     "resolve",
+    "resolve_params",
     "spec_for",
     "stand_ins",
 ]
@@ -219,7 +220,10 @@ _PAPER: dict[str, Section] = {
     "ablation": Section(("CIFAR-100",), _ABLATION_METHODS),
     "sensitivity": Section(("CIFAR-10", "CIFAR-100"), tuple(("zeta_mixup", {"gamma": g}) for g in _SENSITIVITY_GAMMAS)),
     "search": Section(("CIFAR-10", "CIFAR-100"), search_draws(), seeds=(0,)),
-    "peers": Section(("CIFAR-10", "CIFAR-100"), _PEER_METHODS),
+    # notebook 10's leaderboard: every method of the vocabulary with the NATURAL recipe (CutMix with probability 0.5;
+    # k-mixup k = 16, alpha = 1; MultiMix and Dense MultiMix by their paper: probability 0.5, else input mixup with
+    # alpha = 2 as AlignMixup, n = 1000, alpha ~ U[0.5, 2]; manifold mixup alpha = 2)
+    "peers": Section(("CIFAR-10", "CIFAR-100"), (*_PEER_METHODS[:3], *_CUTMIX_METHODS, ("dirichlet_mixup", {"alpha": 1.0}), ("kmixup", {"k": 16, "alpha": 1.0}), *((m, {"n": 1000, "alpha": (0.5, 2.0), "prob": 0.5, "mixup_alpha": 2.0}) for m in ("multimix", "dense_multimix")), *_MANIFOLD, ("local_synthetic_instances", {}))),
 }  # fmt: skip
 
 _OFFLINE: dict[str, Section] = {
@@ -236,14 +240,15 @@ _OFFLINE: dict[str, Section] = {
         (("erm", {}), ("mixup", {"alpha": 1.0}), ("zeta_mixup", {"gamma": 2.8})),
         schedule={"train_split": "fit", "eval_splits": ("val", "test")},
     ),
-    "manifold": Section(("digits", "breast-cancer"), _MANIFOLD, epoch_factor=2.0),
+    # Fig. 9's protocol (10x the epochs of the recipe) on two tabular sets whose 10x runs fit a CPU
+    "manifold": Section(("breast-cancer", "wine"), _MANIFOLD, epoch_factor=10.0),
     # Table 8 on the real Fashion-MNIST and on digits (LeNet-5 / digits_cnn, batch 32: T = m = 32)
     "ablation": Section(("Fashion-MNIST", "digits"), _ABLATION_METHODS),
     # Fig. 10 on the real Fashion-MNIST: every fifth γ of the grid (1.8, 2.8, 3.8, 4.8) and the first 14 draws (the
     # 14th is the first with γ < γ_min) — what fits a few minutes on 2 cores
     "sensitivity": Section(("Fashion-MNIST",), tuple(("zeta_mixup", {"gamma": g}) for g in _SENSITIVITY_GAMMAS[::5])),
     "search": Section(("Fashion-MNIST",), search_draws(14), seeds=(0,)),
-    "peers": Section(("digits",), _PEER_METHODS),
+    "peers": Section(("Fashion-MNIST",), _PAPER["peers"].methods),  # the real Fashion-MNIST, LeNet-5 (as notebook 04)
 }
 SMOKE_SIZES = {"epochs": 2, "train_subset": 256, "eval_subset": 128}
 
@@ -312,7 +317,7 @@ MATRIX_PARAMETERS: dict[str, tuple[Any, str]] = {
 #: RunSpec fields a matrix may override for every run (``alpha`` applies to the methods that have one).
 SPEC_OVERRIDES = (
     "alpha epochs batch_size lr milestones lr_gamma momentum nesterov weight_decay label_smoothing hflip "
-    "train_subset eval_subset eval_splits device data_root num_workers amp channels_last"
+    "train_subset eval_subset eval_splits device data_root num_workers amp channels_last device_resident compile"
 ).split()
 #: every override :func:`resolve` accepts
 OVERRIDES = (*MATRIX_PARAMETERS, *SPEC_OVERRIDES)
@@ -469,6 +474,14 @@ def resolve(section: str, profile: str = "smoke", *, verbose: bool = False, **ov
     if verbose:
         print(matrix)
     return matrix
+
+
+def resolve_params(section: str, params: Any, **overrides: Any) -> RunMatrix:
+    """:func:`resolve` for a notebook: ``section``'s matrix under ``params.profile`` (a
+    :class:`zmixlib.config.Params`), with every knob of ``params`` that is a :data:`OVERRIDES` name passed
+    on (``None`` = the profile's default), then ``overrides`` (e.g. ``datasets=params.cutmix_datasets``)."""
+    given = {k: v for k, v in params.values.items() if k in OVERRIDES}
+    return resolve(section, params.profile, **{**given, **overrides})
 
 
 def spec_for(dataset: str, *, profile: str = "offline", method: str = "erm", **overrides: Any) -> RunSpec:

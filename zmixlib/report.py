@@ -25,14 +25,16 @@ from typing import Any
 
 import pandas as pd
 
-from zmixlib import store
+from zmixlib import store, sweep
 from zmixlib._checks import check_choice
+from zmixlib._util import torch_threads
 from zmixlib.config import PROFILES
 from zmixlib.paper import PAPER_METRICS, normalize_dataset_name, paper_table
 from zmixlib.vocab import display_name, method_label, sort_key
 
 __all__ = [
     "sweep_dir",
+    "train",
     "raise_failures",
     "load_runs",
     "beside_paper",
@@ -54,6 +56,19 @@ def sweep_dir(results_dir: str | os.PathLike, profile: str) -> Path:
     """
     check_choice("profile", profile, PROFILES)
     return Path(results_dir) if profile == "paper" else Path(results_dir) / profile
+
+
+def train(matrix: Iterable, params: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train what ``matrix`` lacks and return ``(runs, history)`` of exactly its runs — a chapter's training
+    cell. ``params`` (a :class:`zmixlib.config.Params`) gives ``profile``, ``results_dir`` and, where the
+    chapter has them, ``workers`` (training processes; ``None``/1: inline) and ``threads`` (torch threads
+    per process). Failures stop the notebook (:func:`raise_failures`); finished runs are never retrained."""
+    out = sweep_dir(params.results_dir, params.profile)
+    workers = params.values.get("workers") or 1
+    pool = {"executor": "process", "max_workers": workers} if workers > 1 else {"executor": "inline"}
+    with torch_threads(params.values.get("threads")):
+        raise_failures(sweep.run(matrix, results_dir=out, progress=False, **pool))
+    return load_runs(matrix, out)
 
 
 def raise_failures(report: Any) -> None:

@@ -92,6 +92,11 @@ class RunSpec:
             raise ValueError(
                 f"method 'manifold_mixup' mixes at a random block: space must be 'manifold', got {space!r}"
             )
+        if (self.method == "dense_multimix") != (space == "dense"):  # the dense space is Dense MultiMix's alone
+            raise ValueError(
+                f"space 'dense' is Dense MultiMix's (and Dense MultiMix's only space): got method {self.method!r} "
+                f"with space {space!r}"
+            )
         set_("space", space)
         splits = (self.eval_splits,) if isinstance(self.eval_splits, str) else tuple(self.eval_splits)
         if not splits or not all(isinstance(s, str) and s for s in splits):

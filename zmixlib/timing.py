@@ -349,6 +349,7 @@ def scaling(
     blocks: int = 3,
     block_time: float | None = None,
     num_threads: int | None = None,
+    matmul_size: int | None = None,
     seed: int = 0,
     verbose: bool = False,
 ):
@@ -356,7 +357,8 @@ def scaling(
 
     Two sweeps: over ``batch_sizes`` at ``fixed_resolution`` (sweep ``"batch"``) and over
     ``resolutions`` at ``fixed_batch`` (sweep ``"resolution"``), for every dtype the device supports.
-    Each configuration is one :func:`compare` run (interleaved, with the copy and roofline points).
+    Each configuration is one :func:`~zmixlib.bench.compare` run (interleaved, with the copy and roofline
+    points; ``matmul_size`` is the roofline matmul's ``n``, default 1024 on CPU, 8192 on CUDA).
 
     Returns:
         long frame: ``sweep, dtype, batch_size, resolution, method, median_ms, iqr_ms,
@@ -383,7 +385,8 @@ def scaling(
                 "mixup": lambda x=x, y=y, g=gen: mixing.mixup(x, y, num_classes=num_classes, generator=g),
                 "torchvision MixUp": lambda x=x, y=y, tv=tv: tv(x, y),
             }
-            df = compare(fns, rounds=rounds, blocks=blocks, block_time=block_time, limit_for=x, num_threads=num_threads)
+            df = compare(fns, rounds=rounds, blocks=blocks, block_time=block_time, limit_for=x, num_threads=num_threads,
+                         matmul_size=matmul_size)  # fmt: skip
             lim = df.attrs["limit"]
             if verbose:
                 print(

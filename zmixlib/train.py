@@ -43,14 +43,14 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
 from zmixlib import __version__ as _zmixlib_version
-from zmixlib import device_data, models, store
+from zmixlib import data, device_data, models, store
 from zmixlib._util import atomic_torch_save, git_info
 from zmixlib.config import resolve_device, seed_everything
 from zmixlib.metrics import classification_metrics
-from zmixlib.mixing import Mixer, soft_cross_entropy
+from zmixlib.mixing import Mixer, dense_multimix, mixup, multimix_attention, multimix_coin, soft_cross_entropy
 from zmixlib.runspec import RunRecord, RunSpec
 
-__all__ = ["Trainer", "fit", "evaluate", "environment", "load_data", "checkpoint_path"]
+__all__ = ["Trainer", "fit", "evaluate", "environment", "load_data", "checkpoint_path", "compile_unavailable"]
 
 # ---------------------------------------------------------------------------------------------------- helpers
 
@@ -87,8 +87,6 @@ def load_data(spec: RunSpec) -> tuple[dict[str, Dataset], int, str | None]:
         ``({split: dataset}, num_classes, task)`` — ``task`` is the MedMNIST task type when the dataset
         declares one (``None`` otherwise).
     """
-    from zmixlib import data
-
     info = data.describe(spec.dataset)
     splits = {
         s: data.load(spec.dataset, s, root=spec.data_root, download=False, transform=data.transform_for(info.name))
@@ -342,24 +340,59 @@ class Trainer:
             x = torch.where(flip[:, None, None, None], x.flip(-1), x)
         y_soft = torch.zeros(y.shape[0], self.num_classes, device=self.device)
         y_soft.scatter_(1, y.long().unsqueeze(1), 1.0)  # one-hot without one_hot's range check (a sync on CUDA)
+        weight = None  # per-position loss weights (Dense MultiMix)
         with self.autocast():
             if self.mixer is None:
                 logits, target = self._forward(x), y_soft
             elif spec.space == "input":
                 x_mix, target = self.mixer(x, y_soft)
                 logits = self._forward(x_mix)
-            elif spec.space == "embedding":
-                z_mix, target = self.mixer(self._features(x), y_soft)
-                logits = self._head(z_mix)
+            elif spec.space in ("embedding", "dense"):
+                logits, target, weight = self._embedding_step(x, y_soft)
             else:
                 logits, target = self.model.forward_manifold_mixup(x, y_soft, mixer=self.mixer, generator=self.mix_gen)
-        loss = soft_cross_entropy(logits.float(), target.float(), label_smoothing=spec.label_smoothing)
+        loss = soft_cross_entropy(logits.float(), target.float(), label_smoothing=spec.label_smoothing, weight=weight)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        if logits.ndim == 3:  # Dense MultiMix (N, r, K): one prediction per generated example, the mean over positions
+            logits, target = logits.mean(1), target.mean(1)
         correct = (logits.detach().argmax(1) == target.argmax(1)).sum()
         return loss.detach(), correct, int(logits.shape[0])
+
+    # ---- embedding space: MultiMix's protocol and Dense MultiMix (added for chapter 10) --------------------------
+    def _embedding_step(
+        self, x: torch.Tensor, y_soft: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Mixing in embedding space: ``forward_features`` → mix → ``forward_head``.
+
+        MultiMix and Dense MultiMix (mixer ``multimix``) follow their paper's protocol (003 §4.1): per mini-batch,
+        with probability ``prob`` MultiMix of the embeddings — Dense MultiMix at every position of the embedding
+        before pooling, weighted by the attention of Eq. 9 (computed without gradient) and with the loss weights
+        of Eq. 14 — otherwise mixup of the *inputs* (``Beta(mixup_alpha, mixup_alpha)``).
+
+        Returns:
+            ``(logits, target, weight)``: ``(N, K)`` logits and targets — ``(N, r, K)`` for Dense MultiMix, with
+            its ``(N, r)`` loss weights (``None`` otherwise).
+        """
+        mixer = self.mixer
+        if mixer.name != "multimix":  # e.g. ζ-mixup of the features
+            z_mix, target = mixer(self._features(x), y_soft)
+            return self._head(z_mix), target, None
+        hp = mixer.hparams
+        if not multimix_coin(hp["prob"], generator=self.mix_gen, device=self.device):
+            x_mix, target = mixup(x, y_soft, alpha=hp["mixup_alpha"], generator=self.mix_gen)
+            return self._forward(x_mix), target, None
+        if self.spec.space == "dense":
+            z_map = self.model.forward_features(x, spatial=True)  # (B, d, r)
+            attention = multimix_attention(z_map.detach().float())  # (B, r)
+            z_mix, target, weight = dense_multimix(
+                z_map, y_soft, attention, n=hp["n"], alpha=hp["alpha"], generator=self.mix_gen
+            )  # (n, d, r), (n, r, K), (n, r)
+            return self.model.forward_head(z_mix, dense=True), target, weight
+        z_mix, target = mixer.fn(self._features(x), y_soft, generator=self.mix_gen, **{**hp, "prob": 1.0})
+        return self._head(z_mix), target, None
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
         """Train one epoch (0-based ``epoch``, for messages); the scheduler is the caller's to step.

@@ -36,8 +36,9 @@ __all__ = [
     "arch_paper_name",
 ]
 
-#: Where a method mixes: the input batch, the pooled embedding, or a random eligible block.
-SPACES = ("input", "embedding", "manifold")
+#: Where a method mixes: the input batch, the pooled embedding, a random eligible block, or every position of the
+#: embedding before its global average pooling (Dense MultiMix).
+SPACES = ("input", "embedding", "manifold", "dense")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ METHODS: dict[str, Method] = {
         Method("dirichlet_mixup", "Dirichlet mixup", "Dirichlet(1) weights, T=m", "#8c564b", {"alpha": 1.0}),
         Method("kmixup", "k-mixup", "k-mixup (k, xi opt.)", "#e377c2"),
         Method("multimix", "MultiMix", "MultiMix", "#17becf", space="embedding"),
+        # Dense MultiMix applies MultiMix's sampling at every spatial position (zmixlib.mixing.dense_multimix; the
+        # engine's "dense" space); its hyperparameters are MultiMix's
+        Method("dense_multimix", "Dense MultiMix", "Dense MultiMix", "#9edae5", space="dense", mixer="multimix"),
         Method("manifold_mixup", "manifold mixup", "manifold mixup", "#bcbd22", {"alpha": 2.0}, "manifold", "mixup"),
         Method("local_synthetic_instances", "local synthetic instances", "local-synthetic-instances", "#7f7f7f"),
     )

@@ -36,7 +36,7 @@ from sklearn.manifold import TSNE
 from threadpoolctl import threadpool_limits
 from torch.utils.data import DataLoader
 
-from zmixlib import config, data, paper, recipes, report, sweep
+from zmixlib import config, data, paper, plots, recipes, report, sweep
 from zmixlib import train as engine
 from zmixlib._checks import check_choice, check_int
 from zmixlib.device_data import DeviceData
@@ -44,7 +44,7 @@ from zmixlib.mixing import Mixer
 from zmixlib.neighbours import cosine_knn, embed, same_label_counts
 from zmixlib.recipes import RunMatrix
 from zmixlib.runspec import RunSpec
-from zmixlib.vocab import ARCHS, color, method_label, sort_key
+from zmixlib.vocab import ARCHS, color, gamma_text, method_label, sort_key
 
 __all__ = [
     "METHODS",
@@ -70,6 +70,7 @@ __all__ = [
     "paper_selection",
     "knn_reading",
     "fig8_paper_table",
+    "curves_figure",
     "neighbour_figure",
     "fig8_figure",
 ]
@@ -277,16 +278,25 @@ def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     return out.set_index(["dataset", "arch", "ζ-mixup", "minus"])
 
 
+def _by_gamma(pairs: pd.DataFrame, decimals: int, unit: str) -> str:
+    """``γ = 2.4: −3.12 ± 2.91 points (higher in 0 of 3 seeds), …`` — seed-paired differences per γ."""
+    out = []
+    for gamma, g in sorted(pairs.groupby(pairs["gamma"].map(gamma_text)), key=lambda kv: sort_key("zeta_mixup", kv[0])):
+        d = g["diff"].astype(float)
+        out.append(f"γ = {gamma}: {_pm(d, decimals)}{unit} (higher in {int((d > 0).sum())} of {len(d)} seeds)")
+    return ", ".join(out)
+
+
 def reading(runs: pd.DataFrame, pairs: pd.DataFrame, *, profile: str, metric: str = HEADLINE) -> str:
     """One sentence per (dataset, architecture), from the records: the method with the highest mean ``metric``
-    and the seed-paired ζ-mixup − baseline differences (mean over γ and seeds, and in how many pairs ζ-mixup was
-    higher). The numbers are this build's, never typed."""
+    and, per γ, the seed-paired ζ-mixup − ERM and ζ-mixup − mixup differences (mean ± sd, and in how many seeds
+    ζ-mixup was higher). The numbers are this build's, never typed."""
     if runs is None or len(runs) == 0:
         return "no run finished in this build"
     col, factor = paper.PAPER_METRICS[metric]
     labels = [method_label(m, g) for m, g in zip(runs["method"], runs["gamma"])]
     runs = runs.assign(_label=labels, _value=runs[f"test_{col}"].astype(float) * factor)
-    unit = " %" if metric.endswith("_percent") else ""
+    unit, diff_unit = (" %", " points") if metric.endswith("_percent") else ("", "")
     parts = []
     for (dataset, arch), g in runs.groupby(["dataset", "arch"], sort=False):
         means = g.groupby("_label")["_value"].mean()
@@ -295,8 +305,7 @@ def reading(runs: pd.DataFrame, pairs: pd.DataFrame, *, profile: str, metric: st
         text += f"{means.idxmax()} at {means.max():.2f}{unit}"
         sel = pairs[(pairs["dataset"] == dataset) & (pairs["arch"] == arch)] if len(pairs) else pairs
         for baseline, p in sel.groupby("baseline", sort=False) if len(sel) else ():
-            d = p["diff"].astype(float)
-            text += f"; ζ-mixup − {baseline} {_pm(d, 2)}{unit} over {len(d)} (γ, seed) pairs, ζ-mixup higher in {int((d > 0).sum())}"
+            text += f"; ζ-mixup − {baseline}, seed-paired, {_by_gamma(p, 2, diff_unit)}"
         parts.append(text)
     return ". ".join(parts)
 
@@ -384,7 +393,7 @@ def _pool_features(trainer: engine.Trainer, spec: RunSpec) -> dict[str, tuple[to
 
 
 def neighbourhoods(
-    specs: Sequence[RunSpec], results_dir, *, k: int = 128, embed_points: int = 800, verbose: bool = True
+    specs: Sequence[RunSpec], results_dir, *, k: int = 128, embed_points: int = 600, verbose: bool = True
 ) -> Neighbourhoods:
     """Fig. 8's count: for every run of ``specs`` (ERM, mixup, ζ-mixup runs with a checkpoint under
     ``results_dir``, see :func:`train`) and every test image, how many of its ``k`` nearest training samples by
@@ -504,9 +513,9 @@ def paper_selection(nb: Neighbourhoods, *, pool: str = "synthesized") -> pd.Data
 
 
 def knn_reading(nb: Neighbourhoods, *, profile: str) -> str:
-    """One sentence per (dataset, architecture), from this build's counts: ζ-mixup − mixup mean same-label
-    neighbours per test image (pool ``"synthesized"``, seed-paired, over γ and seeds) and, over the paper's
-    selection of test images, how many were selected and in how many ζ-mixup's neighbourhood held more
+    """One sentence per (dataset, architecture), from this build's counts: per γ, the seed-paired ζ-mixup − mixup
+    mean number of same-label neighbours per test image (pool ``"synthesized"``) and, over the paper's selection
+    of test images, how many were selected and in how many (image, γ) cases ζ-mixup's neighbourhood held more
     same-label samples."""
     pairs = neighbour_pairs(nb)
     if pairs.empty:
@@ -514,10 +523,9 @@ def knn_reading(nb: Neighbourhoods, *, profile: str) -> str:
     sel = paper_selection(nb)
     parts = []
     for (dataset, arch), g in pairs.groupby(["dataset", "arch"], sort=False):
-        d = g["diff"].astype(float)
         n = int(g["seed"].nunique())
-        text = (f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): ζ-mixup − mixup {_pm(d, 1)} same-label "
-                f"neighbours of {nb.k} per test image over {len(d)} (γ, seed) pairs, ζ-mixup higher in {int((d > 0).sum())}")  # fmt: skip
+        text = (f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): ζ-mixup − mixup same-label neighbours of "
+                f"{nb.k} per test image, seed-paired, {_by_gamma(g, 1, '')}")  # fmt: skip
         s = sel[(sel["dataset"] == dataset) & (sel["arch"] == arch)] if len(sel) else sel
         if len(s):
             total = int(s.drop_duplicates("seed")["selected"].sum())
@@ -539,9 +547,18 @@ def fig8_paper_table() -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------------- figures
 
 
+def curves_figure(history: pd.DataFrame, *, label: str, metric: str = "test_bal_acc", name: str = "balanced accuracy"):
+    """The test ``metric`` (%) after every epoch, mean ± sd over seeds, one panel per (dataset, arch)
+    (:func:`zmixlib.plots.error_curves` on a linear axis, titled for what it shows). Returns the figure."""
+    fig = plots.error_curves(report.curves(history, metric=metric), label=label, ylabel=f"test {name} (%)", log=False)
+    fig.suptitle(f"Test {name} during training (mean ± sd over seeds) — {label}")
+    return fig
+
+
 def neighbour_figure(nb: Neighbourhoods, *, label: str, ax_width: float = 5.0):
     """Per (dataset, arch) and pool, the distribution over test images (all seeds) of the number of same-label
-    neighbours among the ``k`` nearest, one box per method in its colour, means marked. Returns the figure."""
+    neighbours among the ``k`` nearest: one violin per method in its colour, the mean marked (◆) and the
+    quartiles as a bar. Returns the figure."""
     c = nb.counts
     order = _order(c)
     panels = sorted(dict.fromkeys(zip(c["dataset"], c["arch"], c["pool"])), key=lambda p: (p[0], p[1], POOLS.index(p[2])))
@@ -550,12 +567,13 @@ def neighbour_figure(nb: Neighbourhoods, *, label: str, ax_width: float = 5.0):
         g = c[(c["dataset"] == dataset) & (c["arch"] == arch) & (c["pool"] == pool)]
         labels = _ordered(g["label"], order)
         values = [g.loc[g["label"] == lab, "same_label"].to_numpy() for lab in labels]
-        box = ax.boxplot(values, patch_artist=True, showmeans=True, widths=0.6, medianprops={"color": "black"},
-                         meanprops={"marker": "D", "markerfacecolor": "white", "markeredgecolor": "black"})  # fmt: skip
-        for patch, lab in zip(box["boxes"], labels):
-            method = g.loc[g["label"] == lab, "method"].iloc[0]
-            patch.set_facecolor(color(method))
-            patch.set_alpha(0.55)
+        parts = ax.violinplot(values, widths=0.8, showextrema=False, bw_method=0.15)
+        for j, (body, lab, v) in enumerate(zip(parts["bodies"], labels, values), start=1):
+            body.set_facecolor(color(g.loc[g["label"] == lab, "method"].iloc[0]))
+            body.set_alpha(0.55)
+            q1, q3 = np.percentile(v, [25, 75])
+            ax.vlines(j, q1, q3, color="black", lw=3)
+            ax.plot(j, v.mean(), marker="D", color="white", markeredgecolor="black", ms=6)
         ax.set_xticks(range(1, len(labels) + 1), [lab.replace(" (", "\n(") for lab in labels], fontsize=8)
         ax.set_ylim(-2, nb.k + 2)
         ax.set_ylabel(f"same-label neighbours of {nb.k}")
