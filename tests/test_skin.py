@@ -103,7 +103,9 @@ class TestImbalancedFashionMNIST:
         for total in (derived.TRAIN_SIZE, derived.TEST_SIZE, 97):
             counts = derived.class_counts(total)
             assert sum(counts.values()) == total
-            isic = {c: derived.ISIC2018_COUNTS[r] / sum(derived.ISIC2018_COUNTS.values()) for c, r in derived.ROLES.items()}
+            isic = {
+                c: derived.ISIC2018_COUNTS[r] / sum(derived.ISIC2018_COUNTS.values()) for c, r in derived.ROLES.items()
+            }
             assert all(abs(counts[c] - isic[c] * total) < 1 for c in counts)
         assert derived.class_counts(3000)[0] == 2009  # nevi's share: T-shirt/top, the majority
 
@@ -111,7 +113,9 @@ class TestImbalancedFashionMNIST:
         labels = np.random.default_rng(3).integers(0, 10, size=5000)
         a, b = derived.selection(labels, 600), derived.selection(labels, 600)
         assert np.array_equal(a, b) and np.all(np.diff(a) > 0)
-        assert np.bincount(labels[a], minlength=10)[[0, 2, 3, 4, 6]].tolist() == [derived.class_counts(600)[c] for c in (0, 2, 3, 4, 6)]
+        assert np.bincount(labels[a], minlength=10)[[0, 2, 3, 4, 6]].tolist() == [
+            derived.class_counts(600)[c] for c in (0, 2, 3, 4, 6)
+        ]
         assert not np.array_equal(a, derived.selection(labels, 600, seed=1))
         with pytest.raises(ValueError, match="class 0 needs 2009 items, the base split has"):
             derived.selection(labels[:100], 3000)
@@ -144,7 +148,9 @@ class TestImbalancedFashionMNIST:
 def test_paper_matrix_is_table_6():
     """datasets × archs × methods × γ × seeds, epochs, LR schedule, batch size and input size of the paper."""
     m = recipes.resolve("skin", "paper")
-    cells = {(paper.normalize_dataset_name(s.dataset), arch_paper_name(s.arch), method_label(s.method, s.gamma)) for s in m}
+    cells = {
+        (paper.normalize_dataset_name(s.dataset), arch_paper_name(s.arch), method_label(s.method, s.gamma)) for s in m
+    }
     tables = pd.concat([paper.paper_table(s) for s in skin.SOURCES])
     expected = {
         (paper.normalize_dataset_name(d), a, method_label(mm, g))
@@ -156,7 +162,14 @@ def test_paper_matrix_is_table_6():
     for s in m:
         isic18 = s.dataset == "ISIC2018"
         assert (s.epochs, s.milestones) == ((20, (4, 8, 12, 16)) if isic18 else (50, (10, 20, 30, 40)))
-        assert (s.lr, s.lr_gamma, s.batch_size, s.momentum, s.nesterov, s.weight_decay) == (0.01, 0.1, 32, 0.9, True, 5e-4)
+        assert (s.lr, s.lr_gamma, s.batch_size, s.momentum, s.nesterov, s.weight_decay) == (
+            0.01,
+            0.1,
+            32,
+            0.9,
+            True,
+            5e-4,
+        )
         assert s.train_subset is None and s.eval_splits == ("test",)
         assert (s.method, gamma_text(s.gamma), s.alpha) in {("erm", None, None), ("mixup", None, 1.0)} | {
             ("zeta_mixup", g, None) for g in ("2.4", "2.8", "4.0")
@@ -165,7 +178,9 @@ def test_paper_matrix_is_table_6():
     info = data.describe("ISIC2017")
     assert info.image_size == (256, 256)
     steps = data.transform_for("ISIC2017").transforms
-    assert isinstance(steps[0], data.CentreSquareCrop) and steps[0].fraction == 0.8 and tuple(steps[1].size) == (256, 256)
+    assert (
+        isinstance(steps[0], data.CentreSquareCrop) and steps[0].fraction == 0.8 and tuple(steps[1].size) == (256, 256)
+    )
     # MIDL Table 2 is Table A3's F1-micro at γ = 2.8 (the same numbers)
     a3 = paper.paper_table("skin-tableA3")
     midl = a3[(a3["metric"] == "F1_micro") & a3["method"].isin(["ERM", "mixup"]) | (a3["gamma"] == "2.8")]
@@ -177,7 +192,10 @@ def test_offline_matrix_and_profiles():
     assert {(s.dataset, s.arch) for s in m} == {("breast-cancer", "mlp"), ("Fashion-MNIST-imb5", "lenet5")}
     assert len(m) == 2 * 5 * 3
     sizes = profiles.sizes("05_skin")
-    assert sizes["paper"]["knn_runs"] == [["derm7point-C", "resnet18"], ["ISIC2017", "resnet50"]] and sizes["paper"]["knn_k"] == 128
+    assert (
+        sizes["paper"]["knn_runs"] == [["derm7point-C", "resnet18"], ["ISIC2017", "resnet50"]]
+        and sizes["paper"]["knn_k"] == 128
+    )
     assert len(sizes["offline"]["seeds"]) >= 3
 
 
@@ -198,7 +216,11 @@ class TestKnobs:
     @pytest.mark.parametrize(
         "given,error,match",
         [
-            ({"methods": ["erm", "cutmix"]}, ValueError, r"methods\[1\] must be one of \['erm', 'mixup', 'zeta_mixup'\], got 'cutmix'"),
+            (
+                {"methods": ["erm", "cutmix"]},
+                ValueError,
+                r"methods\[1\] must be one of \['erm', 'mixup', 'zeta_mixup'\], got 'cutmix'",
+            ),
             ({"knn_k": 0}, ValueError, "knn_k must be >= 1, got 0"),
             ({"knn_k": 1000}, ValueError, "knn_k must be <= the 256 training samples of digits, got 1000"),
             ({"knn_runs": [["iris", "mlp"]]}, ValueError, r"knn_runs\[0\] must be one of the \[dataset, arch\] pairs"),
@@ -264,7 +286,10 @@ def test_neighbourhoods(trained, measured, one_thread):
     assert len(c) == 3 * len(skin.POOLS) * n_test
     assert c["same_label"].between(0, 8).all() and set(c["pool"]) == set(skin.POOLS)
     erm = c[c["method"] == "erm"]
-    assert (erm[erm["pool"] == "train"]["same_label"].to_numpy() == erm[erm["pool"] == "synthesized"]["same_label"].to_numpy()).all()
+    assert (
+        erm[erm["pool"] == "train"]["same_label"].to_numpy()
+        == erm[erm["pool"] == "synthesized"]["same_label"].to_numpy()
+    ).all()
     # the counts are the brute-force ones: recompute one run's "train" pool by hand
     spec = next(s for s in specs if s.method == "zeta_mixup")
     trainer = skin._load_trained(spec, out, None)
@@ -279,7 +304,9 @@ def test_neighbourhoods(trained, measured, one_thread):
     summary = skin.neighbour_summary(nb)
     assert len(summary) == 3 * len(skin.POOLS)
     pairs = skin.neighbour_pairs(nb)
-    assert len(pairs) == 1 and math.isclose(pairs["diff"].iloc[0], pairs["ours"].iloc[0] - pairs["baseline_value"].iloc[0])
+    assert len(pairs) == 1 and math.isclose(
+        pairs["diff"].iloc[0], pairs["ours"].iloc[0] - pairs["baseline_value"].iloc[0]
+    )
     assert "same-label neighbours" in skin.knn_reading(nb, profile="smoke")
 
 
@@ -306,7 +333,9 @@ def test_paper_selection_counts_what_the_paper_counts():
     rows = []
     # image 0: ERM and mixup wrong, both ζ right -> selected; ζ(2.4) more neighbours, ζ(4.0) fewer
     # image 1: ERM right -> not selected; image 2: ζ(4.0) wrong -> not selected
-    for i, (erm_ok, mix_ok, z24_ok, z40_ok) in enumerate([(False, False, True, True), (True, False, True, True), (False, False, True, False)]):
+    for i, (erm_ok, mix_ok, z24_ok, z40_ok) in enumerate(
+        [(False, False, True, True), (True, False, True, True), (False, False, True, False)]
+    ):
         rows += [("erm", None, i, 1, erm_ok, 3), ("mixup", None, i, 1, mix_ok, 10)]
         rows += [("zeta_mixup", 2.4, i, 1, z24_ok, 30), ("zeta_mixup", 4.0, i, 1, z40_ok, 5)]
     nb = skin.Neighbourhoods(counts=_counts(rows), k=32)

@@ -53,7 +53,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from torch.func import functional_call, stack_module_state, vmap
 
 from zmixlib import bench, data, mixing, models, recipes
 from zmixlib import paper as paper_store
@@ -499,10 +498,38 @@ def kmixup_trials(
     return xp.lerp_(x, lam.to(x.dtype).reshape(shape)), yp.lerp_(y, lam.to(y.dtype).reshape(t, 1, 1))
 
 
+def stack_mlps(nets: Sequence[torch.nn.Module]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The layers of ``T`` MLPs of one shape (``zmixlib.models.build("mlp", ...)``: linear layers with ReLU between
+    them, the last one the head) as stacked leaf tensors ``[(W (T, in, out), b (T, 1, out)), ...]``, each a copy of
+    the models' initial weights, for :func:`mlp_forward`."""
+    per_net = [[m for m in net.modules() if isinstance(m, torch.nn.Linear)] for net in nets]
+    for net, lin in zip(nets, per_net):
+        kinds = [type(m) for m in net.modules() if isinstance(m, (torch.nn.Linear, torch.nn.ReLU))]
+        expected = [torch.nn.Linear, torch.nn.ReLU] * (len(lin) - 1) + [torch.nn.Linear]
+        if kinds != expected:
+            raise ValueError(f"stack_mlps needs ReLU MLPs (Linear, ReLU, ..., Linear), got {[k.__name__ for k in kinds]}")
+    return [
+        (
+            torch.stack([lin[i].weight.detach().t() for lin in per_net]).contiguous().requires_grad_(),
+            torch.stack([lin[i].bias.detach()[None] for lin in per_net]).contiguous().requires_grad_(),
+        )
+        for i in range(len(per_net[0]))
+    ]
+
+
+def mlp_forward(layers: Sequence[tuple[torch.Tensor, torch.Tensor]], x: torch.Tensor) -> torch.Tensor:
+    """``T`` MLPs at once: ``x`` ``(T, B, d)`` → logits ``(T, B, K)`` (one batched matrix product per layer)."""
+    for i, (w, b) in enumerate(layers):
+        x = torch.baddbmm(b, x, w)
+        if i < len(layers) - 1:
+            x = torch.relu(x)
+    return x
+
+
 def uci_cell(cell: dict[str, Any]) -> dict[str, Any]:
     """Train one cell of Table 4: ``trials`` MLPs (``zmixlib.models.build("mlp", hidden=...)``, trial ``t`` seeded
-    with ``t``) at once as a vectorised ensemble (``torch.func``), each on its own split, shuffling and mixing
-    generators; SGD over the stacked parameters is exactly one SGD per trial (per-trial losses are summed, and
+    with ``t``) at once as a vectorised ensemble (:func:`stack_mlps`, :func:`mlp_forward`), each on its own split,
+    shuffling and mixing generators; SGD over the stacked parameters is exactly one SGD per trial (per-trial losses are summed, and
     momentum and weight decay act element-wise). k-mixup's α for k > 1 is Algorithm 1's at the cell's α (= α₁)
     on each trial's training rows. Returns the per-trial test errors of the last epoch, α_k, ξ and the cost."""
     t_wall, t_cpu = time.perf_counter(), time.process_time()
@@ -513,12 +540,11 @@ def uci_cell(cell: dict[str, Any]) -> dict[str, Any]:
     for t in range(trials):
         torch.manual_seed(t)
         nets.append(models.build("mlp", num_classes=num_classes, in_channels=d, hidden=tuple(cell["hidden"])))
-    params, buffers = stack_module_state(nets)
-    base = nets[0]
-    forward = vmap(lambda p, b, x: functional_call(base, (p, b), (x,)))
+    layers = stack_mlps(nets)
     opt = torch.optim.SGD(
-        list(params.values()), lr=cell["lr"], momentum=cell["momentum"], nesterov=cell["nesterov"], weight_decay=cell["weight_decay"]
-    )
+        [p for layer in layers for p in layer], lr=cell["lr"], momentum=cell["momentum"], nesterov=cell["nesterov"],
+        weight_decay=cell["weight_decay"],
+    )  # fmt: skip
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cell["milestones"]), gamma=cell["lr_gamma"])
     shuffle = [torch.Generator().manual_seed(10_000 + t) for t in range(trials)]
     mix = [np.random.default_rng(20_000 + t) for t in range(trials)]  # per trial: λ ~ Beta(α, α), then π
@@ -545,14 +571,14 @@ def uci_cell(cell: dict[str, Any]) -> dict[str, Any]:
                 lam = torch.tensor([g.beta(a, a) for g, a in zip(mix, alphas)], dtype=torch.float64)
                 perm = torch.as_tensor(np.stack([g.permutation(xb.shape[1]) for g in mix]))
                 xb, yb = kmixup_trials(xb, yb, k=k, lam=lam, perm=perm)
-            logp = torch.log_softmax(forward(params, buffers, xb), dim=-1)
+            logp = torch.log_softmax(mlp_forward(layers, xb), dim=-1)
             loss = (-(yb * logp).sum(-1).mean(-1)).sum()  # Σ over trials of each trial's mean soft-target CE
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
         sched.step()
     with torch.no_grad():
-        err = (forward(params, buffers, xt).argmax(-1) != yt).float().mean(1)
+        err = (mlp_forward(layers, xt).argmax(-1) != yt).float().mean(1)
     return {
         "cell": cell,
         "errors": [float(e) for e in err],

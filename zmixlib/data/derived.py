@@ -56,7 +56,18 @@ BASE = "Fashion-MNIST"
 ISIC2018_COUNTS = {"BCC": 514, "NEV": 6705, "MEL": 1113, "SK": 1099, "MISC": 584}
 #: Fashion-MNIST label -> the skin class whose share it takes
 ROLES = {0: "NEV", 2: "SK", 3: "BCC", 4: "MISC", 6: "MEL"}
-_BASE_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+_BASE_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 CLASSES = tuple(_BASE_CLASSES[c] for c in sorted(ROLES))
 TRAIN_SIZE = 3000
 TEST_SIZE = 1400  # the largest class takes 937 of Fashion-MNIST's 1,000 test images of T-shirt/top

@@ -1,0 +1,287 @@
+"""Chapter 10 (peers): the vectorised k-mixup and MLP ensemble of the UCI table, the run matrices against the papers'
+tables, MultiMix's protocol and Dense MultiMix in the engine, and the tables and figure of the page."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from zmixlib import mixing, models, paper, profiles, recipes, train
+from zmixlib.chapters import peers
+from zmixlib.data._base import ArrayDataset
+from zmixlib.runspec import RunSpec
+from zmixlib.vocab import METHOD_NAMES, METHODS
+
+
+def _params(profile: str = "smoke", **changes):
+    return SimpleNamespace(
+        profile=profile, device="cpu", data_root=None, results_dir=None, **{**profiles.sizes("10_peers")[profile], **changes}
+    )
+
+
+# ----------------------------------------------------------------------------------------- UCI machinery
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 16, 29, 40])
+def test_kmixup_trials_is_kmixup_per_trial(k):
+    t, b = 4, 29  # 29: the last subset is a remainder for every k but 1 and 29
+    x, y = torch.randn(t, b, 6), torch.eye(3)[torch.randint(3, (t, b))]
+    alphas = [0.3, 1.0, 2.0, 0.05]
+    draws = [mixing.sample_mixup(b, alpha=a, generator=torch.Generator().manual_seed(i)) for i, a in enumerate(alphas)]
+    lam, perm = torch.stack([d[0] for d in draws]), torch.stack([d[1] for d in draws])
+    xm, ym = peers.kmixup_trials(x, y, k=k, lam=lam, perm=perm)
+    for i, a in enumerate(alphas):
+        ref_x, ref_y = mixing.kmixup(x[i], y[i], k=k, alpha=a, generator=torch.Generator().manual_seed(i))
+        torch.testing.assert_close(xm[i], ref_x, rtol=0, atol=0)
+        torch.testing.assert_close(ym[i], ref_y, rtol=0, atol=0)
+
+
+def test_stacked_mlps_are_the_models():
+    torch.manual_seed(0)
+    nets = [models.build("mlp", num_classes=3, in_channels=5, hidden=(7, 6)) for _ in range(3)]
+    layers = peers.stack_mlps(nets)
+    x = torch.randn(3, 4, 5)
+    torch.testing.assert_close(peers.mlp_forward(layers, x), torch.stack([n(x[i]) for i, n in enumerate(nets)]))
+    with pytest.raises(ValueError, match="ReLU MLPs"):
+        peers.stack_mlps([models.build("lenet5", num_classes=3, in_channels=1)])
+
+
+def test_ensemble_sgd_is_one_sgd_per_trial():
+    torch.manual_seed(0)
+    nets = [models.build("mlp", num_classes=3, in_channels=5, hidden=(8,)) for _ in range(2)]
+    layers = peers.stack_mlps(nets)
+    kw = dict(lr=0.1, momentum=0.9, weight_decay=1e-2)
+    opt = torch.optim.SGD([p for layer in layers for p in layer], **kw)
+    opts = [torch.optim.SGD(n.parameters(), **kw) for n in nets]
+    x, y = torch.randn(2, 6, 5), torch.randint(3, (2, 6))
+    for _ in range(3):
+        logp = torch.log_softmax(peers.mlp_forward(layers, x), -1)
+        opt.zero_grad()
+        (-logp.gather(2, y[..., None]).mean((1, 2))).sum().backward()
+        opt.step()
+        for i, (n, o) in enumerate(zip(nets, opts)):
+            o.zero_grad()
+            torch.nn.functional.cross_entropy(n(x[i]), y[i]).backward()
+            o.step()
+    torch.testing.assert_close(peers.mlp_forward(layers, x), torch.stack([n(x[i]) for i, n in enumerate(nets)]))
+
+
+def test_uci_cell_trains_and_a_trial_does_not_depend_on_its_neighbours():
+    base = {**peers.UCI_RECIPE, "dataset": "iris", "hidden": [8, 8], "test_size": 50, "epochs": 2, "milestones": [1]}
+    one = peers.uci_cell({**base, "trials": 1, "k": 4, "alpha": 1.0})
+    two = peers.uci_cell({**base, "trials": 2, "k": 4, "alpha": 1.0})
+    assert len(two["errors"]) == 2 and all(0.0 <= e <= 1.0 for e in two["errors"])
+    assert one["errors"][0] == pytest.approx(two["errors"][0]) and one["alpha_k"][0] == two["alpha_k"][0]
+    assert two["alpha_k"][0] > 1.0  # Algorithm 1 raises alpha for k > 1 to keep 1-mixup's xi
+
+
+def test_uci_split_sizes_and_scaling():
+    cell = {**peers.UCI_RECIPE, "dataset": "breast-cancer", "hidden": [4], "test_size": 284, "trials": 2, "epochs": 1,
+            "milestones": [], "k": None, "alpha": None}  # fmt: skip
+    xs, ys, xt, yt = peers._uci_data(cell)
+    assert xs.shape == (2, 569 - 284, 30) and xt.shape == (2, 284, 30)
+    assert float(xs.min()) == 0.0 and float(xs.max()) == 1.0  # min-max of the training rows
+    assert not torch.equal(ys[0], ys[1])  # a fresh split per trial
+
+
+def test_the_paper_uci_cells_are_table4():
+    """The paper profile's cells equal Table 4's for Iris and Breast Cancer: k x alpha, 20 trials, the MLPs, lr 0.005."""
+    cells = peers.uci_cells(_params("paper"))
+    t4 = paper.paper_table("kmixup-table4")
+    names = {u.paper: d for d, u in peers.UCI.items()}
+    t4 = t4[t4["dataset"].isin(names)]
+    want = set()
+    for _, r in t4.iterrows():
+        if r["method"] == "ERM":
+            want.add((names[r["dataset"]], None, None))
+        else:
+            alpha = float(r["note"].split("alpha=")[1].split(",")[0])
+            want.add((names[r["dataset"]], int(r["method"].split("-")[0]), alpha))
+    assert {(c["dataset"], c["k"], c["alpha"]) for c in cells} == want
+    for c in cells:
+        assert c["trials"] == 20 and c["epochs"] == 200 and c["lr"] == 0.005 and c["milestones"] == [100, 150]
+        assert tuple(c["hidden"]) == {"iris": (120, 84), "breast-cancer": (120, 120, 84)}[c["dataset"]]
+
+
+def test_uci_tables_and_diffs():
+    rows = []
+    for k, shift in ((None, 3.0), (1, 2.0), (2, 1.0), (4, 1.5)):
+        for t in range(3):
+            rows.append({"dataset": "iris", "k": k, "alpha": None if k is None else 0.1, "trial": t, "err": shift + t,
+                         "alpha_k": 0.1, "xi": 0.1, "wall_time_s": 1.0, "cpu_time_s": 1.0})  # fmt: skip
+    frame = pd.DataFrame(rows)
+    d = peers.uci_diffs(frame)
+    assert d["diff"].tolist() == [pytest.approx(-0.75)] and d["k > 1 below k = 1"].tolist() == [2]
+    table = peers.uci_table(frame)
+    assert table.loc[("Iris", "0.1", "0.1", "0.10"), ("k = 2", "paper")] == "2.90"
+    assert table.loc[("Iris", "0.1", "0.1", "0.10"), ("k = 2", "ours")] == "2.00 ± 1.00"
+    theirs = peers.uci_diffs(frame, source="paper")
+    iris_cancer = theirs[theirs["dataset"].isin(["Iris", "Breast Cancer"])]
+    assert len(iris_cancer) == 6 and (iris_cancer["diff"] < 0).all()  # the paper: every k > 1 below k = 1
+    assert "4 cells, 12 trained MLPs" in peers.uci_cost(frame, workers=2)
+
+
+# ----------------------------------------------------------------------------------------------- matrices
+
+
+def test_paper_leaderboard_is_every_method_with_the_natural_recipe():
+    m = peers.leaderboard_matrix(_params("paper"))
+    assert {s.dataset for s in m} == {"CIFAR-10", "CIFAR-100"} and {s.seed for s in m} == {0, 1, 2}
+    assert {s.method for s in m} == set(METHOD_NAMES) and not m.dropped  # ResNet-18 has a pooled feature map
+    for s in m:
+        assert (s.arch, s.epochs, s.milestones, s.batch_size, s.lr, s.lr_gamma) == ("resnet18_cifar", 200, (80, 120, 160), 128, 0.1, 0.2)
+    mm = {s.method: s for s in m if s.dataset == "CIFAR-100" and s.seed == 0}
+    for name in ("multimix", "dense_multimix"):
+        assert mm[name].alpha == (0.5, 2.0) and dict(mm[name].extra) == {"n": 1000, "prob": 0.5, "mixup_alpha": 2.0}
+    assert mm["zeta_mixup"].gamma == 2.8 and mm["manifold_mixup"].alpha == 2.0 and dict(mm["kmixup"].extra) == {"k": 16}
+    assert dict(mm["cutmix"].extra) == {"prob": 0.5}
+    # the paper's CutMix section trains another schedule (100/150): not shared; NATURAL's ERM is
+    assert mm["cutmix"].section == "peers" and mm["erm"].section == "natural"
+
+
+def test_offline_leaderboard_reads_the_other_chapters_runs():
+    p = _params("offline")
+    m = peers.leaderboard_matrix(p)
+    by = {s.method: s for s in m if s.seed == 0}
+    assert {by[x].section for x in ("erm", "mixup", "zeta_mixup")} == {"natural"}
+    assert {by[x].section for x in ("cutmix", "cutmix_zeta", "cutmix_zeta_compose")} == {"cutmix"}
+    assert by["dirichlet_mixup"].section == "ablation" and by["kmixup"].section == "peers"
+    nat = recipes.resolve("natural", "offline", datasets=["Fashion-MNIST"], seeds=[0], device="cpu")
+    assert by["erm"].run_id in {s.run_id for s in nat}  # chapter 04's own record
+    assert ("Fashion-MNIST", "dense_multimix") in m.dropped and "lenet5" in m.dropped[("Fashion-MNIST", "dense_multimix")]
+
+
+def test_paper_fig9_is_manifold_mixup_at_ten_times_the_epochs():
+    man, zeta = peers.manifold_matrices(_params("paper"))
+    assert {s.dataset for s in man} == set(profiles.sizes("10_peers")["paper"]["manifold_datasets"])
+    assert {s.method for s in man} == {"manifold_mixup"} and {s.alpha for s in man} == {2.0}
+    z = {(s.dataset, s.seed): s for s in zeta}
+    assert {s.method for s in zeta} == {"zeta_mixup"} and {s.gamma for s in zeta} == {2.8}
+    for s in man:
+        assert s.epochs == 10 * z[(s.dataset, s.seed)].epochs and s.arch == z[(s.dataset, s.seed)].arch
+    cifar = next(s for s in man if s.dataset == "CIFAR-10")
+    assert (cifar.epochs, cifar.milestones, cifar.batch_size, cifar.weight_decay) == (2000, (1000, 1500), 100, 1e-4)
+    off_man, off_zeta = peers.manifold_matrices(_params("offline"))
+    assert all(s.epochs == 10 * next(z.epochs for z in off_zeta if z.dataset == s.dataset) for s in off_man)
+
+
+def test_table1_protocol_uses_algorithm_1_alphas():
+    p = _params("smoke")
+    m = peers.kmixup_matrix(p, alphas={("digits", 1.0, 16): 3.5})
+    k16 = [s for s in m if s.method == "kmixup"]
+    assert k16 and all(s.alpha == 3.5 and dict(s.extra)["k"] == 16 for s in k16)
+    assert any(s.method == "mixup" and s.alpha == 1.0 for s in m) and any(s.method == "erm" for s in m)
+
+
+def test_check_knobs_names_the_bad_knob():
+    with pytest.raises(ValueError, match=r"methods\[0\] must be one of .*got 'fancymix'"):
+        peers.check_knobs(_params(methods=["fancymix"]))
+    with pytest.raises(ValueError, match=r"uci_datasets\[0\] must be one of .*got 'abalone'"):
+        peers.check_knobs(_params(uci_datasets=["abalone"]))
+    with pytest.raises(ValueError, match=r"lsi_batch must be \[B, C, H, W\]"):
+        peers.check_knobs(_params(lsi_batch=[8, 3]))
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        peers.check_knobs(_params(manifold_datasets=["nowhere"]))
+    peers.check_knobs(_params())
+
+
+# -------------------------------------------------------------------------------- MultiMix in the engine
+
+
+def test_multimix_probability_switches_to_mixup():
+    z, y = torch.randn(8, 5), torch.arange(8) % 3
+    assert mixing.multimix(z, y, n=20, prob=0.0, num_classes=3, generator=torch.Generator().manual_seed(0))[0].shape == (8, 5)
+    assert mixing.multimix(z, y, n=20, prob=1.0, num_classes=3)[0].shape == (20, 5)
+    g = torch.Generator().manual_seed(1)
+    sizes = [mixing.multimix(z, y, n=20, prob=0.5, num_classes=3, generator=g)[0].shape[0] for _ in range(200)]
+    assert 60 < sizes.count(20) < 140
+    with pytest.raises(ValueError, match="prob must be <= 1"):
+        mixing.multimix(z, y, prob=1.5, num_classes=3)
+
+
+def test_dense_space_is_dense_multimix_only():
+    assert RunSpec("digits", method="dense_multimix").space == "dense"
+    with pytest.raises(ValueError, match="space 'dense' is Dense MultiMix's"):
+        RunSpec("digits", method="zeta_mixup", space="dense")
+    assert METHODS["dense_multimix"].mixer == "multimix"
+
+
+def _tiny(n=24, size=8):
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(n, 1, size, size, generator=g), torch.arange(n) % 3
+    return {"train": ArrayDataset(x, y), "test": ArrayDataset(x[:12], y[:12])}, 3, None
+
+
+@pytest.mark.parametrize("method", ["multimix", "dense_multimix"])
+def test_multimix_protocol_trains(method):
+    spec = RunSpec("digits", method=method, arch="digits_cnn", epochs=2, batch_size=8, lr=0.05, alpha=(0.5, 2.0),
+                   extra={"n": 64, "prob": 0.5, "mixup_alpha": 2.0}, device="cpu")  # fmt: skip
+    rec = train.fit(spec, results_dir=None, progress=False, datasets=_tiny())
+    assert rec.complete and all(math.isfinite(h["train_loss"]) and 0 <= h["train_acc"] <= 1 for h in rec.history)
+
+
+def test_dense_multimix_needs_a_pooled_feature_map():
+    lenet = models.build("lenet5", num_classes=3, in_channels=1)
+    with pytest.raises(ValueError, match="spatial=True needs an embedding pooled"):
+        lenet.forward_features(torch.rand(2, 1, 28, 28), spatial=True)
+    cnn = models.build("digits_cnn", num_classes=3, in_channels=1).eval()
+    x = torch.rand(2, 1, 8, 8)
+    z = cnn.forward_features(x, spatial=True)
+    torch.testing.assert_close(cnn.forward_head(z, dense=True).mean(1), cnn(x))  # linear head commutes with GAP
+
+
+# ------------------------------------------------------------------------------------- tables and figure
+
+
+def _runs(methods, accs, *, dataset="wine", epochs=(40,), wall=1.0):
+    rows = []
+    for m, acc in zip(methods, accs):
+        for seed in range(2):
+            a = acc + 0.01 * seed
+            rows.append({"run_id": f"{m}{seed}", "dataset": dataset, "arch": "mlp", "method": m, "gamma": 2.8 if m == "zeta_mixup" else None,
+                         "alpha": None, "seed": seed, "test_acc": a, "test_err": 1 - a, "epochs": epochs[0] * (10 if m == "manifold_mixup" else 1),
+                         "wall_time_s": wall * (10 if m == "manifold_mixup" else 1), "device_name": "x86_64", "extra": ()})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_fig9_frame_and_figure():
+    r = _runs(["zeta_mixup", "manifold_mixup"], [0.9, 0.8])
+    f = peers.fig9_frame(r[r["method"] == "manifold_mixup"], r[r["method"] == "zeta_mixup"])
+    row = f.iloc[0]
+    assert row["ζ-mixup acc"] == pytest.approx(90.5) and row["ζ − manifold error (points)"] == pytest.approx(-10.0)
+    assert row["cost ratio (wall time)"] == pytest.approx(10.0) and row["epochs (ζ-mixup / manifold)"] == "40 / 400"
+    fig = peers.fig9(f, label="test")
+    assert fig.axes[0].get_ylabel() == "test accuracy (%)"
+    assert "at least manifold mixup's on 1 of 1" in peers.fig9_reading(f, profile="smoke")
+
+
+def test_leaderboard_table():
+    r = _runs(["erm", "zeta_mixup", "mixup"], [0.8, 0.9, 0.85])
+    hist = pd.DataFrame([{"run_id": rid, "train_time_s": 2.0 if rid.startswith("mixup") else 1.0} for rid in r["run_id"]])
+    t = peers.leaderboard(r, hist, profile="smoke", dropped={("wine", "dense_multimix"): "not here"})
+    assert t.loc[("wine (mlp)", "mixup"), "time / epoch vs ERM"] == "2.00×"
+    assert t.loc[("wine (mlp)", "mixup"), "− ζ-mixup (points)"].startswith("-5.00")
+    assert t.loc[("wine (mlp)", "Dense MultiMix"), "note"] == "not here"
+    assert "most accurate ζ-mixup" in peers.board_reading(r, hist, profile="smoke")
+
+
+def test_table2_sets_our_rows_beside_the_papers():
+    r = _runs(["zeta_mixup", "multimix"], [0.9, 0.91], dataset="digits")
+    t = peers.table2(r, profile="smoke")
+    assert t.loc["MultiMix", "CIFAR-100 · PreActResNet-18 (paper)"] == "81.82"
+    assert t.loc["ζ-mixup", "CIFAR-100 · PreActResNet-18 (paper)"] == "80.46"  # the MultiMix authors' reproduction
+    ours = [c for c in t.columns if c.startswith("digits")]
+    assert ours and t.loc["MultiMix", ours[0]] == "91.50 ± 0.71"
+
+
+def test_lsi_timing_sets_table9_beside_ours():
+    t = peers.lsi_timing([4, 1, 4, 4], rounds=1)
+    lsi = t.loc["local synthetic instances"]
+    assert lsi["paper × ζ-mixup"] == pytest.approx(38700 / 345) and lsi["ours × ζ-mixup (median over rounds)"] > 0
+    assert "Table 9: 112×" in peers.lsi_reading(t)
+    assert np.isclose(t.loc["ζ-mixup (γ = 2.8)", "ours × ζ-mixup (median over rounds)"], 1.0)
