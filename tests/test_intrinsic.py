@@ -185,9 +185,9 @@ class TestBenchmarkAndSweep:
     def test_sweep_with_a_gamma_range(self):
         x, y = data.synthetic("helix1d_r3", 200, seed=0)
         f = idim.local_id_sweep(x, y, dataset="h", ks=(8,), gammas=[(1.72865, 4.0)], include=(), num_classes=1)
-        assert list(f["setting"]) == ["U[1.72865, 4]"] and f["gamma"].isna().all()
+        assert list(f["setting"]) == ["U[1.729, 4.0]"] and f["gamma"].isna().all()
         t = idim.midl_table(idim.summarize_sweep(f), gamma=(1.72865, 4.0), k=8)
-        assert list(t.loc[t["source"] == "ours", "gamma"]) == ["U[1.72865, 4]"]
+        assert list(t.loc[t["source"] == "ours", "gamma"]) == ["U[1.729, 4.0]"]
 
 
 class TestDatasetPoints:

@@ -178,7 +178,9 @@ def test_curve_stats_pair_by_seed():
 def test_search_bands():
     bands = sensitivity.search_bands(_search(20, 10))
     assert bands["models"].tolist() == [2, 2, 2]
-    assert bands["median ERR (%)"].tolist() == [20.5, 10.25, 9.75]
+    assert bands["median ERR (%)"].tolist() == ["20.50", "10.25", "9.75"]
+    empty = sensitivity.search_bands(_search(20, 10).query("gamma < 4"))
+    assert empty["models"].tolist() == [2, 2, 0] and empty["best ERR (%)"].tolist()[-1] == "—"
 
 
 def test_figures(tmp_path):

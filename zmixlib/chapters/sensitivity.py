@@ -287,8 +287,8 @@ def search_bands(search: pd.DataFrame) -> pd.DataFrame:
                     "model": arch,
                     "γ band": band,
                     "models": len(b),
-                    "median ERR (%)": round(float(b["err"].median()), 2) if len(b) else math.nan,
-                    "best ERR (%)": round(float(b["err"].min()), 2) if len(b) else math.nan,
+                    "median ERR (%)": f"{b['err'].median():.2f}" if len(b) else "—",
+                    "best ERR (%)": f"{b['err'].min():.2f}" if len(b) else "—",
                     "median ERR, weight decay < 5e-4": med(lo),
                     "median ERR, weight decay ≥ 5e-4": med(hi),
                 }
