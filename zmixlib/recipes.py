@@ -480,7 +480,8 @@ def resolve_params(section: str, params: Any, **overrides: Any) -> RunMatrix:
     """:func:`resolve` for a notebook: ``section``'s matrix under ``params.profile`` (a
     :class:`zmixlib.config.Params`), with every knob of ``params`` that is a :data:`OVERRIDES` name passed
     on (``None`` = the profile's default), then ``overrides`` (e.g. ``datasets=params.cutmix_datasets``)."""
-    given = {k: v for k, v in params.values.items() if k in OVERRIDES}
+    knobs = params.values if isinstance(getattr(params, "values", None), dict) else vars(params)
+    given = {k: v for k, v in knobs.items() if k in OVERRIDES}
     return resolve(section, params.profile, **{**given, **overrides})
 
 

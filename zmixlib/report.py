@@ -64,9 +64,9 @@ def train(matrix: Iterable, params: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     chapter has them, ``workers`` (training processes; ``None``/1: inline) and ``threads`` (torch threads
     per process). Failures stop the notebook (:func:`raise_failures`); finished runs are never retrained."""
     out = sweep_dir(params.results_dir, params.profile)
-    workers = params.values.get("workers") or 1
+    workers = getattr(params, "workers", None) or 1
     pool = {"executor": "process", "max_workers": workers} if workers > 1 else {"executor": "inline"}
-    with torch_threads(params.values.get("threads")):
+    with torch_threads(getattr(params, "threads", None)):
         raise_failures(sweep.run(matrix, results_dir=out, progress=False, **pool))
     return load_runs(matrix, out)
 

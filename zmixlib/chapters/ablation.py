@@ -98,16 +98,7 @@ def variant_of(method: str, num_mix: Any = None) -> Variant:
 
 def matrix(params: Any) -> RunMatrix:
     """The ablation's run matrix (section ``ablation``) from the chapter's resolved parameters."""
-    return recipes.resolve(
-        "ablation",
-        params.profile,
-        datasets=params.datasets,
-        seeds=params.seeds,
-        epochs=params.epochs,
-        train_subset=params.train_subset,
-        device=params.device,
-        data_root=params.data_root,
-    )
+    return recipes.resolve_params("ablation", params)
 
 
 def check_knobs(params: Any) -> None:

@@ -68,23 +68,10 @@ NO_PAPER_VALUE = "not in our copies"
 # ------------------------------------------------------------------------------------------------- runs
 
 
-def _overrides(params: Any) -> dict[str, Any]:
-    return {
-        "datasets": params.datasets,
-        "methods": params.methods,
-        "gammas": params.gammas,
-        "seeds": params.seeds,
-        "epochs": params.epochs,
-        "train_subset": params.train_subset,
-        "device": params.device,
-        "data_root": params.data_root,
-    }
-
-
 def matrix(params: Any) -> RunMatrix:
     """The run matrix of the notebook's parameters ``params`` (:class:`zmixlib.config.Params`): the
     ``medmnist`` section of :mod:`zmixlib.recipes` under ``params.profile`` with the chapter's knobs."""
-    return recipes.resolve("medmnist", params.profile, **_overrides(params))
+    return recipes.resolve_params("medmnist", params)
 
 
 def check_knobs(params: Any) -> None:

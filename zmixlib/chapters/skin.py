@@ -102,18 +102,7 @@ FIG8_PAPER = (
 
 def matrix(params: Any) -> RunMatrix:
     """The ``skin`` section's run matrix from the resolved parameters (datasets × archs × methods (× γ) × seeds)."""
-    return recipes.resolve(
-        "skin",
-        params.profile,
-        datasets=params.datasets,
-        methods=params.methods,
-        gammas=params.gammas,
-        seeds=params.seeds,
-        epochs=params.epochs,
-        train_subset=params.train_subset,
-        device=params.device,
-        data_root=params.data_root,
-    )
+    return recipes.resolve_params("skin", params)
 
 
 def check_knobs(params: Any) -> None:
