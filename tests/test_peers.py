@@ -20,7 +20,11 @@ from zmixlib.vocab import METHOD_NAMES, METHODS
 
 def _params(profile: str = "smoke", **changes):
     return SimpleNamespace(
-        profile=profile, device="cpu", data_root=None, results_dir=None, **{**profiles.sizes("10_peers")[profile], **changes}
+        profile=profile,
+        device="cpu",
+        data_root=None,
+        results_dir=None,
+        **{**profiles.sizes("10_peers")[profile], **changes},
     )
 
 
@@ -135,7 +139,14 @@ def test_paper_leaderboard_is_every_method_with_the_natural_recipe():
     assert {s.dataset for s in m} == {"CIFAR-10", "CIFAR-100"} and {s.seed for s in m} == {0, 1, 2}
     assert {s.method for s in m} == set(METHOD_NAMES) and not m.dropped  # ResNet-18 has a pooled feature map
     for s in m:
-        assert (s.arch, s.epochs, s.milestones, s.batch_size, s.lr, s.lr_gamma) == ("resnet18_cifar", 200, (80, 120, 160), 128, 0.1, 0.2)
+        assert (s.arch, s.epochs, s.milestones, s.batch_size, s.lr, s.lr_gamma) == (
+            "resnet18_cifar",
+            200,
+            (80, 120, 160),
+            128,
+            0.1,
+            0.2,
+        )
     mm = {s.method: s for s in m if s.dataset == "CIFAR-100" and s.seed == 0}
     for name in ("multimix", "dense_multimix"):
         assert mm[name].alpha == (0.5, 2.0) and dict(mm[name].extra) == {"n": 1000, "prob": 0.5, "mixup_alpha": 2.0}
@@ -154,7 +165,9 @@ def test_offline_leaderboard_reads_the_other_chapters_runs():
     assert by["dirichlet_mixup"].section == "ablation" and by["kmixup"].section == "peers"
     nat = recipes.resolve("natural", "offline", datasets=["Fashion-MNIST"], seeds=[0], device="cpu")
     assert by["erm"].run_id in {s.run_id for s in nat}  # chapter 04's own record
-    assert ("Fashion-MNIST", "dense_multimix") in m.dropped and "lenet5" in m.dropped[("Fashion-MNIST", "dense_multimix")]
+    assert ("Fashion-MNIST", "dense_multimix") in m.dropped and "lenet5" in m.dropped[
+        ("Fashion-MNIST", "dense_multimix")
+    ]
 
 
 def test_paper_fig9_is_manifold_mixup_at_ten_times_the_epochs():
@@ -196,7 +209,9 @@ def test_check_knobs_names_the_bad_knob():
 
 def test_multimix_probability_switches_to_mixup():
     z, y = torch.randn(8, 5), torch.arange(8) % 3
-    assert mixing.multimix(z, y, n=20, prob=0.0, num_classes=3, generator=torch.Generator().manual_seed(0))[0].shape == (8, 5)
+    assert mixing.multimix(z, y, n=20, prob=0.0, num_classes=3, generator=torch.Generator().manual_seed(0))[
+        0
+    ].shape == (8, 5)
     assert mixing.multimix(z, y, n=20, prob=1.0, num_classes=3)[0].shape == (20, 5)
     g = torch.Generator().manual_seed(1)
     sizes = [mixing.multimix(z, y, n=20, prob=0.5, num_classes=3, generator=g)[0].shape[0] for _ in range(60)]
@@ -263,7 +278,9 @@ def test_fig9_frame_and_figure():
 
 def test_leaderboard_table():
     r = _runs(["erm", "zeta_mixup", "mixup"], [0.8, 0.9, 0.85])
-    hist = pd.DataFrame([{"run_id": rid, "train_time_s": 2.0 if rid.startswith("mixup") else 1.0} for rid in r["run_id"]])
+    hist = pd.DataFrame(
+        [{"run_id": rid, "train_time_s": 2.0 if rid.startswith("mixup") else 1.0} for rid in r["run_id"]]
+    )
     t = peers.leaderboard(r, hist, profile="smoke", dropped={("wine", "dense_multimix"): "not here"})
     assert t.loc[("wine (mlp)", "mixup"), "time / epoch vs ERM"] == "2.00×"
     assert t.loc[("wine (mlp)", "mixup"), "− ζ-mixup (points)"].startswith("-5.00")
