@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 
 from zmixlib import paper, report, store
-from zmixlib.theory import GAMMA_MIN
-from zmixlib.sweep import SweepReport
 from zmixlib.runspec import RunRecord, RunSpec
+from zmixlib.sweep import SweepReport
+from zmixlib.theory import GAMMA_MIN
 
 METHODS = [("erm", None), ("mixup", None), ("zeta_mixup", 2.4), ("zeta_mixup", (GAMMA_MIN, 4.0))]
 
