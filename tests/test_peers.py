@@ -278,9 +278,12 @@ def test_fig9_frame_and_figure():
 
 def test_leaderboard_table():
     r = _runs(["erm", "zeta_mixup", "mixup"], [0.8, 0.9, 0.85])
-    hist = pd.DataFrame(
-        [{"run_id": rid, "train_time_s": 2.0 if rid.startswith("mixup") else 1.0} for rid in r["run_id"]]
-    )
+    rows = []
+    for rid in r["run_id"]:
+        load = 3.0 if rid.endswith("1") else 1.0  # seed 1 trained while the machine was three times slower
+        train_s = (2.0 if rid.startswith("mixup") else 1.0) * load  # mixup costs twice ERM's training time
+        rows.append({"run_id": rid, "train_time_s": train_s, "epoch_time_s": train_s + 0.5 * load})  # evaluation: 0.5
+    hist = pd.DataFrame(rows)
     t = peers.leaderboard(r, hist, profile="smoke", dropped={("wine", "dense_multimix"): "not here"})
     assert t.loc[("wine (mlp)", "mixup"), "time / epoch vs ERM"] == "2.00×"
     assert t.loc[("wine (mlp)", "mixup"), "− ζ-mixup (points)"].startswith("-5.00")
@@ -303,3 +306,26 @@ def test_lsi_timing_sets_table9_beside_ours():
     assert lsi["paper × ζ-mixup"] == pytest.approx(38700 / 345) and lsi["ours × ζ-mixup (median over rounds)"] > 0
     assert "Table 9: 112×" in peers.lsi_reading(t)
     assert np.isclose(t.loc["ζ-mixup (γ = 2.8)", "ours × ζ-mixup (median over rounds)"], 1.0)
+
+
+def test_run_summary_and_engine_cost():
+    m = peers.leaderboard_matrix(_params())
+    table = peers.run_summary({"leaderboard": m})
+    assert table["runs"].sum() == len(m) and table.index.names[0] == "experiment"
+    runs = pd.DataFrame(
+        [
+            {"run_id": "a", "section": "peers", "wall_time_s": 60.0},
+            {"run_id": "b", "section": "natural", "wall_time_s": 120.0},
+        ]
+    )
+    text = peers.engine_cost(runs, runs)
+    assert (
+        text.startswith("1 runs of this chapter's own (1.0 worker-minutes)") and "natural; 2.0 worker-minutes" in text
+    )
+
+
+def test_methods_left_out_are_listed():
+    p = _params(methods=[m for m in METHOD_NAMES if m != "local_synthetic_instances"])
+    m = peers.leaderboard_matrix(p)
+    assert "local_synthetic_instances" not in {s.method for s in m}
+    assert "methods" in m.dropped[("digits", "local_synthetic_instances")]

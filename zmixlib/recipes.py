@@ -262,7 +262,7 @@ SECTIONS: dict[str, str] = {
     "ablation": "ablation on CIFAR-100, Table 8 (notebook 08)",
     "sensitivity": "gamma sensitivity, Fig. 10a-b (notebook 07)",
     "search": "random search over gamma and weight decay, Fig. 10c-d (notebook 07)",
-    "peers": "k-mixup and MultiMix beside zeta-mixup (notebook 10)",
+    "peers": "every method of zmixlib.vocab side by side: k-mixup, MultiMix, Dense MultiMix, LSI (notebook 10)",
 }
 
 

@@ -95,6 +95,9 @@ __all__ = [
     "uci_reading",
     "uci_cost",
     "fig9_reading",
+    "multimix_reading",
+    "run_summary",
+    "engine_cost",
     "lsi_reading",
     "stack_mlps",
     "mlp_forward",
@@ -237,6 +240,10 @@ def leaderboard_matrix(params: Any) -> RunMatrix:
     ov = _overrides(params, datasets=params.datasets, methods=params.methods, gammas=[ZETA_GAMMA])
     m = recipes.resolve("peers", params.profile, **ov)
     kept, dropped = _drop_unsupported(m)
+    for d in {s.dataset for s in m}:
+        for method in METHOD_NAMES:
+            if method not in params.methods:
+                dropped[(d, method)] = "not among this profile's methods (the `methods` knob)"
     shared_ov = {k: v for k, v in ov.items() if k in ("epochs", "train_subset", "device", "data_root")}
     out = _matrix("peers", params, share(kept, params.profile, **shared_ov), **m.overrides)
     out.dropped = dropped
@@ -244,16 +251,21 @@ def leaderboard_matrix(params: Any) -> RunMatrix:
 
 
 def _epoch_time(history: pd.DataFrame) -> pd.Series:
-    """run_id -> training seconds of the run's fastest epoch (without evaluation): on a shared machine the
-    least-disturbed epoch is the best estimate of what the method costs."""
-    return history.groupby("run_id")["train_time_s"].min()
+    """run_id -> the training time of an epoch in units of the same epoch's evaluation time (median over epochs).
+
+    Every run of a dataset evaluates the same model on the same test images after each epoch — a fixed workload
+    — so dividing by its time cancels how loaded a shared machine was while that run trained (runs read from
+    other chapters trained at other moments)."""
+    h = history.assign(_r=history["train_time_s"] / (history["epoch_time_s"] - history["train_time_s"]))
+    return h.groupby("run_id")["_r"].median()
 
 
 def leaderboard(
     runs: pd.DataFrame, history: pd.DataFrame, *, profile: str, dropped: dict | None = None
 ) -> pd.DataFrame:
     """One row per method and dataset: top-1 accuracy (mean ± sd over seeds), training time per epoch relative
-    to ERM (from the records: each run's fastest epoch, ``train_time_s``, averaged over seeds), and the seed-paired accuracy
+    to ERM (from the records' per-epoch times, normalised by each epoch's evaluation time: :func:`_epoch_time`;
+    averaged over seeds), and the seed-paired accuracy
     difference method − ζ-mixup (mean ± sd, seeds better / tied / worse: higher accuracy is better)."""
     if runs is None or len(runs) == 0:
         return pd.DataFrame()
@@ -1020,6 +1032,19 @@ def uci_cost(frame: pd.DataFrame, *, workers: int | None) -> str:
     )
 
 
+def multimix_reading(pairs: pd.DataFrame) -> str:
+    """The seed-paired accuracy differences MultiMix / Dense MultiMix − ζ-mixup in words (``pairs``:
+    :func:`zmixlib.paper.paired` with ``metric="top1_acc_percent"``)."""
+    summary = paired_summary(pairs, lower_is_better=False) if pairs is not None and len(pairs) else pd.DataFrame()
+    parts = [
+        f"{d} ({a}): {c} {r['mean difference']:+.2f}"
+        + ("" if pd.isna(r["sd"]) else f" ± {r['sd']:.2f}")
+        + f" points (seeds better / tied / worse: {r['better / tied / worse']})"
+        for (d, a, c), r in summary.iterrows()
+    ]
+    return "; ".join(parts) or "no pair of runs finished in this build"
+
+
 def fig9_reading(frame: pd.DataFrame, *, profile: str) -> str:
     """Fig. 9 in words: on how many datasets ζ-mixup's accuracy is at least manifold mixup's, and the cost."""
     if frame is None or len(frame) == 0:
@@ -1043,3 +1068,46 @@ def lsi_reading(table: pd.DataFrame) -> str:
         f"(interquartile range over rounds {r['ours IQR of the ratio']}) on a [{shape}] batch on {device} with "
         f"{table.attrs.get('num_threads', '?')} thread(s); Table 9: {r['paper × ζ-mixup']:.0f}× on a GTX TITAN X"
     )
+
+
+def run_summary(experiments: dict[str, Sequence[RunSpec]]) -> pd.DataFrame:
+    """How many runs each experiment has per section, dataset, architecture, method and epochs (a run that two
+    experiments share is counted in both)."""
+    rows = [
+        {
+            "experiment": e,
+            "section": s.section,
+            "dataset": s.dataset,
+            "arch": s.arch,
+            "method": s.method,
+            "epochs": s.epochs,
+        }
+        for e, m in experiments.items()
+        for s in m
+    ]
+    keys = ["experiment", "section", "dataset", "arch", "method", "epochs"]
+    return pd.DataFrame(rows, columns=keys).groupby(keys, sort=False).size().rename("runs").to_frame()
+
+
+def engine_cost(*runs: pd.DataFrame) -> str:
+    """What the engine runs of the page cost, from their records: the chapter's own (sections ``peers`` and
+    ``manifold``) and those read from other chapters' sections, in worker-minutes (the sum of the runs' wall times)."""
+    frame = (
+        pd.concat([r for r in runs if r is not None and len(r)], ignore_index=True)
+        if any(len(r) for r in runs)
+        else None
+    )
+    if frame is None:
+        return "no run"
+    frame = frame.drop_duplicates("run_id")
+    own = frame["section"].isin(["peers", "manifold"])
+    parts = [
+        f"{int(own.sum())} runs of this chapter's own ({frame.loc[own, 'wall_time_s'].sum() / 60:.1f} worker-minutes)"
+    ]
+    if (~own).any():
+        secs = ", ".join(sorted(frame.loc[~own, "section"].unique()))
+        parts.append(
+            f"{int((~own).sum())} runs shared with other chapters' sections ({secs}; "
+            f"{frame.loc[~own, 'wall_time_s'].sum() / 60:.1f} worker-minutes when they trained)"
+        )
+    return "; ".join(parts)
