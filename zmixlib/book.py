@@ -46,6 +46,7 @@ import yaml
 from zmixlib._checks import check_choice
 from zmixlib._util import ROOT, atomic_write_text, git_info
 from zmixlib.config import DEVICES, PROFILES, resolve_device
+from zmixlib.data import sources as data_sources
 
 __all__ = [
     "ROOT",
@@ -56,6 +57,7 @@ __all__ = [
     "NotebookNoisy",
     "ConsoleProgress",
     "discover",
+    "obtain_offline_data",
     "validate_parameters",
     "output_noise",
     "tag_parameter_cells",
@@ -546,6 +548,8 @@ def run(
     for p in sources:  # validate everything before running anything
         validate_parameters(p, params)
     _stage_sources(paths)
+    if profile == "offline":
+        obtain_offline_data(Path(params.get("data_root") or ROOT / "data"))
     print(f"executing {len(sources)} notebook(s), profile={profile} device={device}, into {paths.notebooks}")
     # one id for every notebook of this build: the claims ledger counts only evidence recorded under it
     build = f"{profile}-{_dt.datetime.now(_dt.UTC).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
@@ -566,6 +570,23 @@ def run(
     index = publish_html(build_html(paths), paths.html)
     print(f"\nThe {profile} book is at {index}")
     return index
+
+
+def obtain_offline_data(root: Path, log=print) -> list[str]:
+    """Make the real datasets of the offline profile (:data:`zmixlib.data.sources.CHAINS`: Fashion-MNIST,
+    MNIST-10k) present under ``root`` where their source chains can (one line per source tried), before an
+    offline build. Never fails the build: a dataset that cannot be had is reported on one line, and the
+    chapters that use it run their stand-in (:data:`zmixlib.profiles.STAND_INS`) and say so on the page.
+    Returns the names that could not be had."""
+    missing = []
+    for name in data_sources.CHAINS:
+        try:
+            data_sources.obtain(name, root, log=log)
+        except (FileNotFoundError, data_sources.ChecksumError) as err:
+            missing.append(name)
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            log(f"{name}: not available ({first}); its chapters run their stand-in and name it")
+    return missing
 
 
 def _stage_sources(paths: BuildPaths) -> None:

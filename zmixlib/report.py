@@ -40,6 +40,7 @@ __all__ = [
     "beside_paper",
     "paired_table",
     "paired_summary",
+    "paired_phrases",
     "reading",
     "curves",
 ]
@@ -220,16 +221,17 @@ def paired_table(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
 
 
 def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: bool = True) -> pd.DataFrame:
-    """Per (dataset, arch, setting): mean ± sd of the per-seed difference method − baseline
-    (:func:`zmixlib.paper.paired`), the number of pairs, and in how many seeds the method was better / tied /
-    worse (better: lower, for ERR). Columns: ``mean difference``, ``sd``, ``pairs (seeds)``,
-    ``better / tied / worse``; the index names the settings ``"<method> (γ …) − <baseline>"``."""
+    """Per (dataset, arch, setting, baseline): mean ± sd of the per-seed difference method − baseline
+    (:func:`zmixlib.paper.paired`; several baselines may be stacked), the number of pairs, and in how many seeds
+    the method was better / tied / worse (better: lower when ``lower_is_better``, as for ERR; higher for
+    accuracy, F1, AUC). Columns: ``mean difference``, ``sd``, ``pairs (seeds)``, ``better / tied / worse``;
+    the index names the comparisons ``"<method> (γ …) − <baseline>"``."""
     if pairs is None or len(pairs) == 0:
         return pd.DataFrame()
     labels, order, _ = _pair_labels(pairs)
     p = pairs.assign(setting=labels)
     rows = []
-    for (dataset, arch, setting), g in p.groupby(["dataset", "arch", "setting"], sort=False):
+    for (dataset, arch, setting, base), g in p.groupby(["dataset", "arch", "setting", "baseline_method"], sort=False):
         d = g["diff"].astype(float).dropna()
         better = int((d < 0).sum() if lower_is_better else (d > 0).sum())
         tied = int((d == 0).sum())
@@ -237,8 +239,8 @@ def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: b
             {
                 "dataset": dataset,
                 "arch": arch,
-                "comparison": f"{setting} − {display_name(g['baseline_method'].iloc[0])}",
-                "_o": order[setting],
+                "comparison": f"{setting} − {display_name(base)}",
+                "_o": (order[setting], sort_key(base)),
                 "mean difference": round(d.mean(), decimals),
                 "sd": round(d.std(ddof=1), decimals) if len(d) > 1 else math.nan,
                 "pairs (seeds)": len(d),
@@ -249,32 +251,47 @@ def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: b
     return out.drop(columns="_o").set_index(["dataset", "arch", "comparison"])
 
 
+def paired_phrases(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: bool = True) -> dict[tuple, str]:
+    """(dataset, arch) -> the seed-paired differences of :func:`paired_summary` in words, as the pages' readings
+    state them: ``"ζ-mixup (γ = 2.8) − mixup: −1.23 ± 0.45 (better / tied / worse: 3 / 0 / 0)"``, joined by ``;``."""
+    summary = paired_summary(pairs, decimals=decimals, lower_is_better=lower_is_better)
+    out = {}
+    for key, s in summary.groupby(level=[0, 1], sort=False) if len(summary) else ():
+        out[key] = "; ".join(
+            f"{c}: {r['mean difference']:+.{decimals}f}"
+            + ("" if pd.isna(r["sd"]) else f" ± {r['sd']:.{decimals}f}")
+            + f" (better / tied / worse: {r['better / tied / worse']})"
+            for (_, _, c), r in s.iterrows()
+        )
+    return out
+
+
+#: how :func:`reading` names a paper metric, and whether lower is better
+_METRIC_WORDS = {"ERR_percent": ("ERR", True), "ACC_bal_percent": ("balanced accuracy", False)}
+
+
 def reading(
     runs: pd.DataFrame, pairs: pd.DataFrame, *, profile: str, metric: str = "ERR_percent", split: str = "test"
 ) -> str:
     """One sentence per (dataset, architecture) for a page's reading, computed from the records: the method
-    with the lowest mean (lower is better for ERR), and each seed-paired difference of ``pairs`` (mean ± sd,
-    seeds where the method was better). The numbers are this build's, never typed."""
+    with the best mean (lowest ERR; highest accuracy, F1, AUC), and each seed-paired difference of ``pairs``
+    (mean ± sd, seeds where the method was better). The numbers are this build's, never typed."""
     if runs is None or len(runs) == 0:
         return "no run finished in this build"
     col, factor = PAPER_METRICS[metric]
+    name, lower = _METRIC_WORDS.get(metric, (metric.removesuffix("_percent").replace("_", " "), False))
     runs = runs.assign(_label=_labels(runs), _value=runs[f"{split}_{col}"].astype(float) * factor)
-    summary = paired_summary(pairs) if pairs is not None and len(pairs) else pd.DataFrame()
+    phrases = paired_phrases(pairs, lower_is_better=lower) if pairs is not None and len(pairs) else {}
     unit = " %" if metric.endswith("_percent") else ""
     parts = []
     for (dataset, arch), g in runs.groupby(["dataset", "arch"], sort=False):
         means = g.groupby("_label")["_value"].mean()
+        best = means.idxmin() if lower else means.idxmax()
         n = int(g["seed"].nunique())
-        text = f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): lowest mean {metric.split('_')[0]} "
-        text += f"{means.idxmin()} at {means.min():.2f}{unit}"
-        if len(summary) and (dataset, arch) in summary.index.droplevel(2):
-            diffs = [
-                f"{c}: {r['mean difference']:+.2f}"
-                + ("" if pd.isna(r["sd"]) else f" ± {r['sd']:.2f}")
-                + f" (better / tied / worse: {r['better / tied / worse']})"
-                for c, r in summary.loc[(dataset, arch)].iterrows()
-            ]
-            text += "; seed-paired: " + "; ".join(diffs)
+        text = f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): {'lowest' if lower else 'highest'} mean {name} "
+        text += f"{best} at {means[best]:.2f}{unit}"
+        if (dataset, arch) in phrases:
+            text += "; seed-paired: " + phrases[(dataset, arch)]
         parts.append(text)
     return ". ".join(parts)
 

@@ -6,7 +6,8 @@ Table 2) and the feature-space neighbourhoods of Fig. 8.
   MED-NODE: balanced accuracy only). MIDL Table 2 is Table A3's F1-micro at γ = 2.8 on ISIC 2016/2017/2018 and
   DermoFit (the same numbers). :func:`matrix` resolves the ``skin`` section of :mod:`zmixlib.recipes`;
   :func:`train` runs it, keeping the trained weights of the runs the neighbourhood analysis reads;
-  :func:`beside_paper`, :func:`paired`, :func:`paired_summary` and :func:`reading` make the tables and the text.
+  :func:`beside_paper` and :func:`paired` make the tables (:func:`zmixlib.report.paired_summary` and
+  :func:`zmixlib.report.reading` the summary and the text).
 * **Fig. 8** — for every test image, how many of its ``k = 128`` nearest training samples, by cosine similarity
   in the trained model's feature space (:mod:`zmixlib.neighbours`), share its label (:func:`neighbourhoods`).
   As in the paper, the neighbours of a mixup (ζ-mixup) model are mixup- (ζ-mixup-) synthesized training
@@ -44,7 +45,7 @@ from zmixlib.mixing import Mixer
 from zmixlib.neighbours import cosine_knn, embed, same_label_counts
 from zmixlib.recipes import RunMatrix
 from zmixlib.runspec import RunSpec
-from zmixlib.vocab import ARCHS, color, gamma_text, method_label, sort_key
+from zmixlib.vocab import ARCHS, color, method_label, sort_key
 
 __all__ = [
     "METHODS",
@@ -61,8 +62,6 @@ __all__ = [
     "beside_paper",
     "paper_wins",
     "paired",
-    "paired_summary",
-    "reading",
     "Neighbourhoods",
     "neighbourhoods",
     "neighbour_summary",
@@ -223,9 +222,10 @@ def paper_wins(metric: str = HEADLINE) -> pd.DataFrame:
 
 def paired(runs: pd.DataFrame, *, metric: str = HEADLINE) -> pd.DataFrame:
     """Seed-paired ζ-mixup − ERM and ζ-mixup − mixup (:func:`zmixlib.paper.paired`: same dataset, architecture
-    and seed) in ``metric``'s paper units; ``baseline`` names the method subtracted. Positive = ζ-mixup higher,
-    i.e. better for every metric of this chapter."""
-    cols = ["dataset", "arch", "gamma", "seed", "baseline", "ours", "baseline_value", "diff"]
+    and seed) stacked, in ``metric``'s paper units, for :func:`zmixlib.report.paired_summary` and
+    :func:`zmixlib.report.reading`; ``baseline_method`` is the method subtracted, ``baseline`` its table label.
+    Positive = ζ-mixup higher, i.e. better for every metric of this chapter."""
+    cols = ["dataset", "arch", "method", "baseline_method", "gamma", "seed", "baseline", "ours", "baseline_value", "diff"]
     frames = []
     for baseline in ("erm", "mixup"):
         p = paper.paired(runs, metric=metric, baseline=baseline) if len(runs) else pd.DataFrame()
@@ -234,69 +234,11 @@ def paired(runs: pd.DataFrame, *, metric: str = HEADLINE) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 
-def _pm(values: pd.Series, decimals: int, sign: bool = True) -> str:
+def _pm(values: pd.Series, decimals: int) -> str:
     v = values.astype(float).dropna()
     if v.empty:
         return "—"
-    text = f"{v.mean():+.{decimals}f}" if sign else f"{v.mean():.{decimals}f}"
-    return text + (f" ± {v.std(ddof=1):.{decimals}f}" if len(v) > 1 else "")
-
-
-def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
-    """Per (dataset, arch, ζ-mixup γ, baseline): the seed-paired difference's mean ± sd, the number of pairs and
-    in how many seeds ζ-mixup was higher / tied / lower."""
-    if pairs is None or len(pairs) == 0:
-        return pd.DataFrame()
-    rows = []
-    for (dataset, arch, baseline), g in pairs.groupby(["dataset", "arch", "baseline"], sort=False):
-        for gamma, gg in g.groupby(g["gamma"].map(lambda v: method_label("zeta_mixup", v)), sort=False):
-            d = gg["diff"].astype(float)
-            rows.append(
-                {
-                    "dataset": dataset,
-                    "arch": arch,
-                    "ζ-mixup": gamma,
-                    "minus": baseline,
-                    "difference (mean ± sd)": _pm(d, decimals),
-                    "pairs (seeds)": len(d),
-                    "ζ-mixup higher / tied / lower": f"{int((d > 0).sum())} / {int((d == 0).sum())} / {int((d < 0).sum())}",
-                    "_order": (sort_key("zeta_mixup", gg["gamma"].iloc[0]), baseline != "ERM"),
-                }
-            )
-    out = pd.DataFrame(rows).sort_values(["dataset", "arch", "_order"], kind="stable").drop(columns="_order")
-    return out.set_index(["dataset", "arch", "ζ-mixup", "minus"])
-
-
-def _by_gamma(pairs: pd.DataFrame, decimals: int, unit: str) -> str:
-    """``γ = 2.4: −3.12 ± 2.91 points (higher in 0 of 3 seeds), …`` — seed-paired differences per γ."""
-    out = []
-    for gamma, g in sorted(pairs.groupby(pairs["gamma"].map(gamma_text)), key=lambda kv: sort_key("zeta_mixup", kv[0])):
-        d = g["diff"].astype(float)
-        out.append(f"γ = {gamma}: {_pm(d, decimals)}{unit} (higher in {int((d > 0).sum())} of {len(d)} seeds)")
-    return ", ".join(out)
-
-
-def reading(runs: pd.DataFrame, pairs: pd.DataFrame, *, profile: str, metric: str = HEADLINE) -> str:
-    """One sentence per (dataset, architecture), from the records: the method with the highest mean ``metric``
-    and, per γ, the seed-paired ζ-mixup − ERM and ζ-mixup − mixup differences (mean ± sd, and in how many seeds
-    ζ-mixup was higher). The numbers are this build's, never typed."""
-    if runs is None or len(runs) == 0:
-        return "no run finished in this build"
-    col, factor = paper.PAPER_METRICS[metric]
-    labels = [method_label(m, g) for m, g in zip(runs["method"], runs["gamma"])]
-    runs = runs.assign(_label=labels, _value=runs[f"test_{col}"].astype(float) * factor)
-    unit, diff_unit = (" %", " points") if metric.endswith("_percent") else ("", "")
-    parts = []
-    for (dataset, arch), g in runs.groupby(["dataset", "arch"], sort=False):
-        means = g.groupby("_label")["_value"].mean()
-        n = int(g["seed"].nunique())
-        text = f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): highest mean {metric.split('_percent')[0]} "
-        text += f"{means.idxmax()} at {means.max():.2f}{unit}"
-        sel = pairs[(pairs["dataset"] == dataset) & (pairs["arch"] == arch)] if len(pairs) else pairs
-        for baseline, p in sel.groupby("baseline", sort=False) if len(sel) else ():
-            text += f"; ζ-mixup − {baseline}, seed-paired, {_by_gamma(p, 2, diff_unit)}"
-        parts.append(text)
-    return ". ".join(parts)
+    return f"{v.mean():.{decimals}f}" + (f" ± {v.std(ddof=1):.{decimals}f}" if len(v) > 1 else "")
 
 
 # ------------------------------------------------------------------------------------------- neighbourhoods
@@ -448,7 +390,7 @@ def neighbour_summary(nb: Neighbourhoods, *, device: str = "") -> pd.DataFrame:
     for (dataset, arch, pool, label), g in per_seed.groupby(["dataset", "arch", "pool", "label"], sort=False):
         v = g["same_label"]
         rows.append({"dataset": dataset, "arch": arch, "pool": pool, "method": label,
-                     f"same-label neighbours of {nb.k} (mean ± sd)": _pm(v, 1, sign=False),
+                     f"same-label neighbours of {nb.k} (mean ± sd)": _pm(v, 1),
                      "share of k (%)": round(100 * v.mean() / nb.k, 1), "seeds": len(v)})  # fmt: skip
     out = pd.DataFrame(rows)
     out = out.assign(_o=[order[m] for m in out["method"]], _p=[POOLS.index(p) for p in out["pool"]])
@@ -462,9 +404,9 @@ def neighbour_summary(nb: Neighbourhoods, *, device: str = "") -> pd.DataFrame:
 def neighbour_pairs(nb: Neighbourhoods, *, pool: str = "synthesized", baseline: str = "mixup") -> pd.DataFrame:
     """Seed-paired ζ-mixup − ``baseline`` mean number of same-label neighbours per test image, one row per
     (dataset, arch, γ, seed): ``ours``, ``baseline_value``, ``diff`` (positive: ζ-mixup's neighbourhoods hold
-    more of the test image's class)."""
+    more of the test image's class), shaped for :func:`zmixlib.report.paired_summary`."""
     check_choice("pool", pool, POOLS)
-    cols = ["dataset", "arch", "gamma", "label", "seed", "baseline", "ours", "baseline_value", "diff"]
+    cols = ["dataset", "arch", "method", "baseline_method", "gamma", "label", "seed", "baseline", "ours", "baseline_value", "diff"]
     c = nb.counts
     if c.empty:
         return pd.DataFrame(columns=cols)
@@ -480,7 +422,8 @@ def neighbour_pairs(nb: Neighbourhoods, *, pool: str = "synthesized", baseline: 
     zeta = means[means["method"] == "zeta_mixup"].rename(columns={"same_label": "ours"})
     gammas = c[c["method"] == "zeta_mixup"].drop_duplicates("label").set_index("label")["gamma"]
     m = zeta.merge(base, on=["dataset", "arch", "seed"])
-    m = m.assign(gamma=m["label"].map(gammas), baseline=method_label(baseline), diff=m["ours"] - m["baseline_value"])
+    m = m.assign(gamma=m["label"].map(gammas), baseline_method=baseline, baseline=method_label(baseline))
+    m = m.assign(diff=m["ours"] - m["baseline_value"])
     return m[cols].reset_index(drop=True)
 
 
@@ -522,11 +465,12 @@ def knn_reading(nb: Neighbourhoods, *, profile: str) -> str:
     if pairs.empty:
         return "no neighbourhood was measured in this build"
     sel = paper_selection(nb)
+    phrases = report.paired_phrases(pairs, decimals=1, lower_is_better=False)
     parts = []
     for (dataset, arch), g in pairs.groupby(["dataset", "arch"], sort=False):
         n = int(g["seed"].nunique())
-        text = (f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): ζ-mixup − mixup same-label neighbours of "
-                f"{nb.k} per test image, seed-paired, {_by_gamma(g, 1, '')}")  # fmt: skip
+        text = (f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): same-label neighbours of {nb.k} per "
+                f"test image, seed-paired, {phrases[(dataset, arch)]}")  # fmt: skip
         s = sel[(sel["dataset"] == dataset) & (sel["arch"] == arch)] if len(sel) else sel
         if len(s):
             total = int(s.drop_duplicates("seed")["selected"].sum())
