@@ -26,7 +26,7 @@ def fake_timer(monkeypatch):
     monkeypatch.setattr(bench, "_block_seconds", lambda timer, number: timer.cost)
 
     def refs(x, matmul_size):
-        return {bench.COPY: Costed(0.002), bench.MATMUL: Costed(0.010)}, 100
+        return {bench.COPY: Costed(0.002), bench.MATMUL: Costed(0.010), bench.GEMM: Costed(0.0025)}, 100
 
     monkeypatch.setattr(bench, "_reference_points", refs)
 
@@ -63,7 +63,17 @@ class TestCompare:
         assert lim["limit_ms"] == pytest.approx(max(2.0, roof_ms))
         assert lim["bound"] == "memory (copy)"
         assert df.loc["zeta_mixup", "ratio_to_limit"] == pytest.approx(1.5)
-        assert {bench.COPY, bench.MATMUL} <= set(df.index)
+        assert {bench.COPY, bench.MATMUL, bench.GEMM} <= set(df.index)
+        assert lim["gemm_ms"] == pytest.approx(2.5)
+        assert lim["gemm_gflops"] == pytest.approx(2 * 4 * 4 * 75 / 0.0025 / 1e9)
+
+    def test_the_gemm_reference_is_zeta_mixups_product(self):
+        x = torch.randn(6, 2, 3, 3)
+        refs, n = bench._reference_points(x, 8)
+        out = refs[bench.GEMM]()
+        assert out.shape == (6, 18) and n == 8
+        w = torch.linalg.lstsq(x.reshape(6, -1).T, out.T).solution.T  # the weights it applied
+        torch.testing.assert_close(w.sum(dim=1), torch.ones(6), atol=1e-4, rtol=0)
 
     def test_interleaves_every_candidate_every_round(self, monkeypatch):
         seen = []

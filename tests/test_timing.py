@@ -115,3 +115,17 @@ def test_target_notes():
     assert notes[0].startswith("zeta_vs_limit") and notes[0].endswith("met.")
     assert "out of reach" in notes[1]  # torchvision: 4 ms / 2 ms limit = 2 < 3
     assert notes[2].endswith("met.")
+
+
+def test_the_limit_note_names_the_kernel_and_its_rate():
+    table = pd.DataFrame(
+        {"median_ms": [5.0, 4.0], "ratio_to_limit": [2.5, 2.0], "ratio_to_reference": [1.0, 0.8]},
+        index=["zeta_mixup", "torchvision MixUp"],
+    )
+    table.attrs["batch_shape"] = [32, 3, 224, 224]
+    table.attrs["limit"] = {"limit_ms": 2.0, "copy_ms": 1.0, "roofline_ms": 2.0, "matmul_gflops": 100.0,
+                            "flops": 2e8, "bound": "compute (roofline)", "gemm_ms": 4.0, "gemm_gflops": 50.0}  # fmt: skip
+    note = next(n for n in timing.target_notes(timing.targets(table), table) if n.startswith("zeta_vs_limit"))
+    assert "ζ-mixup is 1.25× its own kernel" in note
+    assert "K = B = 32, runs at 50 GFLOP/s, 50 % of the square matmul's 100 GFLOP/s" in note
+    assert "4.00× the time of one copy" in note

@@ -44,11 +44,13 @@ try:
 finally:
     _cpp_log.setLevel(_cpp_level)
 
-__all__ = ["COPY", "MATMUL", "compare", "time_fn", "machine_info", "load_warning", "dtype_supported"]
+__all__ = ["COPY", "MATMUL", "GEMM", "compare", "time_fn", "machine_info", "load_warning", "dtype_supported"]
 
-#: Names of the two hardware reference points that ``compare(..., limit_for=x)`` adds.
+#: Names of the reference points that ``compare(..., limit_for=x)`` adds: the two hardware ones, and ζ-mixup's
+#: own kernel alone (the ``(B × B)·(B × D)`` product of a fixed weight matrix and the flattened batch)
 COPY = "copy (x.clone())"
 MATMUL = "matmul roofline"
+GEMM = "ζ-mixup's GEMM alone (torch.mm)"
 
 
 def _timer(fn: Callable[[], Any], num_threads: int):
@@ -86,7 +88,9 @@ def _reference_points(x: torch.Tensor, matmul_size: int | None) -> tuple[dict[st
     gen = torch.Generator(device=x.device).manual_seed(0)
     a = torch.randn(n, n, generator=gen, device=x.device, dtype=torch.float32).to(x.dtype)
     b = torch.randn(n, n, generator=gen, device=x.device, dtype=torch.float32).to(x.dtype)
-    return {COPY: lambda: x.clone(), MATMUL: lambda: torch.mm(a, b)}, n
+    w = torch.softmax(torch.randn(x.shape[0], x.shape[0], generator=gen, device=x.device), dim=1).to(x.dtype)
+    flat = x.reshape(x.shape[0], -1)
+    return {COPY: lambda: x.clone(), MATMUL: lambda: torch.mm(a, b), GEMM: lambda: torch.mm(w, flat)}, n
 
 
 def _q(v: np.ndarray, q: float) -> float:
@@ -128,9 +132,9 @@ def compare(
         subtract: ``{name: other}`` — subtract ``other``'s per-round median from ``name``'s times
             (e.g. timm's ``Mixup`` mutates its input, so it is timed on a fresh clone and the clone
             is subtracted).
-        limit_for: the batch ``x`` ``(B, ...)`` ζ-mixup mixes; adds the rows :data:`COPY` and
-            :data:`MATMUL` (measured in the same rounds) and the column ``ratio_to_limit``; the limit
-            of round ``r`` is ``max(copy_r, 2 B² D / flops_r)``, ``flops_r = 2 n³ / matmul_r``.
+        limit_for: the batch ``x`` ``(B, ...)`` ζ-mixup mixes; adds the rows :data:`COPY`,
+            :data:`MATMUL` and :data:`GEMM` (measured in the same rounds) and the column ``ratio_to_limit``;
+            the limit of round ``r`` is ``max(copy_r, 2 B² D / flops_r)``, ``flops_r = 2 n³ / matmul_r``.
         matmul_size: ``n`` of the roofline matmul (default 1024 on CPU, 8192 on CUDA).
         num_threads: torch intra-op threads while timing (default: ``torch.get_num_threads()``).
 
@@ -140,7 +144,8 @@ def compare(
         (over per-round ratios), ``ratio_to_limit`` (with ``limit_for``), ``number``, ``samples``
         and ``minus`` (what was subtracted). ``df.attrs`` holds ``reference``, ``rounds``,
         ``num_threads``, ``device``, ``load_before``/``load_after`` (1-min load average) and, with
-        ``limit_for``, ``limit`` = ``{copy_ms, matmul_gflops, roofline_ms, limit_ms, bound, flops}``.
+        ``limit_for``, ``limit`` = ``{copy_ms, matmul_gflops, roofline_ms, limit_ms, bound, flops, gemm_ms,
+        gemm_gflops}`` (``gemm_*``: ζ-mixup's own product alone, and the FLOP rate it reaches).
     """
     rounds = check_int("rounds", rounds, min=1)
     blocks = check_int("blocks", blocks, min=1)
@@ -207,6 +212,8 @@ def compare(
             "bound": "memory (copy)" if copy_ms >= roof_ms else "compute (roofline)",
             "flops": flops,
             "matmul_size": n,
+            "gemm_ms": float(np.median(round_med[GEMM])) * 1e3,
+            "gemm_gflops": float(np.median(flops / round_med[GEMM])) / 1e9,
         }
 
     rows = []

@@ -14,6 +14,7 @@ from scipy.stats import gaussian_kde
 from torchvision.utils import make_grid
 
 from zmixlib._util import to_numpy
+from zmixlib.bench import COPY, GEMM, MATMUL
 from zmixlib.vocab import color
 
 matplotlib.rcParams.update(
@@ -73,7 +74,7 @@ def timing_bars(table, *, label: str, paper_label: str = "paper (GTX TITAN X)", 
     is left out. ``label`` names what was measured (profile, device, dtype).
     """
 
-    rows = table.drop(index="matmul roofline", errors="ignore").iloc[::-1]
+    rows = table.drop(index=MATMUL, errors="ignore").iloc[::-1]
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 2))
     y = np.arange(len(rows))
@@ -81,7 +82,7 @@ def timing_bars(table, *, label: str, paper_label: str = "paper (GTX TITAN X)", 
     err = np.vstack([(med - rows["q1_ms"]).clip(lower=0), (rows["q3_ms"] - med).clip(lower=0)])
 
     def colour(m: str) -> str:
-        if m.startswith(("copy", "clone")):
+        if m.startswith(("copy", "clone")) or m == GEMM:
             return "#c7c7c7"
         return method_color(m) if method_color(m) != "#000000" else "#555555"
 
@@ -108,7 +109,7 @@ def timing_growth(frame, *, x: str, label: str, ax=None):
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
-    refs = {"copy (x.clone())", "matmul roofline"}
+    refs = {COPY, MATMUL}
     for method, g in frame[~frame["method"].isin(refs)].groupby("method", sort=False):
         g = g.sort_values(x)
         ax.errorbar(
