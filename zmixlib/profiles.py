@@ -315,8 +315,8 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
         # the real Fashion-MNIST with LeNet-5 (notebook 04's recipe: its ERM / mixup / zeta-mixup / CutMix records and
         # notebook 08's Dirichlet records are read, not retrained); the UCI table at the paper's scale; the Table 1
         # protocol at one xi (alpha_1 = 1) and k = 16; Dense MultiMix on digits (LeNet-5 has no pooled feature map);
-        # Fig. 9 on the breast-cancer and wine tables (10x their recipes' epochs; digits' 10x runs need ~5 CPU-minutes,
-        # Fashion-MNIST's an hour)
+        # Fig. 9 on the breast-cancer table (10x its recipe's epochs; digits' 10x runs need ~5 CPU-minutes, Fashion-MNIST's
+        # an hour; wine, tried, is learnt perfectly by both methods: 100 % vs 100 %, 3 seeds)
         offline={
             "datasets": ["Fashion-MNIST"],
             # local synthetic instances: its per-sample loop, several times an ERM epoch, does not fit the budget (timed instead)
@@ -327,7 +327,7 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "kmixup_ks": [1, 16],
             "kmixup_alphas": [1.0],
             "multimix_datasets": ["Fashion-MNIST", "digits"],
-            "manifold_datasets": ["breast-cancer", "wine"],
+            "manifold_datasets": ["breast-cancer"],
             "lsi_rounds": 5,
         },
         smoke={
