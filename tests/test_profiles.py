@@ -57,6 +57,9 @@ def test_setup_rejects_bad_values_by_name():
         config.setup("00_theorems", _namespace("00_theorems", n_gamma="many"), verbose=False)
     with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
         config.setup("00_theorems", _namespace("00_theorems", seed=-1), verbose=False)
+    # papermill's -p passes a list as text: the error says how to pass it
+    with pytest.raises(TypeError, match=r"""got '\["Fashion-MNIST"\]' \(papermill: give lists and dicts as YAML with -y, e.g. -y 'datasets: \["digits"\]'\)"""):
+        config.setup("04_natural", _namespace("04_natural", datasets='["Fashion-MNIST"]'), verbose=False)
     ns = _namespace("00_theorems")
     del ns["n_lambda"]
     with pytest.raises(ValueError, match=r"lacks \['n_lambda'\]"):

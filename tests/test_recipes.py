@@ -171,3 +171,22 @@ def test_paper_matrices_of_the_new_sections():
         ("cutmix_zeta_compose", "cutmix_zeta", {"mode": "compose"}),
     ]
     assert {s.eval_splits for s in recipes.resolve("medmnist", "paper", seeds=[0])} == {("val", "test")}
+
+
+def test_an_empty_dataset_list_from_a_notebook_runs_none_of_the_section():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from zmixlib import paper
+
+    params = SimpleNamespace(profile="paper", seeds=[0], epochs=None, datasets=["CIFAR-10"], cutmix_datasets=[])
+    m = recipes.resolve_params("cutmix", params, datasets=params.cutmix_datasets)
+    assert len(m) == 0 and m.section == "cutmix" and m.overrides == {"datasets": []}
+    assert "0 runs" in str(m) and "(empty)" in str(m)
+    assert len(recipes.resolve_params("natural", params)) > 0  # the section's own datasets still run
+    with pytest.raises(ValueError, match="datasets must not be empty"):
+        recipes.resolve("cutmix", "paper", datasets=[])  # the library call stays strict
+    with pytest.raises(ValueError, match="section must be one of"):
+        recipes.resolve_params("nowhere", params, datasets=[])
+    assert paper.paired(pd.DataFrame(), baseline="cutmix", method="cutmix_zeta").empty

@@ -8,6 +8,7 @@ notebook there with a message naming the parameter.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from collections.abc import Mapping
@@ -129,8 +130,11 @@ def setup(chapter: str, namespace: Mapping[str, Any], *, verbose: bool = True) -
             values[name], sources[name] = default, f"{profile} profile default"
             continue
         if default is not None and not _same_kind(value, default):
+            hint = ""
+            if isinstance(value, str) and isinstance(default, (list, dict)):  # papermill's -p passes text as text
+                hint = f" (papermill: give lists and dicts as YAML with -y, e.g. -y '{name}: {json.dumps(default[:1] if isinstance(default, list) else default)}')"
             raise TypeError(
-                f"{name} must be {type(default).__name__} like its {profile!r} default {default!r}, got {value!r}"
+                f"{name} must be {type(default).__name__} like its {profile!r} default {default!r}, got {value!r}{hint}"
             )
         values[name], sources[name] = value, "parameter"
     stand_ins = {}

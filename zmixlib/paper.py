@@ -167,11 +167,13 @@ def paired(
     """
     if metric not in PAPER_METRICS:
         raise ValueError(f"metric must be one of {sorted(PAPER_METRICS)}, got {metric!r}")
+    cols = ["dataset", "arch", "_arch", "method", "baseline_method", "gamma", "_gamma", "seed", "ours", "baseline", "diff"]
+    if runs is None or len(runs) == 0:
+        return pd.DataFrame(columns=cols)
     df = runs if "_arch" in runs.columns else _keyed(runs)
     df = df.assign(_value=_ours(df, metric, split))
     a = df[df["method"] == method]
     b = df[df["method"] == baseline]
-    cols = ["dataset", "arch", "_arch", "method", "baseline_method", "gamma", "_gamma", "seed", "ours", "baseline", "diff"]
     if a.empty or b.empty:
         return pd.DataFrame(columns=cols)
     b = b.groupby(["_ds", "_arch", "seed"], as_index=False)["_value"].mean().rename(columns={"_value": "baseline"})

@@ -479,10 +479,17 @@ def resolve(section: str, profile: str = "smoke", *, verbose: bool = False, **ov
 def resolve_params(section: str, params: Any, **overrides: Any) -> RunMatrix:
     """:func:`resolve` for a notebook: ``section``'s matrix under ``params.profile`` (a
     :class:`zmixlib.config.Params`), with every knob of ``params`` that is a :data:`OVERRIDES` name passed
-    on (``None`` = the profile's default), then ``overrides`` (e.g. ``datasets=params.cutmix_datasets``)."""
+    on (``None`` = the profile's default), then ``overrides`` (e.g. ``datasets=params.cutmix_datasets``).
+    An empty ``datasets`` list given by the notebook's parameters means "run none of this section's datasets"
+    (e.g. ``-y 'cutmix_datasets: []'`` skips chapter 04's Table 5): the matrix is empty and says so."""
     knobs = params.values if isinstance(getattr(params, "values", None), dict) else vars(params)
     given = {k: v for k, v in knobs.items() if k in OVERRIDES}
-    return resolve(section, params.profile, **{**given, **overrides})
+    merged = {**given, **overrides}
+    if isinstance(merged.get("datasets"), (list, tuple)) and len(merged["datasets"]) == 0:
+        check_choice("profile", params.profile, PROFILES)
+        check_choice("section", section, list(_PAPER))
+        return RunMatrix([], section=section, profile=params.profile, overrides={"datasets": []})
+    return resolve(section, params.profile, **merged)
 
 
 def spec_for(dataset: str, *, profile: str = "offline", method: str = "erm", **overrides: Any) -> RunSpec:
