@@ -329,3 +329,10 @@ def test_methods_left_out_are_listed():
     m = peers.leaderboard_matrix(p)
     assert "local_synthetic_instances" not in {s.method for s in m}
     assert "methods" in m.dropped[("digits", "local_synthetic_instances")]
+
+
+def test_run_text_names_what_ran_and_the_profile_only_when_asked():
+    runs = pd.DataFrame({"dataset": ["digits"] * 2, "arch": ["digits_cnn"] * 2, "seed": [0, 1], "device_name": ["x86_64"] * 2})
+    assert peers.run_text(runs) == "digits (digits_cnn), 2 seeds, cpu"
+    assert peers.run_text(runs, profile="offline") == "offline: digits (digits_cnn), 2 seeds, cpu"
+    assert peers.run_text(pd.DataFrame(), profile="smoke") == "smoke: no run"

@@ -961,13 +961,15 @@ def lsi_timing(
 # ------------------------------------------------------------------------------------------------ texts
 
 
-def run_text(profile: str, runs: pd.DataFrame) -> str:
-    """``"<profile>: <datasets> (<archs>), <n> seeds, <device>"`` — what a table's numbers ran on."""
+def run_text(runs: pd.DataFrame, *, profile: str | None = None) -> str:
+    """``"<datasets> (<archs>), <n> seeds, <device>"`` — what a table's numbers ran on, after ``"<profile>: "``
+    when ``profile`` is given (a figure's label; the claims ledger prints the profile in a column of its own)."""
+    head = f"{profile}: " if profile else ""
     if runs is None or len(runs) == 0:
-        return f"{profile}: no run"
+        return f"{head}no run"
     n = int(runs["seed"].nunique())
     what = f"{', '.join(runs['dataset'].unique())} ({', '.join(runs['arch'].unique())})"
-    return f"{profile}: {what}, {n} seed{'s' * (n != 1)}, {_device_text(runs)}"
+    return f"{head}{what}, {n} seed{'s' * (n != 1)}, {_device_text(runs)}"
 
 
 def board_reading(runs: pd.DataFrame, history: pd.DataFrame, *, profile: str) -> str:
