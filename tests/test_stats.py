@@ -1,0 +1,106 @@
+"""zmixlib.stats: seed-paired interval and test against scipy; the one mean ± sd formatter."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from zmixlib.stats import PairedStat, mean_sd, paired_interval, summary_interval
+
+
+@pytest.mark.parametrize(
+    "diffs",
+    [[-1.2, -0.4, -0.9], [0.3, -0.2, 0.5, 0.1, -0.05], [2.0, 1.0], list(np.linspace(-3, 1, 20))],
+)
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_paired_interval_matches_scipy(diffs, level):
+    s = paired_interval(diffs, level=level)
+    d = np.asarray(diffs)
+    n = d.size
+    assert s.n == n and s.level == level and s.method == "t"
+    assert s.mean == pytest.approx(d.mean())
+    assert s.sd == pytest.approx(d.std(ddof=1))
+    assert s.se == pytest.approx(d.std(ddof=1) / math.sqrt(n))
+    assert s.p == pytest.approx(st.ttest_1samp(d, 0.0).pvalue, rel=1e-10)
+    half = st.t.ppf((1 + level) / 2, n - 1) * d.std(ddof=1) / math.sqrt(n)
+    assert (s.lo, s.hi) == pytest.approx((d.mean() - half, d.mean() + half))
+    lo, hi = st.t.interval(level, n - 1, loc=d.mean(), scale=st.sem(d))
+    assert (s.lo, s.hi) == pytest.approx((lo, hi))
+
+
+def test_interval_excludes_zero_in_the_direction_of_the_effect():
+    assert paired_interval([-1.2, -1.0, -1.1]).excludes_zero() == -1
+    assert paired_interval([1.2, 1.0, 1.1]).excludes_zero() == 1
+    assert paired_interval([-1.0, 0.8, 0.1]).excludes_zero() == 0
+    # a wider level can swallow zero that a narrower one excludes
+    d = [-1.0, -0.2, -0.6]
+    assert paired_interval(d, level=0.8).excludes_zero() == -1
+    assert paired_interval(d, level=0.999).excludes_zero() == 0
+
+
+def test_one_pair_has_no_interval():
+    s = paired_interval([0.7])
+    assert s.n == 1 and s.mean == 0.7
+    assert all(math.isnan(x) for x in (s.sd, s.se, s.lo, s.hi, s.p))
+    assert s.excludes_zero() == 0
+    assert "no interval" in s.text()
+
+
+def test_nans_are_dropped_and_no_pairs_is_empty():
+    assert paired_interval([1.0, math.nan, 3.0]).n == 2
+    s = paired_interval([])
+    assert s.n == 0 and math.isnan(s.mean) and s.text() == "no pairs"
+
+
+def test_equal_differences_collapse_the_interval():
+    s = paired_interval([0.5, 0.5, 0.5])
+    assert (s.lo, s.hi, s.p) == (0.5, 0.5, 0.0)
+    assert paired_interval([0.0, 0.0]).p == 1.0
+
+
+def test_summary_interval_equals_the_raw_one():
+    d = [0.4, -0.3, 1.1, 0.6]
+    a = paired_interval(d)
+    b = summary_interval(np.mean(d), np.std(d, ddof=1), len(d))
+    assert dataclasses.astuple(a) == pytest.approx(dataclasses.astuple(b))
+
+
+def test_paired_stat_is_frozen():
+    s = paired_interval([1.0, 2.0])
+    assert isinstance(s, PairedStat)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.mean = 0.0  # type: ignore[misc]
+
+
+def test_text_states_mean_interval_p_and_n():
+    t = paired_interval([-1.2, -0.4, -0.9]).text()
+    assert t.startswith("-0.83 [") and "95 % t-interval" in t and t.endswith("n = 3")
+    assert "p = 0.0" in t
+
+
+@pytest.mark.parametrize("level", [0, 1, 1.5, -0.1, True, "0.95"])
+def test_bad_level_is_refused(level):
+    with pytest.raises(ValueError, match="level must be a number in \\(0, 1\\)"):
+        paired_interval([1.0, 2.0], level=level)
+
+
+def test_bad_shapes_and_counts_are_refused():
+    with pytest.raises(ValueError, match="diffs must be one-dimensional, got shape \\(2, 2\\)"):
+        paired_interval(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="n must be an integer >= 0, got -1"):
+        summary_interval(0.0, 1.0, -1)
+    with pytest.raises(ValueError, match="sd must be >= 0, got -1.0"):
+        summary_interval(0.0, -1.0, 3)
+
+
+def test_mean_sd_formats():
+    assert mean_sd([12.0, 12.68]) == "12.34 ± 0.48"
+    assert mean_sd([12.344]) == "12.34"
+    assert mean_sd([1.0, 2.0, 3.0], digits=1) == "2.0 ± 1.0"
+    assert mean_sd([1.0, math.nan, 3.0], digits=0) == "2 ± 1"
+    assert mean_sd([]) == "—"
+    assert mean_sd(np.array([5.0, 7.0]), digits=3) == "6.000 ± 1.414"
