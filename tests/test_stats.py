@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from zmixlib.stats import PairedStat, mean_sd, paired_interval, summary_interval
+from zmixlib.stats import PairedStat, mean_sd, paired_interval, summary_interval, welch_interval
 
 
 @pytest.mark.parametrize(
@@ -104,3 +104,17 @@ def test_mean_sd_formats():
     assert mean_sd([1.0, math.nan, 3.0], digits=0) == "2 ± 1"
     assert mean_sd([]) == "—"
     assert mean_sd(np.array([5.0, 7.0]), digits=3) == "6.000 ± 1.414"
+
+
+def test_welch_interval_matches_scipy():
+    s = welch_interval(21.35, 0.02, 3, 21.85, 0.07, 3)
+    ref = st.ttest_ind_from_stats(21.35, 0.02, 3, 21.85, 0.07, 3, equal_var=False)
+    assert s.method == "welch" and s.mean == pytest.approx(-0.5)
+    assert s.p == pytest.approx(ref.pvalue, rel=1e-10)
+    se = math.sqrt(0.02**2 / 3 + 0.07**2 / 3)
+    df = se**4 / ((0.02**2 / 3) ** 2 / 2 + (0.07**2 / 3) ** 2 / 2)
+    assert s.hi == pytest.approx(-0.5 + st.t.ppf(0.975, df) * se)
+    assert s.excludes_zero() == -1
+    assert "Welch" in s.text()
+    with pytest.raises(ValueError, match="n1 and n2 must be >= 2, got 1 and 3"):
+        welch_interval(0, 1, 1, 0, 1, 3)

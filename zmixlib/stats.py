@@ -7,6 +7,7 @@ independent means: the pairing removes most of the seed-to-seed variance.
 * :func:`paired_interval` — Student-t confidence interval of the mean difference and the two-sided
   paired t-test (``H0: E[d] = 0``), from the differences themselves.
 * :func:`summary_interval` — the same from a reported mean, sd and n (the papers print mean ± sd).
+* :func:`welch_interval` — two independent groups given as mean, sd, n each (a paper's table): Welch's t.
 * :func:`mean_sd` — the one formatter of "mean ± sd" (``"12.34 ± 0.56"``; ``"12.34"`` for one value).
 
 Used by :mod:`zmixlib.chapters.ledger` (chapter 11) and the chapter tables of notebooks 04–10.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
-__all__ = ["PairedStat", "paired_interval", "summary_interval", "mean_sd"]
+__all__ = ["PairedStat", "paired_interval", "summary_interval", "welch_interval", "mean_sd"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ class PairedStat:
         if self.n == 1 or math.isnan(self.lo):
             return f"{self.mean:+.{digits}f} (n = {self.n}: no interval)"
         pct = f"{100 * self.level:g} %"
+        name = "Welch t-interval" if self.method == "welch" else "t-interval"
         return (
-            f"{self.mean:+.{digits}f} [{self.lo:+.{digits}f}, {self.hi:+.{digits}f}] ({pct} t-interval), "
+            f"{self.mean:+.{digits}f} [{self.lo:+.{digits}f}, {self.hi:+.{digits}f}] ({pct} {name}), "
             f"p = {_p_text(self.p)}, n = {self.n}"
         )
 
@@ -128,6 +130,31 @@ def paired_interval(diffs: Iterable[float], level: float = 0.95) -> PairedStat:
     n = int(d.size)
     sd = float(d.std(ddof=1)) if n > 1 else math.nan
     return summary_interval(float(d.mean()) if n else math.nan, sd, n, level=level)
+
+
+def welch_interval(
+    mean1: float, sd1: float, n1: int, mean2: float, sd2: float, n2: int, *, level: float = 0.95
+) -> PairedStat:
+    """Welch's interval and two-sided test of ``mean1 − mean2`` from two groups' means, sample sds and sizes.
+
+    For a paper's table, which prints mean ± sd per method but not the per-seed pairs: treating the groups as
+    independent can only widen the interval of a positively correlated (seed-paired) difference. ``method`` is
+    ``"welch"``, ``sd`` the pooled ``sqrt(sd1² + sd2²)`` and ``n`` the smaller group; the degrees of freedom are
+    Welch–Satterthwaite's. ``p`` equals ``scipy.stats.ttest_ind_from_stats(..., equal_var=False).pvalue``.
+    """
+    level = _check_level(level)
+    if min(n1, n2) < 2:
+        raise ValueError(f"n1 and n2 must be >= 2, got {n1!r} and {n2!r}")
+    v1, v2 = float(sd1) ** 2 / n1, float(sd2) ** 2 / n2
+    mean = float(mean1) - float(mean2)
+    se = math.sqrt(v1 + v2)
+    sd = math.sqrt(float(sd1) ** 2 + float(sd2) ** 2)
+    if se == 0:
+        return PairedStat(min(n1, n2), mean, sd, se, mean, mean, 1.0 if mean == 0 else 0.0, level, "welch")
+    df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+    q = float(_st.t.ppf(0.5 + level / 2, df))
+    p = float(2 * _st.t.sf(abs(mean / se), df))
+    return PairedStat(min(n1, n2), mean, sd, se, mean - q * se, mean + q * se, p, level, "welch")
 
 
 def mean_sd(values: Iterable[float], digits: int = 2) -> str:
