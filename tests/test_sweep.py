@@ -99,8 +99,10 @@ class TestRunsPerDevice:
     def test_errors(self):
         with pytest.raises(ValueError, match="runs_per_device must be >= 1"):
             sweep.run([_spec()], runs_per_device=0)
-        with pytest.raises(ValueError, match="runs_per_device=2 applies to executor 'process' only, got executor='inline'"):
+        with pytest.raises(ValueError, match="runs_per_device=2 applies to executors 'process', 'local' and 'slurm' only"):
             sweep.run([_spec()], executor="inline", runs_per_device=2)
+        with pytest.raises(ValueError, match="max_workers=2 applies to executor 'process' only, got executor='slurm'"):
+            sweep.run([_spec()], executor="slurm", max_workers=2)
 
     @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
     def test_packed_on_cuda(self, tmp_path):
@@ -142,7 +144,7 @@ class TestCLI:
         assert seen["runs_per_device"] == 3 and seen["max_workers"] == 5 and seen["executor"] is None
         monkeypatch.undo()
         assert cli.sweep_main([*argv, "--executor", "inline", "--runs-per-device", "2"]) == 2
-        assert "runs_per_device=2 applies to executor 'process' only, got executor='inline'" in capsys.readouterr().err
+        assert "runs_per_device=2 applies to executors 'process', 'local' and 'slurm' only" in capsys.readouterr().err
 
     def test_dry_run_and_errors(self, tmp_path, capsys):
         n = len(recipes.resolve("natural", "smoke"))
@@ -151,3 +153,57 @@ class TestCLI:
         assert cli.sweep_main(["--section", "natural", "--set", "epoch=3"]) == 2
         assert "unknown parameter(s) ['epoch']" in capsys.readouterr().err
 
+
+
+class TestJobArrays:
+    """The SLURM executor's pieces that need no cluster: packing runs into array tasks, the --slurm parameters, an
+    array task's packed training on the CPU (tests/test_slurm.py runs them through a real cluster)."""
+
+    def test_array_tasks_pack_runs_per_gpu(self):
+        runs = list(range(18))  # a 3-seed x 6-method table
+        assert [len(t) for t in sweep.array_tasks(runs)] == [1] * 18
+        assert [len(t) for t in sweep.array_tasks(runs, gpus_per_node=2, runs_per_device=4)] == [8, 8, 2]
+        assert [len(t) for t in sweep.array_tasks(runs, runs_per_device=3)] == [3] * 6  # a CPU node: 3 workers
+        for gpus, per in [(1, 1), (1, 4), (2, 4), (4, 3), (8, 2), (3, 7)]:
+            tasks = sweep.array_tasks(runs, gpus_per_node=gpus, runs_per_device=per)
+            assert len(tasks) == -(-18 // (gpus * per)) and [r for t in tasks for r in t] == runs
+        with pytest.raises(ValueError, match="runs_per_device must be >= 1"):
+            sweep.array_tasks(runs, gpus_per_node=2, runs_per_device=0)
+
+    def test_slurm_parameters(self):
+        params, per, gpus = sweep.slurm_parameters(
+            {"partition": "gpu", "time": "1-02:00:00", "gpus": 4, "runs_per_gpu": 3, "slurm_qos": "high"}
+        )
+        assert params["slurm_partition"] == "gpu" and params["timeout_min"] == 26 * 60
+        assert params["gpus_per_node"] == 4 and params["slurm_qos"] == "high" and (per, gpus) == (3, 4)
+        assert sweep.slurm_parameters({})[0] == {"timeout_min": 24 * 60, "name": "zmix"}
+        assert sweep.slurm_parameters({"gres": "gpu:a100:2"})[2] == 2
+        assert [sweep._minutes(t) for t in (90, "90", "01:30", "1:00:01", "2-0")] == [90, 90, 2, 61, 2880]
+        with pytest.raises(ValueError, match="slurm parameter partiton='gpu' is not known; allowed: partition, time"):
+            sweep.slurm_parameters({"partiton": "gpu"})
+        with pytest.raises(ValueError, match="slurm time must be minutes or"):
+            sweep.slurm_parameters({"time": "soon"})
+        with pytest.raises(ValueError, match="runs_per_gpu must be >= 1"):
+            sweep.slurm_parameters({"runs_per_gpu": 0})
+
+    def test_packed_task_on_cpu_equals_one_by_one(self, tmp_path, monkeypatch):
+        """One array task holding three runs on two worker processes (what a GPU node does per GPU): each record
+        is the one an inline run writes, says how it was produced, and a requeued task trains nothing again."""
+        monkeypatch.setattr(sweep, "cpu_count", lambda: 2)  # one torch thread per worker, as the inline runs
+        specs = [_spec(seed=s, epochs=2) for s in range(3)]
+        assert sweep.run(specs, results_dir=tmp_path / "inline", progress=False, verbose=False).ok
+        monkeypatch.setenv("SLURM_ARRAY_JOB_ID", "77")  # what SLURM sets in an array task
+        monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "3")
+        monkeypatch.setenv("SLURMD_NODENAME", "node7")
+        packed = tmp_path / "packed"
+        assert sweep.ArrayTask()([s.to_dict() for s in specs], str(packed), 2, False, "slurm") == [("done", "")] * 3
+        for s in specs:
+            rec = store.load_record(store.record_path(s, packed))
+            ref = store.load_record(store.record_path(s, tmp_path / "inline"))
+            assert _science(rec) == _science(ref)
+            env = rec.environment
+            assert (env["executor"], env["job_id"], env["node"], env["slurm_restarts"]) == ("slurm", "77_3", "node7", 0)
+            assert env["device"] == "cpu" and ref.environment["executor"] == "inline" and ref.environment["job_id"] is None
+        stamps = [store.record_path(s, packed).stat().st_mtime_ns for s in specs]
+        assert sweep.ArrayTask()([s.to_dict() for s in specs], str(packed), 2, False, "slurm") == [("done", "")] * 3
+        assert [store.record_path(s, packed).stat().st_mtime_ns for s in specs] == stamps

@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import multiprocessing as mp
 import os
+import platform
+import subprocess
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -88,17 +91,50 @@ def pending(matrix: Iterable, results_dir: str | os.PathLike = "results") -> lis
 
 
 def _run_one(
-    spec_dict: dict[str, Any], results_dir: str, threads: int | None, progress: bool, keep_checkpoint: bool = False
+    spec_dict: dict[str, Any],
+    results_dir: str,
+    threads: int | None,
+    progress: bool,
+    keep_checkpoint: bool = False,
+    produced_by: dict[str, Any] | None = None,
 ) -> tuple[str, str]:
     """Train one run. Returns ``("done", "")`` or ``("failed", traceback)`` — never raises, so one run's
-    failure (and unpicklable exceptions) cannot take a pool down; Ctrl-C still stops."""
+    failure (and unpicklable exceptions) cannot take a pool down; Ctrl-C still stops.
+
+    ``produced_by`` (executor, job id, node, ...) is added to the record's ``environment``, so a record says
+    how it was produced (:func:`produced_by`)."""
     try:
         if threads:
             torch.set_num_threads(threads)
-        fit(RunSpec.from_dict(spec_dict), results_dir=results_dir, progress=progress, keep_checkpoint=keep_checkpoint)
+        rec = fit(
+            RunSpec.from_dict(spec_dict), results_dir=results_dir, progress=progress, keep_checkpoint=keep_checkpoint
+        )
+        if produced_by and rec.complete:
+            rec.environment.update(produced_by)
+            if produced_by.get("executor") in ("local", "slurm"):  # this worker's own GPUs (packed runs: one each)
+                rec.environment["visible_gpus"] = os.environ.get("CUDA_VISIBLE_DEVICES") or None
+            store.save(rec, results_dir)  # the same record, now saying where it ran (written atomically again)
         return "done", ""
     except Exception:  # reported with the spec, the sweep goes on
         return "failed", traceback.format_exc()
+
+
+def produced_by(executor: str) -> dict[str, Any]:
+    """How the run trained in this process is produced: ``executor``, ``job_id`` (SLURM: ``<array>_<task>``,
+    the same after a requeue; ``None`` inline), ``node`` and, on SLURM, ``slurm_restarts`` (how many times the
+    job was requeued) and the GPUs it was given. Stored in each record's ``environment``."""
+    env = os.environ
+    job_id = None
+    if env.get("SLURM_ARRAY_JOB_ID") and env.get("SLURM_ARRAY_TASK_ID"):
+        job_id = f"{env['SLURM_ARRAY_JOB_ID']}_{env['SLURM_ARRAY_TASK_ID']}"
+    elif env.get("SLURM_JOB_ID"):
+        job_id = env["SLURM_JOB_ID"]
+    elif executor == "local" and env.get("SUBMITIT_LOCAL_JOB_ID"):
+        job_id = env["SUBMITIT_LOCAL_JOB_ID"]
+    out: dict[str, Any] = {"executor": executor, "job_id": job_id, "node": env.get("SLURMD_NODENAME") or platform.node()}
+    if executor == "slurm":
+        out["slurm_restarts"] = int(env.get("SLURM_RESTART_COUNT") or 0)
+    return out
 
 
 # ---------------------------------------------------------------------------------------- packed workers
@@ -252,6 +288,309 @@ def _pool(
             conn.close()
 
 
+# -------------------------------------------------------------------------------- job arrays (submitit)
+
+#: ``slurm=`` keys (``--slurm KEY=VALUE``) named for people, and the submitit parameter each sets. Any other
+#: key is passed to submitit's ``update_parameters`` as it is (``slurm_additional_parameters``, ...).
+SLURM_KEYS = {
+    "partition": "slurm_partition",
+    "time": "timeout_min",  # minutes, or SLURM's [D-]HH:MM:SS
+    "gpus": "gpus_per_node",
+    "gres": "slurm_gres",  # e.g. gpu:4 (the GPU count also sizes the packing)
+    "cpus": "cpus_per_task",
+    "mem": "mem_gb",
+    "qos": "slurm_qos",
+    "account": "slurm_account",
+    "constraint": "slurm_constraint",
+    "nodelist": "slurm_nodelist",
+}
+#: ``slurm=`` keys that pack several runs into one array task (runs per GPU; on a CPU node, worker processes)
+PACKING_KEYS = ("runs_per_gpu", "runs_per_device")
+#: squeue states of a task that has not started (anything else live counts as running)
+_WAITING = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "PREEMPTED"}
+#: the log folder's list of submitted tasks (job id -> run ids), so a second sweep waits for runs still queued
+ARRAYS_FILE = "zmix_arrays.jsonl"
+
+
+def _minutes(value: Any) -> int:
+    """A time limit in whole minutes from minutes or SLURM's ``MM``, ``MM:SS``, ``HH:MM:SS``, ``D-HH[:MM[:SS]]``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError(f"slurm time must be > 0 minutes, got {value!r}")
+        return max(1, int(-(-value // 1)))
+    text = str(value).strip()
+    days, _, rest = text.rpartition("-") if "-" in text else ("", "", text)
+    try:
+        parts = [int(p) for p in rest.split(":")]
+        d = int(days) if days else 0
+    except ValueError:
+        raise ValueError(f"slurm time must be minutes or [D-]HH:MM:SS, got {value!r}") from None
+    if days:
+        h, m, sec = (parts + [0, 0])[:3]
+    elif len(parts) == 1:
+        h, m, sec = 0, parts[0], 0
+    elif len(parts) == 2:
+        h, m, sec = 0, parts[0], parts[1]
+    elif len(parts) == 3:
+        h, m, sec = parts
+    else:
+        raise ValueError(f"slurm time must be minutes or [D-]HH:MM:SS, got {value!r}")
+    total = ((d * 24 + h) * 60 + m) * 60 + sec
+    if total <= 0:
+        raise ValueError(f"slurm time must be > 0, got {value!r}")
+    return -(-total // 60)
+
+
+def slurm_parameters(slurm: dict[str, Any] | None, executor: str = "slurm") -> tuple[dict[str, Any], int | None, int]:
+    """``(submitit parameters, runs per device, GPUs per node)`` from ``slurm=`` (``--slurm KEY=VALUE``).
+
+    Keys: :data:`SLURM_KEYS` (``partition``, ``time``, ``gpus``, ``gres``, ``cpus``, ``mem``, ...),
+    :data:`PACKING_KEYS` (``runs_per_gpu``), or any submitit parameter name (``slurm_partition``,
+    ``timeout_min``, ``slurm_additional_parameters``, ...). Errors name the key and what is allowed.
+    Defaults: 24 h time limit, job name ``zmix``.
+    """
+    from submitit.auto.auto import AutoExecutor  # deferred: needed for the SLURM executors only
+    from submitit.core.plugins import get_executors
+
+    valid = set(AutoExecutor._valid_parameters()) | {"name"}
+    valid |= {f"{ex}_{arg}" for ex, cls in get_executors().items() for arg in cls._valid_parameters()}
+    params: dict[str, Any] = {"timeout_min": 24 * 60, "name": "zmix"}
+    runs_per_device = None
+    for key, value in (slurm or {}).items():
+        if key in PACKING_KEYS:
+            runs_per_device = check_int(key, value, min=1)
+            continue
+        name = SLURM_KEYS.get(key, key)
+        if name == "timeout_min":
+            value = _minutes(value)
+        if name not in valid:
+            allowed = ", ".join([*SLURM_KEYS, *PACKING_KEYS])
+            raise ValueError(
+                f"slurm parameter {key}={value!r} is not known; allowed: {allowed}, or a submitit parameter "
+                "(slurm_partition, timeout_min, slurm_additional_parameters, ...)"
+            ) from None
+        params[name] = value
+    gpus = params.get("gpus_per_node") or params.get("slurm_gpus_per_node") or 0
+    gres = str(params.get("slurm_gres") or "")
+    if not gpus and gres.startswith("gpu"):
+        gpus = int(gres.rsplit(":", 1)[-1]) if gres.rsplit(":", 1)[-1].isdigit() else 1
+    gpus = check_int("gpus", gpus, min=0)
+    return params, runs_per_device, gpus
+
+
+def array_tasks(specs: list, *, gpus_per_node: int = 0, runs_per_device: int | None = None) -> list[list]:
+    """How a job array packs the runs: one run per task, or with ``runs_per_device`` K, ``N · K`` runs per task on
+    nodes of N GPUs (K runs share each GPU, the engine's packing; K worker processes on a CPU node) — so R runs take
+    ⌈R / (N · K)⌉ tasks, in the order given."""
+    gpus_per_node = check_int("gpus_per_node", gpus_per_node, min=0)
+    per = 1 if runs_per_device is None else max(1, gpus_per_node) * check_int("runs_per_device", runs_per_device, min=1)
+    return [list(specs[i : i + per]) for i in range(0, len(specs), per)]
+
+
+class ArrayTask:
+    """One array task: train its runs — one after another, or, with ``runs_per_device``, packed onto the job's GPUs
+    (CPU: worker processes) — and return ``[(status, error), ...]`` in their order. Each record's ``environment``
+    says how it was produced (:func:`produced_by`).
+
+    Requeued (``scontrol requeue``, preemption, SIGUSR2 at the time limit: submitit calls :meth:`checkpoint` and
+    requeues), the job starts again with the same runs: a run whose record is valid is not trained again, the
+    others resume from their last epoch checkpoint (:func:`zmixlib.train.fit`), so the record equals an
+    uninterrupted run's.
+    """
+
+    def __call__(
+        self, spec_dicts: list, results_dir: str, runs_per_device: int | None, keep_checkpoint: bool, executor: str
+    ) -> list[tuple[str, str]]:
+        where = produced_by(executor)
+        specs = [RunSpec.from_dict(d) for d in spec_dicts]
+        out: dict[str, tuple[str, str]] = {}
+        todo = pending(specs, results_dir)
+        for spec in specs:
+            if spec not in todo:
+                out[spec.run_id] = ("done", "")  # finished before this job was requeued
+        if len(todo) > 1 and runs_per_device:
+            gpus, threads = worker_slots(todo, runs_per_device=runs_per_device)
+            runner = functools.partial(_run_one, keep_checkpoint=keep_checkpoint, produced_by=where)
+            _pool(todo, gpus, threads, results_dir=results_dir, progress=False,
+                  on_result=lambda s, st, err: out.__setitem__(s.run_id, (st, err)), runner=runner)  # fmt: skip
+        else:
+            for spec in todo:
+                out[spec.run_id] = _run_one(spec.to_dict(), results_dir, None, False, keep_checkpoint, where)
+        return [out[s.run_id] for s in specs]
+
+    def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
+        """submitit's preemption/time-out hook: requeue the same task (the runs' checkpoints are on disk)."""
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(self, *args, **kwargs)
+
+
+@dataclass
+class _Task:
+    """A submitted array task being watched."""
+
+    job_id: str
+    specs: list
+    stdout: Path
+    stderr: Path
+    result: Path
+    state: str = "pending"
+    missing: int = 0
+    job: Any = None  # the submitit job (local executor: its process tells whether it is alive)
+
+
+def _paths(folder: Path, job_id: str) -> dict[str, Path]:
+    from submitit.core.utils import JobPaths
+
+    p = JobPaths(folder, job_id=job_id, task_id=0)
+    return {"stdout": p.stdout, "stderr": p.stderr, "result": p.result_pickle}
+
+
+def squeue_states() -> dict[str, str] | None:
+    """``{job id: state}`` of every live job and array task (``<array>_<task>``), from ``squeue`` — SLURM without
+    accounting has no ``sacct``; ``None`` when squeue does not answer."""
+    try:
+        r = subprocess.run(["squeue", "-h", "-r", "-o", "%i %T"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if r.returncode != 0:
+        return None
+    return dict(line.split(None, 1) for line in r.stdout.splitlines() if len(line.split(None, 1)) == 2)
+
+
+def _read_result(task: _Task) -> list[tuple[str, str]] | None:
+    """The task's outcome from submitit's result file (``None`` while it is being written)."""
+    from submitit.core.utils import pickle_load
+
+    try:
+        kind, value = pickle_load(task.result)
+    except Exception:  # half-written: read again at the next poll
+        return None
+    if kind == "success" and isinstance(value, list) and len(value) == len(task.specs):
+        return [tuple(v) for v in value]
+    return [("failed", f"{value}" if kind == "error" else f"unexpected result {kind!r}")] * len(task.specs)
+
+
+def _with_log(err: str, task: _Task) -> str:
+    """The error with a last line naming the task's log file (what a FAILED line shows)."""
+    lines = err.strip().splitlines()
+    last = lines[-1] if lines else "failed"
+    return f"{err.rstrip()}\n{last} (job {task.job_id}, log: {task.stderr})"
+
+
+def _queued(folder: Path, todo: list, states: dict[str, str] | None) -> list[_Task]:
+    """Tasks of an earlier sweep, still in the queue, that hold runs of ``todo`` (so they are not submitted twice)."""
+    path = folder / ARRAYS_FILE
+    if not states or not path.is_file():
+        return []
+    by_id = {s.run_id: s for s in todo}
+    tasks = []
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("job_id") in states and any(r in by_id for r in entry.get("run_ids", [])):
+            specs = [by_id[r] for r in entry["run_ids"] if r in by_id]
+            tasks.append(_Task(entry["job_id"], specs, **_paths(folder, entry["job_id"])))
+    return tasks
+
+
+def _submit_array(
+    todo: list,
+    *,
+    executor: str,
+    results_dir: str,
+    folder: Path,
+    slurm: dict[str, Any] | None,
+    runs_per_device: int | None,
+    keep_checkpoint: bool,
+    on_result: Callable[[Any, str, str], None],
+    say: Callable[..., None],
+    poll_s: float = 2.0,
+) -> None:
+    """Submit ``todo`` as one job array (submitit ``map_array``), print the job ids and a live count of its runs
+    (pending / running / done / failed) until every task ended, and report each run through ``on_result``."""
+    import submitit  # deferred: needed for the SLURM executors only
+
+    params, packing, gpus = slurm_parameters(slurm, executor)
+    runs_per_device = runs_per_device or packing
+    states = squeue_states() if executor == "slurm" else None
+    tasks = _queued(folder, todo, states)
+    attached = {s.run_id for t in tasks for s in t.specs}
+    if tasks:
+        say(f"{len(attached)} run(s) are still queued from an earlier sweep (job(s) "
+            f"{', '.join(t.job_id for t in tasks)}): waiting for them, not submitting them again")  # fmt: skip
+    fresh = [s for s in todo if s.run_id not in attached]
+    if fresh:
+        groups = array_tasks(fresh, gpus_per_node=gpus, runs_per_device=runs_per_device)
+        ex = submitit.AutoExecutor(folder=str(folder), cluster=executor)
+        try:
+            ex.update_parameters(**params)
+        except (NameError, TypeError, ValueError) as err:  # a value of the wrong type
+            raise ValueError(f"slurm parameters {params}: {str(err).splitlines()[0]}") from None
+        n = len(groups)
+        jobs = ex.map_array(
+            ArrayTask(), [[s.to_dict() for s in g] for g in groups], [results_dir] * n, [runs_per_device] * n,
+            [keep_checkpoint] * n, [executor] * n,
+        )  # fmt: skip
+        new = [_Task(j.job_id, g, **_paths(folder, j.job_id), job=j) for j, g in zip(jobs, groups)]
+        with open(folder / ARRAYS_FILE, "a") as f:
+            for t in new:
+                f.write(json.dumps({"job_id": t.job_id, "run_ids": [s.run_id for s in t.specs]}) + "\n")
+        array = new[0].job_id.split("_")[0]
+        per = f", {len(fresh) / n:g} run(s) per task" if n != len(fresh) else ""
+        where = f"partition {params['slurm_partition']}" if params.get("slurm_partition") else "default partition"
+        say(f"submitted job array {array} to {executor} ({where}): {n} task(s) for {len(fresh)} run(s){per}; "
+            f"job ids {new[0].job_id} .. {new[-1].job_id}; logs {folder}/<job id>_0_log.err")  # fmt: skip
+        tasks += new
+    _watch(tasks, executor=executor, on_result=on_result, say=say, poll_s=poll_s)
+
+
+def _watch(tasks: list[_Task], *, executor: str, on_result: Callable, say: Callable, poll_s: float) -> None:
+    """Poll until every task ended: its result file (done/failed per run), or the queue without it (failed)."""
+    live = list(tasks)
+    t0, last = time.perf_counter(), None
+    counts = {"pending": 0, "running": 0, "done": 0, "failed": 0}
+    try:
+        while live:
+            states = squeue_states() if executor == "slurm" else None
+            for task in list(live):
+                outcome = _read_result(task) if task.result.exists() else None
+                if outcome is None:
+                    if executor == "slurm":
+                        state = None if states is None else states.get(task.job_id, "")
+                        if state:
+                            task.missing, task.state = 0, ("pending" if state in _WAITING else "running")
+                        elif state == "":  # not in the queue, no result: gone unless it is being written
+                            task.missing += 1
+                            if task.missing >= 3:
+                                outcome = [("failed", f"job {task.job_id} left the queue without a result "
+                                            "(cancelled, killed, node failure or out of memory)")] * len(task.specs)  # fmt: skip
+                    else:  # submitit's local executor: the job's own process
+                        task.state = "running" if task.job is not None and task.job.state == "RUNNING" else task.state
+                        if task.job is not None and task.job.done() and not task.result.exists():
+                            outcome = [("failed", f"job {task.job_id} ended without a result")] * len(task.specs)
+                if outcome is not None:
+                    live.remove(task)
+                    for spec, (status, err) in zip(task.specs, outcome):
+                        counts[status if status in counts else "failed"] += 1
+                        on_result(spec, status, _with_log(err, task) if status != "done" else err)
+            counts["pending"] = sum(len(t.specs) for t in live if t.state == "pending")
+            counts["running"] = sum(len(t.specs) for t in live if t.state == "running")
+            line = ", ".join(f"{v} {k}" for k, v in counts.items())
+            if line != last:
+                say(f"[{time.perf_counter() - t0:6.0f} s] {line}")
+                last = line
+            if live:
+                time.sleep(poll_s)
+    except KeyboardInterrupt:
+        ids = sorted({t.job_id.split("_")[0] for t in live})
+        say(f"stopped watching; the job(s) {', '.join(ids)} keep running on the cluster (scancel {' '.join(ids)} "
+            "stops them); the same command again waits for them, then submits only what is still missing")  # fmt: skip
+        raise
+
+
 # ------------------------------------------------------------------------------------------------------ run
 
 
@@ -292,12 +631,18 @@ def run(
     if executor is None:
         executor = "process" if runs_per_device is not None or max_workers is not None else "inline"
     check_choice("executor", executor, EXECUTORS)
-    if executor != "process" and (runs_per_device is not None or max_workers is not None):
-        name = "runs_per_device" if runs_per_device is not None else "max_workers"
-        value = runs_per_device if runs_per_device is not None else max_workers
-        raise ValueError(f"{name}={value!r} applies to executor 'process' only, got executor={executor!r}")
+    if executor != "process" and max_workers is not None:
+        raise ValueError(f"max_workers={max_workers!r} applies to executor 'process' only, got executor={executor!r}")
+    if executor == "inline" and runs_per_device is not None:
+        raise ValueError(
+            f"runs_per_device={runs_per_device!r} applies to executors 'process', 'local' and 'slurm' only, "
+            f"got executor={executor!r}"
+        )
+    if runs_per_device is not None:
+        runs_per_device = check_int("runs_per_device", runs_per_device, min=1)
     t0 = time.perf_counter()
-    results_dir = str(results_dir)
+    # jobs on other machines (or started elsewhere) read this folder as this process means it
+    results_dir = str(Path(results_dir).resolve()) if executor in ("local", "slurm") else str(results_dir)
     specs = _unique(matrix)
     todo = pending(specs, results_dir)
     report = SweepReport(skipped=[s for s in specs if s not in todo])
@@ -318,33 +663,22 @@ def run(
         pass
     elif executor == "inline":
         for spec in todo:
-            record(spec, *_run_one(spec.to_dict(), results_dir, None, progress, keep_checkpoint))
+            record(spec, *_run_one(spec.to_dict(), results_dir, None, progress, keep_checkpoint, produced_by("inline")))
     elif executor == "process":
         gpus, threads = worker_slots(todo, runs_per_device=runs_per_device, max_workers=max_workers)
         where = f"GPU(s) {sorted(set(gpus))}" if gpus[0] is not None else "the CPU"
         say(f"{len(todo)} run(s) on {len(gpus)} worker process(es) on {where}, {threads} torch thread(s) each")
-        runner = functools.partial(_run_one, keep_checkpoint=keep_checkpoint)
+        runner = functools.partial(_run_one, keep_checkpoint=keep_checkpoint, produced_by=produced_by("process"))
         _pool(todo, gpus, threads, results_dir=results_dir, progress=progress and len(gpus) == 1, on_result=record,
               runner=runner)  # fmt: skip
     else:
-        import submitit  # deferred: an optional dependency, needed for the SLURM executors only
-
-        log_folder = Path(folder) if folder is not None else Path(results_dir) / "submitit"
-        ex = submitit.AutoExecutor(folder=str(log_folder), cluster=executor)
-        params: dict[str, Any] = {"timeout_min": 24 * 60, "name": "zmix"}
-        params.update(slurm or {})
-        ex.update_parameters(**params)
-        n = len(todo)
-        jobs = ex.map_array(
-            _run_one, [s.to_dict() for s in todo], [results_dir] * n, [None] * n, [False] * n, [keep_checkpoint] * n
-        )
-        say(f"submitted {n} job(s) to {executor} (logs: {log_folder})")
-        for spec, job in zip(todo, jobs):
-            try:
-                status, err = job.result()
-            except Exception:  # the job itself failed
-                status, err = "failed", traceback.format_exc()
-            record(spec, status, err)
+        log_folder = Path(folder).resolve() if folder is not None else Path(results_dir) / "submitit"
+        log_folder.mkdir(parents=True, exist_ok=True)
+        # the jobs resolve nothing against their working folder: data roots as this process means them
+        todo = [s if Path(s.data_root).is_absolute() else s.replace(data_root=str(Path(s.data_root).resolve()))
+                for s in todo]  # fmt: skip
+        _submit_array(todo, executor=executor, results_dir=results_dir, folder=log_folder, slurm=slurm,
+                      runs_per_device=runs_per_device, keep_checkpoint=keep_checkpoint, on_result=record, say=say)  # fmt: skip
     report.wall_time_s = time.perf_counter() - t0
     say(str(report))
     return report
