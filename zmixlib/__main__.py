@@ -1,4 +1,4 @@
-"""Command line: ``python -m zmixlib {book,train,sweep,bench,data} ...``.
+"""Command line: ``python -m zmixlib {book,train,sweep,bench,data,ledger} ...``.
 
 Each subcommand is a ``main(argv)`` function (``module:function``, default ``main``); ``--help`` after the subcommand
 shows its options.
@@ -15,6 +15,7 @@ COMMANDS = {
     "sweep": ("zmixlib.cli:sweep_main", "run a matrix of runs, skipping finished ones"),
     "bench": ("zmixlib.bench_cli", "time the mixing methods side by side, and training throughput"),
     "data": ("zmixlib.data", "download datasets where possible, or print how to obtain them"),
+    "ledger": ("zmixlib.cli:ledger_main", "the claims ledger; --self-check proves its rules on the papers' numbers"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The ``train`` and ``sweep`` commands (``python -m zmixlib train|sweep ...``).
+"""The ``train``, ``sweep`` and ``ledger`` commands (``python -m zmixlib train|sweep|ledger ...``).
 
 Every option reaches the :class:`~zmixlib.runspec.RunSpec` (or the sweep's matrix) or is rejected with a
 message naming it; ``--dry-run`` prints what would run without training (``tests/test_cli.py`` checks
@@ -14,10 +14,19 @@ import sys
 from typing import Any
 
 from zmixlib import recipes, store, sweep, train
+from zmixlib._util import ROOT
 from zmixlib.runspec import RunRecord, RunSpec
 from zmixlib.vocab import METHOD_NAMES, SPACES
 
-__all__ = ["train_parser", "train_spec", "train_main", "sweep_parser", "sweep_overrides", "sweep_main"]
+__all__ = [
+    "train_parser",
+    "train_spec",
+    "train_main",
+    "sweep_parser",
+    "sweep_overrides",
+    "sweep_main",
+    "ledger_main",
+]
 
 
 def _csv(cast):
@@ -93,7 +102,7 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-splits", type=lambda s: tuple(v for v in s.split(",") if v), help="e.g. val,test")
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto | cpu | cuda | cuda:N")
-    p.add_argument("--data-root")
+    p.add_argument("--data-root", help="default: the project's data/ (whatever the working folder)")
     p.add_argument("--num-workers", type=int)
     p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="no mixed precision on CUDA")
     p.add_argument("--no-channels-last", dest="channels_last", action="store_false", default=None)
@@ -103,7 +112,7 @@ def train_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-device-resident", dest="device_resident", action="store_false")
     p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (falls back with a message)")
-    p.add_argument("--results-dir", default="results")
+    p.add_argument("--results-dir", default=str(ROOT / "results"), help="default: the project's results/")
     p.add_argument("--force", action="store_true", help="train even if the record exists")
     p.add_argument("--dry-run", action="store_true", help="print the resolved RunSpec as JSON and stop")
     p.add_argument("--no-progress", action="store_true")
@@ -115,6 +124,8 @@ def train_spec(args: argparse.Namespace) -> RunSpec:
     """The :class:`RunSpec` the parsed ``train`` options describe (errors name the option)."""
     flags = ("nesterov", "hflip", "amp", "channels_last", "device_resident", "compile")
     overrides = {k: getattr(args, k) for k in (*_TRAIN_SPEC_OPTIONS, *flags)}
+    if overrides["data_root"] is None:  # the project's data/, not the working folder's (README: Data)
+        overrides["data_root"] = str(ROOT / "data")
     overrides["extra"] = _pairs(args.extra, "--extra") or None
     overrides["arch_kwargs"] = _pairs(args.arch_kwarg, "--arch-kwarg") or None
     return recipes.spec_for(args.dataset, profile=args.profile, method=args.method, **overrides)
@@ -164,9 +175,17 @@ def sweep_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--executor", choices=sweep.EXECUTORS, help="default: inline, or process with --runs-per-device"
     )
-    p.add_argument("--runs-per-device", type=int, help="runs at once per visible GPU (on CPU: worker processes)")
+    p.add_argument(
+        "--runs-per-device", type=int,
+        help="runs at once per visible GPU (on CPU: worker processes); with --executor slurm: per GPU of each job",
+    )  # fmt: skip
     p.add_argument("--workers", type=int, help="at most this many worker processes in all (executor process)")
-    p.add_argument("--results-dir", default="results")
+    p.add_argument("--results-dir", default=str(ROOT / "results"), help="default: the project's results/")
+    p.add_argument(
+        "--book", action="store_true",
+        help="train what the section's chapter reads at its defaults under --profile, into the folder "
+        "`make book PROFILE=...` reads (results/ for paper, results/<profile>/ otherwise): what `make paper` runs",
+    )  # fmt: skip
     p.add_argument("--datasets", type=_csv(str), help="comma-separated")
     p.add_argument("--methods", type=_csv(str), help="comma-separated")
     p.add_argument("--gammas", type=_csv(float), help="comma-separated")
@@ -175,11 +194,15 @@ def sweep_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int)
     p.add_argument("--train-subset", type=int)
     p.add_argument("--device")
-    p.add_argument("--data-root")
+    p.add_argument("--data-root", help="default: the project's data/ (whatever the working folder)")
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="any resolve() override, Python literal"
     )
-    p.add_argument("--slurm", action="append", default=[], metavar="KEY=VALUE", help="submitit parameter")
+    p.add_argument(
+        "--slurm", action="append", default=[], metavar="KEY=VALUE",
+        help="job parameter: partition, time (minutes or [D-]HH:MM:SS), gpus, gres, cpus, mem, qos, account, "
+        "runs_per_gpu (runs packed per GPU in one array task), or any submitit parameter",
+    )  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="print the matrix and what would run")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -193,23 +216,63 @@ def sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+#: ``sweep --book``: section -> (the chapter that reads it, the chapter's knobs that replace resolve() overrides)
+BOOK_SECTIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "natural": ("04_natural", {}),
+    "cutmix": ("04_natural", {"datasets": "cutmix_datasets", "methods": None, "gammas": None}),  # Table 5's cell
+    "medmnist": ("06_medmnist", {}),
+    "ablation": ("08_ablation", {}),
+}
+
+
+def book_matrix(
+    section: str, profile: str, *, device: str | None = None, data_root: str | None = None, **overrides: Any
+) -> Any:
+    """The runs the section's chapter reads when ``make book PROFILE=profile`` executes it at its defaults
+    (:data:`BOOK_SECTIONS`; ``None`` for a section whose chapter builds its matrices its own way)."""
+    from zmixlib import config, profiles
+
+    if section not in BOOK_SECTIONS:
+        return None
+    chapter, knobs = BOOK_SECTIONS[section]
+    namespace = {k: None for k in profiles.sizes(chapter)[profile]}
+    namespace.update(profile=profile, device=device or "auto", seed=0, data_root=data_root or str(ROOT / "data"))
+    namespace["results_dir"] = None
+    params = config.setup(chapter, namespace, verbose=False)
+    changes = {k: (params[v] if isinstance(v, str) else v) for k, v in knobs.items()}
+    return recipes.resolve_params(section, params, **{**changes, **overrides})
+
+
 def sweep_main(argv: list[str] | None = None) -> int:
     args = sweep_parser().parse_args(argv)
+    results_dir = args.results_dir
     try:
         slurm = _pairs(args.slurm, "--slurm")
-        matrix = recipes.resolve(args.section, args.profile, **sweep_overrides(args))
+        overrides = sweep_overrides(args)
+        overrides.setdefault("data_root", str(ROOT / "data"))  # the project's data/, whatever the working folder
+        matrix = None
+        if args.book:
+            from zmixlib.report import sweep_dir
+
+            results_dir = str(sweep_dir(args.results_dir, args.profile))
+            matrix = book_matrix(args.section, args.profile, **overrides)
+            if matrix is None:
+                print(f"note: the chapter of section {args.section!r} builds its own matrices; this trains the "
+                      f"section's recipe matrix into {results_dir}, and the book trains whatever else its page needs")  # fmt: skip
+        if matrix is None:
+            matrix = recipes.resolve(args.section, args.profile, **overrides)
     except (TypeError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(matrix)
     if args.dry_run:
-        print(f"{len(sweep.pending(matrix, args.results_dir))} of {len(matrix)} run(s) have no record yet")
+        print(f"{len(sweep.pending(matrix, results_dir))} of {len(matrix)} run(s) have no record yet (in {results_dir})")
         return 0
     try:
         report = sweep.run(
             matrix,
             executor=args.executor,
-            results_dir=args.results_dir,
+            results_dir=results_dir,
             runs_per_device=args.runs_per_device,
             max_workers=args.workers,
             progress=not args.no_progress,
@@ -219,3 +282,43 @@ def sweep_main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0 if report.ok else 1
+
+
+# ---------------------------------------------------------------------------------------------------- ledger
+
+
+def ledger_main(argv: list[str] | None = None) -> int:
+    """``python -m zmixlib ledger [--self-check] [--profile P] [--results-dir DIR]``.
+
+    ``--self-check`` feeds every claim's rule the papers' own numbers and the same numbers swapped, prints the
+    table and exits 0 only if each claim the papers support is reproduced and contradicted swapped (and no claim
+    they do not support is reproduced). Without it: the ledger of ``--profile`` (its latest evidence)."""
+    import pandas as pd
+
+    from zmixlib.chapters import ledger
+
+    p = argparse.ArgumentParser(prog="python -m zmixlib ledger", description=ledger_main.__doc__.split("\n\n")[0])
+    p.add_argument("--self-check", action="store_true", help="prove the rules on the papers' numbers (exit 1 on failure)")
+    p.add_argument("--profile", default="offline", help="whose evidence to print (default offline)")
+    p.add_argument("--results-dir", default=None, help="results folder (default: the project's results/)")
+    args = p.parse_args(argv)
+    with pd.option_context("display.width", 250, "display.max_colwidth", 140, "display.max_rows", 200):
+        if args.self_check:
+            frame, ok = ledger.self_check()
+            shown = frame.assign(ok=frame["ok"].map({True: "ok", False: "FAIL"}))
+            print(shown[["claim", "rule", "paper's numbers", "swapped", "ok"]].to_string(index=False))
+            print("\nstatistics on the papers' numbers:")
+            for _, r in frame.iterrows():
+                print(f"  {r['claim']}: {r['statistic']}")
+            unsupported = frame[~frame["expected"].str.startswith(("reproduced", "no numbers"))]
+            if len(unsupported):
+                print("\nclaims the papers' own numbers do not support under their rule (expected not to be reproduced):")
+                for _, r in unsupported.iterrows():
+                    print(f"  {r['claim']}: {r['expected'].removeprefix('anything but reproduced: ')}")
+            n_fail = int((~frame["ok"]).sum())
+            print(f"\nself-check: {'passed' if ok else f'FAILED ({n_fail} claim(s))'}")
+            return 0 if ok else 1
+        claims = ledger.table(args.results_dir, args.profile, build="", links=False)
+        print(claims[["claim (paper)", "data", "verdict", "statistic"]].to_string(index=False))
+        print("\n" + ledger.headline(claims))
+    return 0

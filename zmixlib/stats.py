@@ -57,7 +57,7 @@ class PairedStat:
         return 0
 
     def text(self, digits: int = 2) -> str:
-        """``"−1.23 [−2.00, −0.46], p = 0.012, n = 3"`` (the interval at ``level``)."""
+        """``"-1.23 [-2.00, -0.46] (95 % t-interval), p = 0.012, n = 3"`` (the interval at ``level``)."""
         if self.n == 0:
             return "no pairs"
         if self.n == 1 or math.isnan(self.lo):
@@ -66,14 +66,14 @@ class PairedStat:
         name = "Welch t-interval" if self.method == "welch" else "t-interval"
         return (
             f"{self.mean:+.{digits}f} [{self.lo:+.{digits}f}, {self.hi:+.{digits}f}] ({pct} {name}), "
-            f"p = {_p_text(self.p)}, n = {self.n}"
+            f"p {_p_text(self.p)}, n = {self.n}"
         )
 
 
 def _p_text(p: float) -> str:
     if math.isnan(p):
-        return "n/a"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+        return "= n/a"
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
 def _check_level(level: float) -> float:
