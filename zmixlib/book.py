@@ -43,6 +43,7 @@ from typing import IO, Any
 
 import yaml
 
+from zmixlib import bookhtml
 from zmixlib._checks import check_choice
 from zmixlib._util import ROOT, atomic_write_text, git_info
 from zmixlib.config import DEVICES, PROFILES, resolve_device
@@ -502,6 +503,9 @@ def build_html(paths: BuildPaths) -> Path:
         "--toc",
         str(paths.stage / "_toc.yml"),
     ]
+    bookhtml.stage_mathjax(paths.stage)
+    if (paths.stage / "_config.yml").is_file():  # the staged config (_write_config); the project's otherwise
+        cmd[cmd.index("--config") + 1] = str(paths.stage / "_config.yml")
     result = subprocess.run(cmd, cwd=ROOT)
     if result.returncode != 0:
         raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}); see the warnings above")
@@ -548,6 +552,8 @@ def run(
     for p in sources:  # validate everything before running anything
         validate_parameters(p, params)
     _stage_sources(paths)
+    if html:  # before any notebook runs: a build that cannot serve its math stops now, naming the fix
+        bookhtml.obtain_mathjax()
     if profile == "offline":
         obtain_offline_data(Path(params.get("data_root") or ROOT / "data"))
     print(f"executing {len(sources)} notebook(s), profile={profile} device={device}, into {paths.notebooks}")
@@ -564,10 +570,16 @@ def run(
         else:
             os.environ["ZMIX_BUILD_ID"] = saved_build
     _write_report(paths)
-    _write_toc(paths)
+    _write_config(paths, _write_toc(paths))
     if not html:
         return None
-    index = publish_html(build_html(paths), paths.html)
+    built = build_html(paths)
+    check = bookhtml.check_book(built)
+    if check.report():
+        print(check.report())
+    if check.errors:
+        raise RuntimeError(f"the HTML in {built} fails {len(check.errors)} check(s), listed above; not published")
+    index = publish_html(built, paths.html)
     print(f"\nThe {profile} book is at {index}")
     return index
 
@@ -599,8 +611,8 @@ def _stage_sources(paths: BuildPaths) -> None:
             shutil.copy2(item, target)
 
 
-def _write_toc(paths: BuildPaths) -> None:
-    """Copy ``book/_toc.yml`` keeping only notebook chapters that have an executed copy."""
+def _write_toc(paths: BuildPaths) -> list[str]:
+    """Copy ``book/_toc.yml`` keeping only notebook chapters that have an executed copy; return the others."""
     toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
     missing = []
 
@@ -617,6 +629,16 @@ def _write_toc(paths: BuildPaths) -> None:
     if missing:
         print(f"not executed yet under profile {paths.profile!r}, left out of this build: {missing}")
     atomic_write_text(paths.stage / "_toc.yml", yaml.safe_dump(toc, sort_keys=False))
+    return missing
+
+
+def _write_config(paths: BuildPaths, missing: list[str]) -> None:
+    """Stage ``_config.yml``; with chapters left out (``--notebooks 00``), links to them are not warnings."""
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    if missing:
+        sphinx = cfg.setdefault("sphinx", {}).setdefault("config", {})
+        sphinx["suppress_warnings"] = [*sphinx.get("suppress_warnings", []), "myst.xref_missing"]
+    atomic_write_text(paths.stage / "_config.yml", yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
 
 
 def _write_report(paths: BuildPaths) -> None:
