@@ -598,13 +598,14 @@ def table(
 ) -> pd.DataFrame:
     """One row per claim of :data:`CLAIMS`: the paper's statement, the data kind (paper / stand-in), ours, the
     profile and data, the verdict, the statistic behind it and the rule. With ``build`` (default: this
-    process's :func:`build_id`), evidence of other builds counts as "not run"."""
+    process's :func:`build_id`), evidence of other builds counts as "not run"; ``build=""`` (or no build id)
+    reads the latest evidence of every chapter."""
     build = build_id() if build is None else build
     found = evidence(results_dir, profile)
     rows = []
     for claim in CLAIMS:
         entry = found.get(claim.id)
-        if entry is not None and build is not None and entry.get("build") != build:
+        if entry is not None and build and entry.get("build") != build:
             entry = None
         v, stat = verdict(claim, entry)
         chapter = f'<a href="{claim.chapter}.html">{claim.chapter[:2]}</a>' if links else claim.chapter
@@ -910,14 +911,22 @@ def _regime_of(regime: Any, claim_id: str) -> dict[str, Any]:
 def _seed_cells(
     pairs: pd.DataFrame, keys: Sequence[str], *, sign: float = 1.0, value: str = "diff"
 ) -> list[dict[str, Any]]:
+    """One cell per ``keys`` group of a seed-paired frame: ``sign · diff`` per seed (with the seeds, so the
+    rule can average over cells within a seed)."""
     out = []
     if pairs is None or len(pairs) == 0:
         return out
     for key, g in pairs.groupby(list(keys), sort=False, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
-        diffs = [sign * float(x) for x in g[value] if pd.notna(x)]
-        if diffs:
-            out.append({"label": ", ".join("—" if pd.isna(k) else str(k) for k in key), "diffs": diffs})
+        g = g[g[value].notna()]
+        if len(g):
+            cell = {
+                "label": ", ".join("—" if pd.isna(k) else str(k) for k in key),
+                "diffs": [sign * float(x) for x in g[value]],
+            }
+            if "seed" in g.columns and g["seed"].is_unique:
+                cell["seeds"] = [_plain(x) for x in g["seed"]]
+            out.append(cell)
     return out
 
 
@@ -982,7 +991,7 @@ def record_claims(chapter: str, *, params: Any, regime: Any = None, **frames: An
             for (d, a, b), g in pairs.groupby(["dataset", "arch", "baseline"], sort=False):
                 best = g.groupby("gamma")["diff"].mean().idxmax()  # ζ-mixup's best γ, as the paper states it
                 sel = g[g["gamma"] == best]
-                cells.append({"label": f"{d}, {a} vs {b} (γ = {best})", "diffs": [-float(x) for x in sel["diff"]]})
+                cells += _seed_cells(sel.assign(label=f"{d}, {a} vs {b} (γ = {best})"), ["label"], sign=-1.0)
             put(
                 "skin",
                 data=_run_text(runs, params),
@@ -1139,9 +1148,9 @@ def _uci_cells(uci: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, 
         name = str(d)
         if len(ones) and len(more):
             diff = (trials(*more.idxmin()) - trials(*ones.idxmin())).dropna()
-            cells.append({"label": f"{name}: best k > 1 − best k = 1", "diffs": list(diff)})
+            cells.append({"label": f"{name}: best k > 1 − best k = 1", "diffs": list(diff), "seeds": list(diff.index)})
         erm = g[g["k"].isna()].set_index("trial")["err"].astype(float)
         if "arrhythmia" in name.lower() and len(erm):
             diff = (erm - trials(*means.idxmin())).dropna()
-            arr.append({"label": f"{name}: ERM − best mixup", "diffs": list(diff)})
+            arr.append({"label": f"{name}: ERM − best mixup", "diffs": list(diff), "seeds": list(diff.index)})
     return cells, arr
