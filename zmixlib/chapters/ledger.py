@@ -956,7 +956,7 @@ def record_claims(chapter: str, *, params: Any, regime: Any = None, **frames: An
     """
     from zmixlib import paper
 
-    base = {"results_dir": params.results_dir, "profile": params.profile}
+    base = {"results_dir": getattr(params, "results_dir", None), "profile": params.profile}
     done: list[str] = []
 
     def put(claim_id: str, **kw: Any) -> None:
