@@ -30,18 +30,28 @@ from zmixlib._checks import check_choice
 from zmixlib._util import torch_threads
 from zmixlib.config import PROFILES
 from zmixlib.paper import PAPER_METRICS, normalize_dataset_name, paper_table
+from zmixlib.regime import RegimeCheck, baseline_matrix
+from zmixlib.regime import check as regime_check
+from zmixlib.stats import PairedStat, paired_interval
 from zmixlib.vocab import display_name, method_label, sort_key
 
 __all__ = [
     "sweep_dir",
+    "run_missing",
     "train",
+    "train_checked",
+    "train_summary",
+    "provenance",
     "raise_failures",
     "load_runs",
     "beside_paper",
     "paired_table",
     "paired_summary",
     "paired_phrases",
+    "interval_text",
+    "p_text",
     "reading",
+    "guarded",
     "curves",
 ]
 
@@ -59,17 +69,81 @@ def sweep_dir(results_dir: str | os.PathLike, profile: str) -> Path:
     return Path(results_dir) if profile == "paper" else Path(results_dir) / profile
 
 
-def train(matrix: Iterable, params: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train what ``matrix`` lacks and return ``(runs, history)`` of exactly its runs — a chapter's training
-    cell. ``params`` (a :class:`zmixlib.config.Params`) gives ``profile``, ``results_dir`` and, where the
-    chapter has them, ``workers`` (training processes; ``None``/1: inline) and ``threads`` (torch threads
-    per process). Failures stop the notebook (:func:`raise_failures`); finished runs are never retrained."""
+def run_missing(
+    specs: Iterable, results_dir: str | os.PathLike, *, workers: int | None = None, keep_checkpoint: Iterable = ()
+) -> sweep.SweepReport:
+    """Train every run of ``specs`` that has no valid record under ``results_dir`` (:func:`zmixlib.sweep.run`), on
+    ``workers`` processes (``None``/1: inline) — the one "train what is missing" of the chapters. The runs of
+    ``keep_checkpoint`` keep their trained weights (e.g. for chapter 05's neighbourhoods); the others do not.
+    Returns one :class:`~zmixlib.sweep.SweepReport` for all of them."""
+    specs = list(specs)
+    keep = {s.run_id for s in keep_checkpoint}
+    pool = {"executor": "process", "max_workers": workers} if (workers or 1) > 1 else {"executor": "inline"}
+    out = sweep.SweepReport()
+    for part, kept in (
+        ([s for s in specs if s.run_id in keep], True),
+        ([s for s in specs if s.run_id not in keep], False),
+    ):
+        if part:
+            r = sweep.run(part, results_dir=results_dir, progress=False, keep_checkpoint=kept, verbose=False, **pool)
+            out.done += r.done
+            out.skipped += r.skipped
+            out.failed += r.failed
+            out.wall_time_s += r.wall_time_s
+    return out
+
+
+def train(
+    matrix: Iterable, params: Any, *, quiet: bool = False, keep_checkpoint: Iterable = ()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train what ``matrix`` lacks (:func:`run_missing`) and return ``(runs, history)`` of exactly its runs — a
+    chapter's training cell. ``params`` (a :class:`zmixlib.config.Params`) gives ``profile``, ``results_dir`` and,
+    where the chapter has them, ``workers`` (training processes; ``None``/1: inline) and ``threads`` (torch
+    threads per process). Failures stop the notebook (:func:`raise_failures`); finished runs are never retrained.
+    Prints one line (:func:`train_summary`) unless ``quiet``; the run list is ``matrix.table()``."""
+    specs = list(matrix)
     out = sweep_dir(params.results_dir, params.profile)
-    workers = getattr(params, "workers", None) or 1
-    pool = {"executor": "process", "max_workers": workers} if workers > 1 else {"executor": "inline"}
     with torch_threads(getattr(params, "threads", None)):
-        raise_failures(sweep.run(matrix, results_dir=out, progress=False, **pool))
-    return load_runs(matrix, out)
+        report = run_missing(specs, out, workers=getattr(params, "workers", None), keep_checkpoint=keep_checkpoint)
+    raise_failures(report)
+    runs, history = load_runs(specs, out)
+    if not quiet:
+        print(train_summary(specs, report, runs, out))
+    return runs, history
+
+
+def train_checked(
+    matrix: Iterable, params: Any, *, keep_checkpoint: Iterable = (), baseline_of: Iterable | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, RegimeCheck]:
+    """:func:`train` plus the regime check (:func:`zmixlib.regime.check`): trains ``matrix`` and, where it has no
+    ERM run of its own, the ERM runs of the same data, schedule and seeds (:func:`zmixlib.regime.baseline_matrix`:
+    chapter 04's, read from their records when it ran first) — of ``baseline_of``'s runs where given (e.g. not a
+    random search's, whose weight decays differ). Returns ``(runs, history, regime)`` — ``runs`` and ``history``
+    of exactly ``matrix``'s runs."""
+    specs = list(matrix)
+    ids = {s.run_id for s in specs}
+    base = baseline_matrix(specs if baseline_of is None else list(baseline_of))
+    extra = [b for b in base if b.run_id not in ids]
+    runs, history = train(specs + extra, params, keep_checkpoint=keep_checkpoint)
+    base_ids = {b.run_id for b in base}
+    check = regime_check(history[history["run_id"].isin(base_ids)] if len(history) else history)
+    keep = lambda f: f[f["run_id"].isin(ids)].reset_index(drop=True)  # noqa: E731
+    return keep(runs), keep(history), check
+
+
+def train_summary(specs: list, report: Any, runs: pd.DataFrame, folder: str | os.PathLike) -> str:
+    """One line for a chapter's training cell: ``"36 runs (results/offline/natural): 30 trained in 283 s, 6 read
+    from records, 0 failed; 1,234 s of training in the records"``. A record read, not trained, may be another
+    chapter's: a run is its spec, so chapters that need the same run read one record."""
+    n = len({s.run_id for s in specs})
+    sections = sorted({s.section for s in specs})
+    where = ", ".join(str(Path(folder) / s) for s in sections) or str(folder)
+    total = float(runs["wall_time_s"].sum()) if len(runs) and "wall_time_s" in runs.columns else 0.0
+    return (
+        f"{n} run{'s' * (n != 1)} ({where}): {len(report.done)} trained in {report.wall_time_s:.0f} s, "
+        f"{len(report.skipped)} read from records, {len(report.failed)} failed; "
+        f"{total:,.0f} s of training in the records"
+    )
 
 
 def raise_failures(report: Any) -> None:
@@ -129,6 +203,17 @@ def _device_text(runs: pd.DataFrame) -> str:
     return ", ".join(shown) or "device unknown"
 
 
+def provenance(runs: pd.DataFrame, profile: str) -> str:
+    """The label of a measured number: ``"offline: Fashion-MNIST, MNIST-10k (lenet5), 5 seeds, cpu"`` — profile,
+    datasets, architectures, the number of seeds and the devices, read from the records themselves."""
+    if runs is None or len(runs) == 0:
+        return f"{profile}: no runs"
+    datasets = ", ".join(dict.fromkeys(runs["dataset"]))
+    archs = ", ".join(dict.fromkeys(runs["arch"]))
+    n = int(runs["seed"].nunique())
+    return f"{profile}: {datasets} ({archs}), {n} seed{'s' * (n != 1)}, {_device_text(runs)}"
+
+
 def _mean_sd(values: pd.Series, n_max: int, decimals: int) -> str:
     v = values.dropna()
     if v.empty:
@@ -177,7 +262,9 @@ def beside_paper(
     paper = pd.concat([paper_table(s) for s in sources], ignore_index=True)
     paper = paper[paper["metric"] == metric]
     paper = paper.assign(_label=[method_label(m, g) for m, g in zip(paper["method"], paper["gamma"])])
-    ran_paper = paper[paper["dataset"].map(normalize_dataset_name).isin(set(runs["dataset"].map(normalize_dataset_name)))]
+    ran_paper = paper[
+        paper["dataset"].map(normalize_dataset_name).isin(set(runs["dataset"].map(normalize_dataset_name)))
+    ]
     if not ran_paper.empty:
         paper = ran_paper
     paper = paper.drop_duplicates(["dataset", "arch", "_label"], keep="first")
@@ -220,12 +307,25 @@ def paired_table(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     return table
 
 
-def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: bool = True) -> pd.DataFrame:
+def interval_text(st: PairedStat, decimals: int = 2) -> str:
+    """``"[−1.23, −0.45]"`` (signed), or "—" where the interval is undefined (one seed)."""
+    return "—" if math.isnan(st.lo) else f"[{st.lo:+.{decimals}f}, {st.hi:+.{decimals}f}]"
+
+
+def p_text(p: float) -> str:
+    """A p-value as the tables print it: ``"0.012"``, ``"< 0.001"``, "—" where undefined."""
+    return "—" if math.isnan(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def paired_summary(
+    pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: bool = True, level: float = 0.95
+) -> pd.DataFrame:
     """Per (dataset, arch, setting, baseline): mean ± sd of the per-seed difference method − baseline
-    (:func:`zmixlib.paper.paired`; several baselines may be stacked), the number of pairs, and in how many seeds
-    the method was better / tied / worse (better: lower when ``lower_is_better``, as for ERR; higher for
-    accuracy, F1, AUC). Columns: ``mean difference``, ``sd``, ``pairs (seeds)``, ``better / tied / worse``;
-    the index names the comparisons ``"<method> (γ …) − <baseline>"``."""
+    (:func:`zmixlib.paper.paired`; several baselines may be stacked), its Student-t interval at ``level`` and the
+    two-sided paired t-test (:func:`zmixlib.stats.paired_interval`; "—" with one seed), the number of pairs, and
+    in how many seeds the method was better / tied / worse (better: lower when ``lower_is_better``, as for ERR;
+    higher for accuracy, F1, AUC). Columns: ``mean difference``, ``sd``, ``95 % interval``, ``p (paired t)``,
+    ``pairs (seeds)``, ``better / tied / worse``; the index names the comparisons ``"<method> (γ …) − <baseline>"``."""
     if pairs is None or len(pairs) == 0:
         return pd.DataFrame()
     labels, order, _ = _pair_labels(pairs)
@@ -235,6 +335,7 @@ def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: b
         d = g["diff"].astype(float).dropna()
         better = int((d < 0).sum() if lower_is_better else (d > 0).sum())
         tied = int((d == 0).sum())
+        st = paired_interval(d, level=level)
         rows.append(
             {
                 "dataset": dataset,
@@ -243,6 +344,8 @@ def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: b
                 "_o": (order[setting], sort_key(base)),
                 "mean difference": round(d.mean(), decimals),
                 "sd": round(d.std(ddof=1), decimals) if len(d) > 1 else math.nan,
+                f"{100 * level:g} % interval": interval_text(st, decimals),
+                "p (paired t)": p_text(st.p),
                 "pairs (seeds)": len(d),
                 "better / tied / worse": f"{better} / {tied} / {len(d) - better - tied}",
             }
@@ -260,10 +363,19 @@ def paired_phrases(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: b
         out[key] = "; ".join(
             f"{c}: {r['mean difference']:+.{decimals}f}"
             + ("" if pd.isna(r["sd"]) else f" ± {r['sd']:.{decimals}f}")
+            + (
+                ""
+                if r["95 % interval"] == "—"
+                else f", 95 % interval {r['95 % interval']}, p {_p_words(r['p (paired t)'])}"
+            )
             + f" (better / tied / worse: {r['better / tied / worse']})"
             for (_, _, c), r in s.iterrows()
         )
     return out
+
+
+def _p_words(p: str) -> str:
+    return p if p.startswith("<") else f"= {p}"
 
 
 #: how :func:`reading` names a paper metric, and whether lower is better
@@ -271,13 +383,22 @@ _METRIC_WORDS = {"ERR_percent": ("ERR", True), "ACC_bal_percent": ("balanced acc
 
 
 def reading(
-    runs: pd.DataFrame, pairs: pd.DataFrame, *, profile: str, metric: str = "ERR_percent", split: str = "test"
+    runs: pd.DataFrame,
+    pairs: pd.DataFrame,
+    *,
+    profile: str,
+    metric: str = "ERR_percent",
+    split: str = "test",
+    regime: RegimeCheck | None = None,
 ) -> str:
     """One sentence per (dataset, architecture) for a page's reading, computed from the records: the method
     with the best mean (lowest ERR; highest accuracy, F1, AUC), and each seed-paired difference of ``pairs``
-    (mean ± sd, seeds where the method was better). The numbers are this build's, never typed."""
+    (mean ± sd, interval, seeds where the method was better). The numbers are this build's, never typed. With a
+    failed ``regime`` check the sentence opens by saying that these runs cannot test the claim, and why."""
     if runs is None or len(runs) == 0:
         return "no run finished in this build"
+    if regime is not None and regime.passed is False:
+        return guarded(regime, reading(runs, pairs, profile=profile, metric=metric, split=split))
     col, factor = PAPER_METRICS[metric]
     name, lower = _METRIC_WORDS.get(metric, (metric.removesuffix("_percent").replace("_", " "), False))
     runs = runs.assign(_label=_labels(runs), _value=runs[f"{split}_{col}"].astype(float) * factor)
@@ -288,12 +409,22 @@ def reading(
         means = g.groupby("_label")["_value"].mean()
         best = means.idxmin() if lower else means.idxmax()
         n = int(g["seed"].nunique())
-        text = f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): {'lowest' if lower else 'highest'} mean {name} "
+        text = (
+            f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): {'lowest' if lower else 'highest'} mean {name} "
+        )
         text += f"{best} at {means[best]:.2f}{unit}"
         if (dataset, arch) in phrases:
             text += "; seed-paired: " + phrases[(dataset, arch)]
         parts.append(text)
     return ". ".join(parts)
+
+
+def guarded(regime: RegimeCheck | None, text: str) -> str:
+    """A page's reading behind its regime check: ``text`` as it is where the check passes; where it fails, opened
+    by "NOT TESTABLE AT THIS BUDGET" and why, the numbers kept for the record only."""
+    if regime is None or regime.passed is not False:
+        return text
+    return f"NOT TESTABLE AT THIS BUDGET — {regime.why}. For the record only: {text}"
 
 
 def curves(history: pd.DataFrame, *, metric: str = "test_err", scale: float = 100.0) -> pd.DataFrame:

@@ -30,7 +30,8 @@ import pandas as pd
 from zmixlib import paper as paper_store
 from zmixlib import recipes
 from zmixlib.recipes import RunMatrix
-from zmixlib.report import _device_text
+from zmixlib.report import _device_text, interval_text, p_text
+from zmixlib.stats import paired_interval
 from zmixlib.vocab import METHODS, method_label
 
 __all__ = [
@@ -198,8 +199,9 @@ def _label(key: str, runs: pd.DataFrame) -> str:
 
 
 def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
-    """Per (dataset, model, comparison): mean ± sd of the per-seed difference, the number of seeds, and in
-    how many the first variant's ERR was lower / equal / higher."""
+    """Per (dataset, model, comparison): mean ± sd of the per-seed difference, its 95 % Student-t interval and
+    two-sided paired t-test (:func:`zmixlib.stats.paired_interval`), the number of seeds, and in how many the
+    first variant's ERR was lower / equal / higher."""
     if pairs is None or len(pairs) == 0:
         return pd.DataFrame()
     rows = []
@@ -212,6 +214,8 @@ def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
                 "difference in ERR (points)": comparison,
                 "mean": round(d.mean(), decimals),
                 "sd": round(d.std(ddof=1), decimals) if len(d) > 1 else math.nan,
+                "95 % interval": interval_text(paired_interval(d), decimals),
+                "p (paired t)": p_text(paired_interval(d).p),
                 "seeds": len(d),
                 "first lower / tied / higher": f"{int((d < 0).sum())} / {int((d == 0).sum())} / {int((d > 0).sum())}",
             }

@@ -30,8 +30,10 @@ import pandas as pd
 from zmixlib import data, recipes
 from zmixlib.paper import paired, paper_table
 from zmixlib.recipes import RunMatrix
-from zmixlib.report import _device_text
+from zmixlib.regime import RegimeCheck
+from zmixlib.report import _device_text, guarded
 from zmixlib.runspec import check_gamma
+from zmixlib.stats import paired_interval
 from zmixlib.vocab import color, method_label, sort_key
 
 __all__ = [
@@ -267,8 +269,9 @@ def paired_diffs(choice: pd.DataFrame) -> pd.DataFrame:
 
 def paired_summary(diffs: pd.DataFrame, *, auc_decimals: int = 4, acc_decimals: int = 2) -> pd.DataFrame:
     """:func:`paired_diffs` per (dataset, arch, comparison): mean ± sd over seeds of the AUC and ACC differences
-    at the validation-selected and at the last epoch, and in how many seeds ζ-mixup's test AUC at the
-    validation-selected epoch was higher / tied / lower."""
+    at the validation-selected and at the last epoch, the 95 % Student-t interval and two-sided paired t-test of
+    the AUC difference at the validation-selected epoch (:func:`zmixlib.stats.paired_interval`), and in how many
+    seeds ζ-mixup's test AUC at the validation-selected epoch was higher / tied / lower."""
     if diffs is None or len(diffs) == 0:
         return pd.DataFrame()
     rows = []
@@ -282,6 +285,11 @@ def paired_summary(diffs: pd.DataFrame, *, auc_decimals: int = 4, acc_decimals: 
                 d = g[(g["epoch"] == which) & (g["metric"] == metric)]["diff"].astype(float)
                 row[f"{name}, {words}"] = _signed_mean_sd(d, dec)
         d = g[(g["epoch"] == "best") & (g["metric"] == "AUC")]["diff"].astype(float).dropna()
+        st = paired_interval(d)
+        row["Δ AUC val-selected: 95 % interval"] = (
+            "—" if math.isnan(st.lo) else f"[{st.lo:+.{auc_decimals}f}, {st.hi:+.{auc_decimals}f}]"
+        )
+        row["p (paired t)"] = "—" if math.isnan(st.p) else ("< 0.001" if st.p < 0.001 else f"{st.p:.3f}")
         row["seeds: ζ-mixup AUC higher / tied / lower (val-selected)"] = (
             f"{int((d > 0).sum())} / {int((d == 0).sum())} / {int((d < 0).sum())}"
         )
@@ -299,12 +307,15 @@ def _signed_mean_sd(d: pd.Series, decimals: int) -> str:
 # ----------------------------------------------------------------------------------------------- reading
 
 
-def reading(choice: pd.DataFrame, diffs: pd.DataFrame, *, profile: str) -> str:
+def reading(choice: pd.DataFrame, diffs: pd.DataFrame, *, profile: str, regime: RegimeCheck | None = None) -> str:
     """This build's numbers for the page's reading, one clause per dataset: each method's mean test AUC at the
     validation-selected epoch, the seed-paired ζ-mixup − ERM / − mixup AUC differences there (mean, seeds where
-    ζ-mixup was higher), and in how many runs the validation-selected epoch was the last one."""
+    ζ-mixup was higher), and in how many runs the validation-selected epoch was the last one. A failed
+    ``regime`` check opens the sentence: these runs cannot test the claim."""
     if choice is None or len(choice) == 0:
         return "no run finished in this build"
+    if regime is not None and regime.passed is False:
+        return guarded(regime, reading(choice, diffs, profile=profile))
     parts = []
     for (dataset, arch), g in choice.groupby(["dataset", "arch"], sort=False):
         n = int(g["seed"].nunique())

@@ -3,9 +3,9 @@
 Five experiments, each through the same engine where it trains an image model:
 
 1. **One leaderboard** — every method of :data:`zmixlib.vocab.METHODS` on the same data, model, schedule and
-   seeds (section ``peers``); a run that another chapter trains identically (ERM, mixup and ζ-mixup in
-   ``natural``, CutMix in ``cutmix``, Dirichlet mixup in ``ablation``) is read from that chapter's record, not
-   trained twice (:func:`share`). Accuracy, training time per epoch relative to ERM (from the records), and the
+   seeds (section ``peers``, protocol ``natural``): a run that another chapter trains identically (ERM, mixup,
+   ζ-mixup and CutMix in chapter 04, Dirichlet mixup in 08) has the same spec, hence the same record, and is read,
+   not trained twice. Accuracy, training time per epoch relative to ERM (from the records), and the
    seed-paired difference to ζ-mixup.
 2. **k-mixup's own evidence** — its UCI table (k-mixup paper, Table 4: fully connected networks, 20 random
    trials per cell, k ∈ {1, 2, 4, 8, 16}, α ∈ {0.05, 0.1, 1.0}) on Iris and Breast Cancer, trained here by
@@ -66,12 +66,10 @@ from zmixlib.vocab import METHOD_NAMES, color, display_name, from_paper, method_
 
 __all__ = [
     "ZETA_GAMMA",
-    "SHARED_FROM",
     "MULTIMIX_METHODS",
     "UCI",
     "UCI_RECIPE",
     "check_knobs",
-    "share",
     "leaderboard_matrix",
     "leaderboard",
     "kmixup_alphas",
@@ -108,16 +106,6 @@ __all__ = [
 
 #: ζ-mixup's γ wherever one ζ-mixup run stands for the method (the papers' middle value; Table 8's)
 ZETA_GAMMA = 2.8
-#: method -> the section whose record the leaderboard reads when that section trains the same run
-SHARED_FROM = {
-    "erm": "natural",
-    "mixup": "natural",
-    "zeta_mixup": "natural",
-    "cutmix": "cutmix",
-    "cutmix_zeta": "cutmix",
-    "cutmix_zeta_compose": "cutmix",
-    "dirichlet_mixup": "ablation",
-}
 #: the rows of the MultiMix paper's Table 2 that the engine trains
 MULTIMIX_METHODS = ("erm", "manifold_mixup", "zeta_mixup", "multimix", "dense_multimix")
 #: Table 2's row names -> ours
@@ -174,31 +162,6 @@ def check_knobs(params: Any) -> None:
 
 
 @functools.cache
-def _section_ids(section: str, profile: str, dataset: str, seeds: tuple, overrides: tuple) -> frozenset:
-    try:
-        m = recipes.resolve(section, profile, datasets=[dataset], seeds=list(seeds), **dict(overrides))
-    except ValueError:  # e.g. a dataset that section's profile cannot run
-        return frozenset()
-    return frozenset(s.run_id for s in m)
-
-
-def share(specs: Sequence[RunSpec], profile: str, **overrides: Any) -> list[RunSpec]:
-    """``specs`` with each run that another section trains identically (:data:`SHARED_FROM`; every field but
-    the section equal) moved to that section, so that its record is read, not trained twice. ``overrides``
-    are the ``recipes.resolve`` overrides the specs were built with (epochs, train_subset, device, ...)."""
-    out = []
-    for s in specs:
-        section = SHARED_FROM.get(s.method)
-        if section is not None and section != s.section:
-            other = s.replace(section=section)
-            key = tuple(sorted((k, v) for k, v in overrides.items() if v is not None))
-            if other.run_id in _section_ids(section, profile, s.dataset, (s.seed,), key):
-                s = other
-        out.append(s)
-    return out
-
-
-@functools.cache
 def _spatial(arch: str) -> bool:
     """Whether ``arch``'s embedding is a pooled feature map (Dense MultiMix needs one)."""
     return models.build(arch, num_classes=2, in_channels=3, input_size=32).spatial
@@ -235,7 +198,7 @@ def _matrix(section: str, params: Any, specs: Sequence[RunSpec], **overrides: An
 
 def leaderboard_matrix(params: Any) -> RunMatrix:
     """Every method of ``params.methods`` on ``params.datasets`` with section ``peers``'s recipe (ζ-mixup with
-    γ = 2.8); runs shared with other chapters moved to their section (:func:`share`); Dense MultiMix only on
+    γ = 2.8); runs other chapters train identically are theirs (one protocol, one record: ``Section.protocol``); Dense MultiMix only on
     models whose embedding is a pooled feature map. ``matrix.dropped`` says what was left out and why."""
     ov = _overrides(params, datasets=params.datasets, methods=params.methods, gammas=[ZETA_GAMMA])
     m = recipes.resolve("peers", params.profile, **ov)
@@ -244,8 +207,7 @@ def leaderboard_matrix(params: Any) -> RunMatrix:
         for method in METHOD_NAMES:
             if method not in params.methods:
                 dropped[(d, method)] = "not among this profile's methods (the `methods` knob)"
-    shared_ov = {k: v for k, v in ov.items() if k in ("epochs", "train_subset", "device", "data_root")}
-    out = _matrix("peers", params, share(kept, params.profile, **shared_ov), **m.overrides)
+    out = _matrix("peers", params, kept, **m.overrides)
     out.dropped = dropped
     return out
 
@@ -256,6 +218,8 @@ def _epoch_time(history: pd.DataFrame) -> pd.Series:
     Every run of a dataset evaluates the same model on the same test images after each epoch — a fixed workload
     — so dividing by its time cancels how loaded a shared machine was while that run trained (runs read from
     other chapters trained at other moments)."""
+    if "test_acc" in history.columns:  # the epochs that were evaluated (every epoch, or every eval_every-th)
+        history = history.dropna(subset=["test_acc"])
     h = history.assign(_r=history["train_time_s"] / (history["epoch_time_s"] - history["train_time_s"]))
     return h.groupby("run_id")["_r"].median()
 
@@ -350,7 +314,7 @@ def kmixup_alphas(params: Any, *, num_trials: int = 1000, seed: int = 0) -> dict
 def kmixup_matrix(params: Any, *, alphas: dict[tuple[str, float, int], float]) -> RunMatrix:
     """The Table 1 protocol: for each dataset, ξ (set by α₁ ∈ ``kmixup_alphas``) and k ∈ ``kmixup_ks``, k-mixup
     with the α of :func:`kmixup_alphas` — k = 1 is mixup with α₁ (the same operation, one λ per mini-batch and
-    a random partner) — plus ERM; section ``peers``, shared runs moved (:func:`share`). Without ``alphas``
+    a random partner) — plus ERM; protocol ``natural``, so runs other chapters train identically are read, not trained again. Without ``alphas``
     (the setup cell's check) k > 1 runs use α₁."""
     ov = _overrides(params, datasets=params.kmixup_datasets)
     base = recipes.resolve("peers", params.profile, methods=["erm", "mixup", "kmixup"], **ov)
@@ -367,8 +331,7 @@ def kmixup_matrix(params: Any, *, alphas: dict[tuple[str, float, int], float]) -
                     a = alphas.get((s.dataset, float(a1), int(k)), float(a1))
                     extra = tuple(sorted({**dict(s.extra), "k": int(k)}.items()))
                     specs.append(s.replace(alpha=a, extra=extra))
-    shared_ov = {k: v for k, v in ov.items() if k in ("epochs", "train_subset", "device", "data_root")}
-    return _matrix("peers", params, share(specs, params.profile, **shared_ov), **base.overrides)
+    return _matrix("peers", params, specs, **base.overrides)
 
 
 def _k_of(row: pd.Series) -> int | None:
@@ -791,8 +754,7 @@ def multimix_matrix(params: Any) -> RunMatrix:
     ov = _overrides(params, datasets=params.multimix_datasets, methods=list(MULTIMIX_METHODS), gammas=[ZETA_GAMMA])
     m = recipes.resolve("peers", params.profile, **ov)
     kept, dropped = _drop_unsupported(m)
-    shared_ov = {k: v for k, v in ov.items() if k in ("epochs", "train_subset", "device", "data_root")}
-    out = _matrix("peers", params, share(kept, params.profile, **shared_ov), **m.overrides)
+    out = _matrix("peers", params, kept, **m.overrides)
     out.dropped = dropped
     return out
 

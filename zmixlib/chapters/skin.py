@@ -169,21 +169,10 @@ def knn_matrix(specs: Sequence[RunSpec], knn_runs: Sequence[Sequence[str]]) -> R
 
 
 def train(specs: Sequence[RunSpec], *, results_dir, knn_runs, workers: int | None = None) -> sweep.SweepReport:
-    """Train what has no record yet (:func:`zmixlib.sweep.run`): the runs of :func:`knn_matrix` keep their last
-    checkpoint (the trained weights :func:`neighbourhoods` reads), the others do not (at paper scale their
-    checkpoints would take tens of GB). Returns one :class:`~zmixlib.sweep.SweepReport` for both parts."""
-    pool = {"executor": "process", "max_workers": workers} if (workers or 1) > 1 else {"executor": "inline"}
-    kept = knn_matrix(specs, knn_runs)
-    ids = {s.run_id for s in kept}
-    out = sweep.SweepReport()
-    for part, keep in ((list(kept), True), ([s for s in specs if s.run_id not in ids], False)):
-        if part:
-            r = sweep.run(part, results_dir=results_dir, progress=False, keep_checkpoint=keep, verbose=False, **pool)
-            out.done += r.done
-            out.skipped += r.skipped
-            out.failed += r.failed
-            out.wall_time_s += r.wall_time_s
-    return out
+    """Train what has no record yet (:func:`zmixlib.report.run_missing`): the runs of :func:`knn_matrix` keep their
+    last checkpoint (the trained weights :func:`neighbourhoods` reads), the others do not (at paper scale their
+    checkpoints would take tens of GB)."""
+    return report.run_missing(specs, results_dir, workers=workers, keep_checkpoint=knn_matrix(specs, knn_runs))
 
 
 # ---------------------------------------------------------------------------------------------------- tables

@@ -1,0 +1,143 @@
+"""The regime check (zmixlib.regime), the offline regime in the recipes, runs shared by spec, sparse evaluation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from zmixlib import recipes, regime, report
+from zmixlib.runspec import EXECUTION_FIELDS, RunSpec
+from zmixlib.train import evaluated, fit
+
+
+def _history(accs: dict[tuple[str, int], list[float]], method: str = "erm") -> pd.DataFrame:
+    rows = []
+    for (dataset, seed), curve in accs.items():
+        for epoch, acc in enumerate(curve, start=1):
+            rows.append(
+                {"run_id": f"{dataset}-{seed}-{method}", "method": method, "dataset": dataset, "arch": "lenet5",
+                 "seed": seed, "epoch": epoch, "train_acc": acc}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_check_passes_when_every_erm_run_fits():
+    h = _history({("Fashion-MNIST", 0): [0.8, 0.95, 0.991, 0.999], ("Fashion-MNIST", 1): [0.8, 0.99, 0.995, 1.0]})
+    rc = regime.check(h)
+    assert rc.passed is True and rc.why == ""
+    row = rc.table.iloc[0]
+    assert row["final train acc, min (%)"] == pytest.approx(99.9)
+    assert row["first epoch ≥ 99 %"] == "3, 2"
+    assert rc.as_evidence() == {"regime_passed": True, "regime": rc.text}
+    assert "passes" in rc.text and "99.9 %" in rc.text
+
+
+def test_check_fails_when_one_seed_underfits_and_says_why():
+    h = _history({("Fashion-MNIST", 0): [0.8, 0.999], ("Fashion-MNIST", 1): [0.7, 0.88]})
+    rc = regime.check(h)
+    assert rc.passed is False
+    assert "88.0 %" in rc.why and "not testable" in rc.why
+    assert rc.table.iloc[0]["first epoch ≥ 99 %"] == "2, never"
+    assert "fails" in rc._repr_html_()
+
+
+def test_check_ignores_other_methods_and_reports_no_baseline():
+    mix = _history({("digits", 0): [0.5, 0.6]}, method="mixup")
+    assert regime.check(mix).passed is None
+    both = pd.concat([mix, _history({("digits", 0): [0.9, 1.0]})])
+    assert regime.check(both).passed is True  # mixup's low training accuracy (mixed targets) is not the check
+
+
+def test_check_rejects_a_frame_without_the_columns_it_reads():
+    with pytest.raises(ValueError, match="train_acc"):
+        regime.check(pd.DataFrame({"method": ["erm"], "run_id": ["x"]}))
+    with pytest.raises(ValueError, match="threshold"):
+        regime.check(pd.DataFrame(), threshold=1.5)
+
+
+def test_guarded_reading_says_not_testable_only_when_the_check_fails():
+    ok = regime.check(_history({("d", 0): [1.0]}))
+    bad = regime.check(_history({("d", 0): [0.5]}))
+    assert report.guarded(ok, "numbers") == "numbers"
+    assert report.guarded(bad, "numbers").startswith("NOT TESTABLE AT THIS BUDGET")
+    assert report.guarded(bad, "numbers").endswith("numbers")
+
+
+def test_baseline_matrix_is_the_erm_twin_of_each_run():
+    m = recipes.resolve("ablation", "offline")
+    twins = regime.baseline_matrix(m)
+    natural_erm = {s.run_id for s in recipes.resolve("natural", "offline", methods=["erm"], datasets=["Fashion-MNIST"])}
+    assert {t.run_id for t in twins} == natural_erm  # chapter 08's regime check reads chapter 04's ERM runs
+
+
+# ------------------------------------------------------------------------------------------ offline regime
+
+
+@pytest.mark.parametrize("dataset", ["Fashion-MNIST", "MNIST-10k", "Fashion-MNIST-imb5", "digits", "breast-cancer"])
+def test_offline_recipes_train_at_the_full_lr_for_half_the_epochs(dataset):
+    r = recipes.recipe_for(dataset, "offline")
+    assert r.milestones and r.milestones[0] >= r.epochs / 2, r
+
+
+def test_offline_real_images_are_evaluated_on_the_whole_test_split_every_tenth_epoch():
+    for dataset in ("Fashion-MNIST", "MNIST-10k"):
+        spec = recipes.spec_for(dataset, profile="offline")
+        assert spec.eval_subset is None and spec.eval_every == 10
+        assert [e for e in range(1, spec.epochs + 1) if evaluated(spec, e)] == [10, 20, 30, 40]
+
+
+def test_the_cli_trains_the_schedule_a_chapter_trains():
+    natural_erm = [s for s in recipes.resolve("natural", "offline", methods=["erm"]) if s.dataset == "Fashion-MNIST"]
+    cli = recipes.spec_for("Fashion-MNIST", profile="offline", method="erm", section="natural", seed=natural_erm[0].seed)
+    assert cli.run_id == natural_erm[0].run_id
+
+
+def test_chapters_share_runs_of_one_protocol():
+    natural = {s.run_id for s in recipes.resolve("natural", "offline")}
+    for section, method in (("ablation", "mixup"), ("sensitivity", "zeta_mixup"), ("peers", "erm"), ("peers", "mixup")):
+        ids = {s.run_id for s in recipes.resolve(section, "offline") if s.method == method}
+        if method == "zeta_mixup":  # the curve's γ = 2.8 only
+            ids = {s.run_id for s in recipes.resolve(section, "offline", gammas=[2.8])}
+        assert ids and ids <= natural, (section, method)
+    cutmix = {s.run_id for s in recipes.resolve("cutmix", "offline")}
+    peers = {s.run_id for s in recipes.resolve("peers", "offline") if s.method.startswith("cutmix")}
+    assert peers == cutmix
+    # a protocol of its own stays apart: MedMNIST's runs train on "fit"
+    assert not {s.run_id for s in recipes.resolve("medmnist", "offline")} & natural
+
+
+# ------------------------------------------------------------------------------------------ eval_every
+
+
+def test_eval_every_unset_leaves_run_ids_as_they_were():
+    spec = RunSpec(dataset="digits", method="mixup", alpha=1.0, epochs=3)
+    d = {k: v for k, v in spec.to_dict().items() if k not in EXECUTION_FIELDS and k != "eval_every"}
+    old = hashlib.sha256(json.dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+    assert spec.run_id == old
+    assert spec.replace(eval_every=2).run_id != old
+    with pytest.raises(ValueError, match="eval_every"):
+        RunSpec(dataset="digits", eval_every=0)
+
+
+def test_fit_evaluates_every_eval_every_th_epoch_and_the_last():
+    spec = RunSpec(dataset="digits", arch="digits_cnn", epochs=5, batch_size=64, lr=0.05, train_subset=128,
+                   eval_subset=64, eval_every=2, device="cpu")  # fmt: skip
+    rec = fit(spec, results_dir=None, progress=False)
+    evaluated_epochs = [h["epoch"] for h in rec.history if "test_acc" in h]
+    assert evaluated_epochs == [2, 4, 5]
+    assert all("train_acc" in h for h in rec.history)
+    assert rec.metrics["test_acc"] == rec.history[-1]["test_acc"]
+
+
+def test_train_checked_says_not_testable_when_training_is_cut(tmp_path):
+    params = SimpleNamespace(profile="smoke", results_dir=tmp_path, workers=None, threads=1)
+    m = recipes.resolve("ablation", "smoke", datasets=["digits"], epochs=1, train_subset=64, eval_subset=32)
+    runs, history, rc = report.train_checked(m, params)
+    assert set(runs["method"]) == {"mixup", "zeta_mixup", "dirichlet_mixup"}  # ERM trained for the check, not shown
+    assert rc.passed is False and not math.isnan(rc.table.iloc[0]["final train acc, min (%)"])
+    assert "1 epochs" in rc.why
