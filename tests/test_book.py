@@ -107,6 +107,7 @@ def test_a_smoke_build_leaves_the_offline_book_untouched(tmp_path, monkeypatch):
 
     monkeypatch.setattr(book, "execute", fake_execute)
     monkeypatch.setattr(book, "build_html", fake_build_html)
+    monkeypatch.setattr(book.bookhtml, "obtain_mathjax", lambda *a, **k: None)  # tested in test_html.py
     index = book.run("smoke", "cpu", ["00"], root=tmp_path)
 
     assert index == tmp_path / "_build" / "smoke" / "html" / "index.html" and index.read_text() == "smoke book"
@@ -118,6 +119,40 @@ def test_a_smoke_build_leaves_the_offline_book_untouched(tmp_path, monkeypatch):
     assert "| smoke | cpu → cpu | 1.2 |" in row  # profile, device, wall time
     commit = book.git_info()["git_commit"]
     assert (commit[:10] if commit else "n/a") in row
+
+
+def test_a_partial_build_does_not_warn_on_links_to_left_out_chapters(tmp_path):
+    paths = book.paths_for("smoke", tmp_path)
+    (paths.notebooks).mkdir(parents=True)
+    (paths.notebooks / "00_theorems.ipynb").write_text("{}")
+    book._write_config(paths, book._write_toc(paths))
+    toc = yaml.safe_load((paths.stage / "_toc.yml").read_text())
+    assert [c["file"] for p in toc["parts"] for c in p["chapters"]] == [
+        "notebooks/00_theorems",
+        "reproduce",
+        "build_report",
+    ]
+    sphinx = yaml.safe_load((paths.stage / "_config.yml").read_text())["sphinx"]["config"]
+    assert "myst.xref_missing" in sphinx["suppress_warnings"]  # intro.md links every chapter
+    assert sphinx["mathjax_path"] == "mathjax/es5/tex-mml-chtml.js"
+    book._write_config(paths, [])
+    sphinx = yaml.safe_load((paths.stage / "_config.yml").read_text())["sphinx"]["config"]
+    assert "myst.xref_missing" not in sphinx["suppress_warnings"], "a whole book keeps every link checked"
+
+
+def test_a_build_failing_its_html_checks_is_not_published(tmp_path, monkeypatch):
+    def fake_build_html(paths):
+        paths.sphinx_html.mkdir(parents=True)
+        (paths.sphinx_html / "index.html").write_text('<script src="https://cdn.example.org/x.js"></script>')
+        return paths.sphinx_html
+
+    monkeypatch.setattr(book, "execute", lambda *a, **k: None)
+    monkeypatch.setattr(book, "_write_report", lambda paths: None)
+    monkeypatch.setattr(book, "build_html", fake_build_html)
+    monkeypatch.setattr(book.bookhtml, "obtain_mathjax", lambda *a, **k: None)
+    with pytest.raises(RuntimeError, match=r"fails 1 check\(s\), listed above; not published"):
+        book.run("smoke", "cpu", ["00"], root=tmp_path)
+    assert not (tmp_path / "_build").exists()
 
 
 def test_publish_replaces_only_its_target(tmp_path):
