@@ -12,9 +12,13 @@
    papermill's parameter cells so the pages open with results, not plumbing;
 5. writes a build report page and a table of contents holding only the executed notebooks;
 6. runs ``jb build --all -W -n --keep-going`` (a Sphinx warning fails the build) inside the staging
-   folder, then publishes the HTML to the profile's own folder (:data:`HTML_DIRS`): ``_build/html`` for
-   ``offline`` (``make book``), ``_build/smoke/html`` for ``smoke`` (``make test``), ``_build/paper/html``
-   for ``paper``. One profile's build never overwrites another's.
+   folder, with MathJax served from the build (:mod:`zmixlib.bookhtml`: fetched with ``npm pack`` into
+   ``data/mathjax`` before any notebook runs, a clear error when it cannot be);
+7. checks the HTML (:func:`zmixlib.bookhtml.check_book`: nothing loaded from another host, pages that open
+   with their results) and publishes it to the profile's own folder (:data:`HTML_DIRS`): ``_build/html``
+   for ``offline`` (``make book``), ``_build/smoke/html`` for ``smoke`` (``make test``),
+   ``_build/paper/html`` for ``paper``. One profile's build never overwrites another's; a build failing
+   its checks is not published.
 
 A failing or noisy notebook stops the run with its name, the cell and the error; its output is kept in
 ``build/<profile>/failed/`` for inspection and no HTML is built.
