@@ -22,6 +22,7 @@ __all__ = [
     "Method",
     "METHODS",
     "METHOD_NAMES",
+    "MULTIMIX_HPARAMS",
     "SPACES",
     "method",
     "from_paper",
@@ -68,6 +69,9 @@ class Method:
             object.__setattr__(self, "mixer", self.name)
 
 
+#: MultiMix's and Dense MultiMix's hyperparameters as their paper trains them (003 §4.1).
+MULTIMIX_HPARAMS: dict[str, Any] = {"n": 1000, "alpha": (0.5, 2.0), "prob": 0.5, "mixup_alpha": 2.0}
+
 #: Every method the engine trains, in the order tables list them.
 METHODS: dict[str, Method] = {
     m.name: m
@@ -88,10 +92,12 @@ METHODS: dict[str, Method] = {
         ),
         Method("dirichlet_mixup", "Dirichlet mixup", "Dirichlet(1) weights, T=m", "#8c564b", {"alpha": 1.0}),
         Method("kmixup", "k-mixup", "k-mixup (k, xi opt.)", "#e377c2"),
-        Method("multimix", "MultiMix", "MultiMix", "#17becf", space="embedding"),
+        # MultiMix's protocol (paper 003 §4.1, after AlignMixup): n = 1000 examples per batch, α ~ U[0.5, 2]; MultiMix
+        # on a mini-batch with probability 0.5, else input mixup with α = 2
+        Method("multimix", "MultiMix", "MultiMix", "#17becf", dict(MULTIMIX_HPARAMS), space="embedding"),
         # Dense MultiMix applies MultiMix's sampling at every spatial position (zmixlib.mixing.dense_multimix; the
         # engine's "dense" space); its hyperparameters are MultiMix's
-        Method("dense_multimix", "Dense MultiMix", "Dense MultiMix", "#9edae5", space="dense", mixer="multimix"),
+        Method("dense_multimix", "Dense MultiMix", "Dense MultiMix", "#9edae5", dict(MULTIMIX_HPARAMS), space="dense", mixer="multimix"),
         Method("manifold_mixup", "manifold mixup", "manifold mixup", "#bcbd22", {"alpha": 2.0}, "manifold", "mixup"),
         Method("local_synthetic_instances", "local synthetic instances", "local-synthetic-instances", "#7f7f7f"),
     )
