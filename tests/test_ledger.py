@@ -383,3 +383,17 @@ class TestPaperProfileFidelity:
             assert METHODS[name].hparams == MULTIMIX_HPARAMS
             peers = [s for s in _matrix("peers") if s.method == name]
             assert peers and all(dict(s.extra) | {"alpha": s.alpha} == MULTIMIX_HPARAMS for s in peers)
+
+
+def test_record_claims_for_timing_labels_the_batch(tmp_path):
+    t9 = pd.DataFrame(
+        {"ratio_to_reference": [1.0, 2.4, 150.0]}, index=["zeta_mixup", "mixup", "local_synthetic_instances"]
+    )
+    tr = pd.DataFrame({"step_ms": [10.0, 10.1, 10.2]}, index=["ERM", "mixup", "zeta_mixup"])
+    p = _params(tmp_path)
+    for shape, kind in (("[32, 3, 224, 224]", "paper"), ("[16, 3, 64, 64]", "stand-in")):
+        t9.attrs.update(batch_shape=shape, dtype="float32", device="cpu")
+        assert ledger.record_claims("09_timing", t9=t9, tr=tr, params=p) == ["speed", "train_time"]
+        t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
+        assert (t.loc["speed", "verdict"], t.loc["speed", "data"]) == ("reproduced", kind)
+        assert (t.loc["train_time", "verdict"], t.loc["train_time", "data"]) == ("reproduced", "stand-in")
