@@ -397,3 +397,29 @@ def test_record_claims_for_timing_labels_the_batch(tmp_path):
         t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
         assert (t.loc["speed", "verdict"], t.loc["speed", "data"]) == ("reproduced", kind)
         assert (t.loc["train_time", "verdict"], t.loc["train_time", "data"]) == ("reproduced", "stand-in")
+
+
+def test_kmixup_uci_leaves_breast_cancer_out_and_says_why(tmp_path):
+    rows = []
+    for d, best in (("iris", -2.0), ("breast-cancer", +3.0)):
+        for t in range(5):
+            rows.append({"dataset": d, "k": None, "alpha": None, "trial": t, "err": 5.0})
+            rows.append({"dataset": d, "k": 1, "alpha": 0.1, "trial": t, "err": 6.0 + 0.1 * t})
+            rows.append({"dataset": d, "k": 4, "alpha": 0.1, "trial": t, "err": 6.0 + best + 0.12 * t})
+    done = ledger.record_claims("10_peers", uci=pd.DataFrame(rows), params=_params(tmp_path))
+    assert done == ["kmixup_uci"]
+    t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
+    assert t.loc["kmixup_uci", "verdict"] == "reproduced"  # Iris alone; Breast Cancer (worse) is not counted
+    assert "Breast Cancer left out" in t.loc["kmixup_uci", "ours"] and t.loc["kmixup_uci", "data"] == "paper"
+
+
+def test_no_scaling_gives_breast_cancers_xi_with_iris():
+    from zmixlib.chapters import peers
+
+    f = peers.uci_xi_by_scaling(draws=100_000)
+    matches = f[f["matches"]]
+    assert "minmax" in set(matches.loc[matches["dataset"] == "Iris", "scaling"])
+    assert matches[matches["dataset"] == "Breast Cancer"].empty
+    assert peers.uci_consistent_test_sizes("Breast Cancer")[0] == 325
+    assert 284 not in peers.uci_consistent_test_sizes("Breast Cancer")
+    assert peers.uci_consistent_test_sizes("Iris") == [50, 100]

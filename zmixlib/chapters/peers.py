@@ -25,11 +25,14 @@ What the k-mixup paper leaves open for its UCI table, and what we chose (:data:`
 * optimiser and schedule: its defaults ("SGD, learning rate decreased at epochs 100 and 150, momentum 0.9,
   weight decay 1e-4", 200 epochs) with the UCI learning rate 0.005; plain momentum as in the authors' code;
 * features scaled to [0, 1] with the training split's minimum and maximum: this gives Iris's ξ of Table 4 to
-  two digits (0.07, 0.10, 0.22); Breast Cancer's ξ (0.19, 0.26, 0.59) we do not reproduce with any scaling we
-  tried (min-max, standardisation, raw features, unit rows) — the page shows ours beside them;
-* the split: the paper gives none. Table 4's means over 20 trials are whole numbers of errors for an Iris test
-  set of 50 or 100 rows and no other, and for no Breast Cancer test set smaller than 284: we draw a stratified
-  random split per trial with 50 (a third) and 284 (half) test rows;
+  two digits (0.07, 0.10, 0.22); Breast Cancer's ξ (0.19, 0.26, 0.59) no scaling reproduces together with Iris's
+  (:func:`uci_xi_by_scaling` tries ten). ξ depends on the features and their scaling only — not on the split, the
+  batch or the epoch reported — so no protocol reproduces Breast Cancer's ERM error, its ξ and the Iris block
+  together: the claims ledger leaves the Breast Cancer block out of its verdict and says why;
+* the split: the paper gives none. Table 4's means over 20 trials are whole numbers of errors
+  (:func:`uci_consistent_test_sizes`) for an Iris test set of 50 or 100 rows and no other, and for a Breast
+  Cancer test set of 325 rows or more — not 284, which cannot give its 9.92 or 9.85; we draw a stratified random
+  split per trial with 50 (a third) and 284 (half) test rows;
 * mini-batches of 32 (not stated; the authors' CIFAR code uses 512, more than either training set).
 """
 
@@ -102,6 +105,8 @@ __all__ = [
     "UCISetup",
     "SOURCES",
     "TABLE2_ROWS",
+    "uci_xi_by_scaling",
+    "uci_consistent_test_sizes",
 ]
 
 #: ζ-mixup's γ wherever one ζ-mixup run stands for the method (the papers' middle value; Table 8's)
@@ -1075,3 +1080,85 @@ def engine_cost(*runs: pd.DataFrame) -> str:
             f"{frame.loc[~own, 'wall_time_s'].sum() / 60:.1f} worker-minutes when they trained)"
         )
     return "; ".join(parts)
+
+
+# ---------------------------------------------------------------- Table 4's open protocol (Breast Cancer, Iris)
+
+#: feature scalings tried for Table 4's ξ (fitted on all rows; a training split's fit moves ξ by a few %)
+_UCI_SCALINGS = ("raw", "minmax", "minmax [-1, 1]", "maxabs", "standard", "robust", "quantile", "log1p + minmax",
+                 "unit rows", "unit rows of minmax")  # fmt: skip
+
+
+def _scaled(x: np.ndarray, scaling: str) -> np.ndarray:
+    from sklearn import preprocessing as pp
+
+    fns = {
+        "raw": lambda v: v,
+        "minmax": lambda v: pp.MinMaxScaler().fit_transform(v),
+        "minmax [-1, 1]": lambda v: pp.MinMaxScaler((-1, 1)).fit_transform(v),
+        "maxabs": lambda v: pp.MaxAbsScaler().fit_transform(v),
+        "standard": lambda v: pp.StandardScaler().fit_transform(v),
+        "robust": lambda v: pp.RobustScaler().fit_transform(v),
+        "quantile": lambda v: pp.QuantileTransformer(n_quantiles=min(200, len(v))).fit_transform(v),
+        "log1p + minmax": lambda v: pp.MinMaxScaler().fit_transform(np.log1p(v - v.min(0))),
+        "unit rows": lambda v: pp.normalize(v),
+        "unit rows of minmax": lambda v: pp.normalize(pp.MinMaxScaler().fit_transform(v)),
+    }
+    return fns[scaling](x)
+
+
+def uci_xi_by_scaling(
+    scalings: Sequence[str] = _UCI_SCALINGS, *, draws: int = 1_000_000, seed: int = 0
+) -> pd.DataFrame:
+    """1-mixup's ξ (k-mixup paper, Alg. 1: ``ξ² = E‖x_i − x_j‖² · E[min(λ, 1 − λ)²]``, ``λ ~ Beta(α, α)``) of Iris
+    and Breast Cancer under each feature scaling, beside Table 4's. The mean squared distance is exact (every pair);
+    ``E[min(λ, 1 − λ)²]`` from ``draws`` Beta draws. One row per (dataset, scaling); ``matches``: every α's ξ within
+    0.01 of the paper's (its last printed digit, lenient to rounding and to fitting the scaling on all rows)."""
+    import sklearn.datasets as skd
+
+    rng = np.random.default_rng(seed)
+    paper = _paper_uci().dropna(subset=["xi"]).drop_duplicates(["dataset", "alpha"])
+    alphas = sorted(paper["alpha"].unique())
+    lam = {a: float(np.mean(np.minimum(b := rng.beta(a, a, draws), 1 - b) ** 2)) for a in alphas}
+    rows = []
+    for key, loader in (("iris", skd.load_iris), ("breast-cancer", skd.load_breast_cancer)):
+        name = UCI[key].paper
+        want = paper[paper["dataset"] == name].set_index("alpha")["xi"]
+        x0 = loader().data.astype(np.float64)
+        for scaling in scalings:
+            x = _scaled(x0, scaling)
+            sq = (x * x).sum(1)
+            n = len(x)
+            msd = float((2 * n * sq.sum() - 2 * (x.sum(0) ** 2).sum()) / (n * (n - 1)))  # mean over pairs i != j
+            xis = {a: math.sqrt(msd * lam[a]) for a in alphas}
+            row = {"dataset": name, "scaling": scaling}
+            row.update({f"ξ (α = {a:g})": round(xis[a], 3) for a in alphas})
+            row.update({f"ξ paper (α = {a:g})": want.get(a, math.nan) for a in alphas})
+            row["matches"] = all(abs(xis[a] - float(want[a])) <= 0.01 + 1e-9 for a in alphas if a in want.index)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def uci_consistent_test_sizes(dataset: str, *, trials: int = 20) -> list[int]:
+    """Test-set sizes ``m`` for which every Table 4 mean of ``dataset`` (``"Iris"``, ``"Breast Cancer"``, …) is a
+    whole number of errors over ``trials`` trials, rounded to the paper's two decimals: ``100 e / (trials m)``."""
+    import sklearn.datasets as skd
+
+    values = _paper_uci().query("dataset == @dataset")["value"].astype(float).tolist()
+    if not values:
+        raise ValueError(f"dataset must be one of {sorted(_paper_uci()['dataset'].unique())}, got {dataset!r}")
+    n_rows = {"Iris": len(skd.load_iris().target), "Breast Cancer": len(skd.load_breast_cancer().target)}.get(
+        dataset, 20_000
+    )
+    out = []
+    for m in range(1, n_rows):
+        total = trials * m
+        if all(
+            any(
+                round(100 * e / total, 2) == round(v, 2)
+                for e in (math.floor(v * total / 100), math.ceil(v * total / 100))
+            )
+            for v in values
+        ):
+            out.append(m)
+    return out
