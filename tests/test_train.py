@@ -172,11 +172,15 @@ class TestFit:
         assert not list(tmp_path.iterdir())
 
     def test_checkpoint_of_other_run_is_refused(self, tmp_path):
+        """Another run's checkpoint under this run's name is never resumed: it is set aside (kept, named) and the
+        run trains from scratch (issue 20)."""
         a, b = _spec(epochs=2), _spec(epochs=2, seed=5)
         fit(a, results_dir=None, checkpoint_dir=tmp_path, stop_after_epoch=1, progress=False, datasets=_data())
         (tmp_path / f"{a.run_id}.pt").rename(tmp_path / f"{b.run_id}.pt")
-        with pytest.raises(ValueError, match="belongs to run"):
-            fit(b, results_dir=None, checkpoint_dir=tmp_path, progress=False, datasets=_data())
+        with pytest.warns(store.DamagedFileWarning, match="belongs to run"):
+            rec = fit(b, results_dir=None, checkpoint_dir=tmp_path, progress=False, datasets=_data())
+        assert rec.complete and rec.resumed_at_epoch is None
+        assert list(tmp_path.glob(f"{b.run_id}.pt.corrupt-*"))
 
 
 class TestDeviceResident:

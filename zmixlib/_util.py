@@ -6,6 +6,7 @@ for the commit any other way. Imports only the standard library, NumPy and torch
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import tempfile
@@ -19,7 +20,19 @@ import torch
 
 from zmixlib._checks import check_int
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_torch_save", "torch_threads", "to_numpy", "git_info", "ROOT"]
+__all__ = [
+    "atomic_write",
+    "atomic_write_text",
+    "atomic_torch_save",
+    "checked_torch_load",
+    "checksum_path",
+    "DamagedFileError",
+    "sha256_of",
+    "torch_threads",
+    "to_numpy",
+    "git_info",
+    "ROOT",
+]
 
 #: The project folder (the checkout holding ``zmixlib/``).
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,9 +61,75 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+class DamagedFileError(ValueError):
+    """A file that fails its check (checksum, format); the message names the file and what was found."""
+
+
+def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of the file at ``path``."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def checksum_path(path: str | os.PathLike) -> Path:
+    """``<path>.sha256``: the digests :func:`atomic_torch_save` records for ``path``."""
+    path = Path(path)
+    return path.with_name(f"{path.name}.sha256")
+
+
+def _digests(path: Path) -> list[str]:
+    try:
+        return [line.split()[0] for line in checksum_path(path).read_text().splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return []
+
+
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
-    """``torch.save(obj, path)`` atomically (checkpoints)."""
-    return atomic_write(path, lambda tmp: torch.save(obj, tmp))
+    """``torch.save(obj, path)`` atomically (checkpoints), with its SHA-256 in :func:`checksum_path`.
+
+    The file is written to a temporary name and hashed as it lies on disk; the checksum file then lists the
+    new digest and the current file's (so a writer killed between the two renames leaves a pair that still
+    verifies), and the new file is renamed onto ``path``. :func:`checked_torch_load` verifies it.
+    """
+    path = Path(path)
+
+    def write(tmp: Path) -> None:
+        torch.save(obj, tmp)
+        new = sha256_of(tmp)
+        current = _digests(path)[:1] if path.is_file() else []
+        atomic_write_text(checksum_path(path), "".join(f"{d}  {path.name}\n" for d in [new, *current]))
+
+    return atomic_write(path, write)
+
+
+def checked_torch_load(path: str | os.PathLike, *, required: tuple[str, ...] = ()) -> Any:
+    """``torch.load(path)`` (on the CPU) of a file :func:`atomic_torch_save` wrote, verified first.
+
+    Raises:
+        DamagedFileError: naming the file, when its SHA-256 is not one its checksum file lists, when torch
+            cannot read it, or when the loaded dict lacks one of ``required``. A file without a checksum file
+            (written before checksums) is trusted as far as it loads and has the ``required`` keys.
+    """
+    path = Path(path)
+    listed = _digests(path)
+    if checksum_path(path).is_file() or listed:
+        actual = sha256_of(path)
+        if actual not in listed:
+            raise DamagedFileError(
+                f"{path} is damaged: its sha256 is {actual}, expected {' or '.join(listed) or '(unreadable list)'} "
+                f"from {checksum_path(path)} ({path.stat().st_size} bytes)"
+            )
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # any reader failure (zip, pickle, EOF) means the file cannot be used
+        raise DamagedFileError(f"{path} is damaged: torch cannot read it ({type(err).__name__}: {err})") from None
+    missing = [k for k in required if not isinstance(obj, dict) or k not in obj]
+    if missing:
+        raise DamagedFileError(f"{path} is damaged: it lacks {missing}")
+    return obj
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from typing import Any
 
 from zmixlib import recipes, store, sweep, train
 from zmixlib._util import ROOT
+from zmixlib.data import DamagedDataError
 from zmixlib.runspec import RunRecord, RunSpec
 from zmixlib.vocab import METHOD_NAMES, SPACES
 
@@ -137,10 +138,26 @@ def _summary(rec: RunRecord) -> str:
     return ", ".join(parts) + f", wall {rec.wall_time_s:.1f}s"
 
 
+def _check_device(device: str) -> None:
+    """``ValueError`` naming ``--device`` when it names a device this machine does not have."""
+    import torch
+
+    from zmixlib.config import resolve_device
+
+    try:
+        dev = resolve_device(device)
+    except ValueError as err:
+        raise ValueError(f"--device {device}: {err}") from None
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+
+
 def train_main(argv: list[str] | None = None) -> int:
     args = train_parser().parse_args(argv)
     try:
         spec = train_spec(args)
+        if not args.dry_run:
+            _check_device(spec.device)
     except (TypeError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -149,12 +166,17 @@ def train_main(argv: list[str] | None = None) -> int:
         return 0
     path = store.record_path(spec, args.results_dir)
     print(f"run {spec.run_id}: {spec.dataset} {spec.arch} {spec.label()} seed {spec.seed} -> {path}")
-    if path.exists() and not args.force:
-        print(f"skipped: record exists ({_summary(store.load_record(path))})")
+    done = None if args.force else store.finished(spec, args.results_dir)  # a damaged record is set aside, named
+    if done is not None:
+        print(f"skipped: record exists ({_summary(done)})")
         return 0
-    rec = train.fit(
-        spec, results_dir=args.results_dir, progress=not args.no_progress, stop_after_epoch=args.stop_after_epoch
-    )
+    try:
+        rec = train.fit(
+            spec, results_dir=args.results_dir, progress=not args.no_progress, stop_after_epoch=args.stop_after_epoch
+        )
+    except (FileNotFoundError, DamagedDataError) as err:  # the dataset's files: the message names them and the fix
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if not rec.complete:
         print(f"stopped after epoch {len(rec.history)}; rerun the same command to resume")
         return 0

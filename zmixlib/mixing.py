@@ -51,6 +51,7 @@ from zmixlib.theory import GAMMA_MIN
 __all__ = [
     "GAMMA_MIN",
     "soft_labels",
+    "check_hparams",
     "apply_weights",
     "zeta_weights",
     "zeta_mixup",
@@ -178,9 +179,13 @@ def _gen_device(generator: torch.Generator | None, device: torch.device | str | 
 
 
 def _check_gamma(gamma: Any) -> tuple[float, float]:
-    """``gamma`` as a (low, high) range; a number ``g`` becomes ``(g, g)``."""
+    """``gamma`` as a (low, high) range; a number ``g`` becomes ``(g, g)``. ``γ = ∞`` (a number) is the identity,
+    the limit of the p-series; a range needs finite ends (``U[low, ∞]`` is no distribution)."""
     if isinstance(gamma, (tuple, list)):
-        return check_range("gamma", gamma, min=0.0)
+        lo, hi = check_range("gamma", gamma, min=0.0)
+        if math.isinf(hi):
+            raise ValueError(f"gamma range must have finite ends (gamma = inf alone is the identity), got {gamma!r}")
+        return lo, hi
     g = check_float("gamma", gamma, min=0.0)
     return g, g
 
@@ -356,6 +361,8 @@ def apply_weights(x: Tensor, y: Tensor, weights: Tensor, *, num_classes: int | N
 
 def _p_series(num_mix: int, gamma: float | Tensor, device, dtype) -> Tensor:
     """Normalised p-series ``s^-γ / Σ_{j≤T} j^-γ`` for ``s = 1..T`` (computed in log space)."""
+    if isinstance(gamma, float) and math.isinf(gamma):  # γ → ∞: every weight on rank 1 (not -∞ · log 1 = NaN)
+        return torch.zeros(num_mix, device=device, dtype=dtype).index_fill_(0, torch.tensor([0], device=device), 1.0)
     log_s = torch.arange(1, num_mix + 1, device=device, dtype=torch.float64).log_()
     g = torch.as_tensor(gamma, dtype=torch.float64, device=device)
     return torch.softmax(-g * log_s, dim=0).to(dtype)
@@ -1242,7 +1249,11 @@ def dense_multimix(
     lam = _dirichlet(a_k, batch, generator).reshape(n, r, batch).to(device=z_map.device, dtype=ys.dtype)
     m = lam * attention.to(ys.dtype).t().unsqueeze(0)  # (n, r, B): M^j_{ik} = a_i^j λ_{ik}^j  (10)
     s = m.sum(dim=2)  # (n, r)  (14)
-    m_hat = m / s.clamp_min(torch.finfo(s.dtype).tiny).unsqueeze(2)  # (11)
+    # (11); where the attention of every mixed example is 0 at a position (a softmax over wide-spread scores,
+    # e.g. ResNet-18's 512 channels, underflows), M^j has a zero column: that position keeps the plain
+    # interpolation λ (still a convex combination) and its loss weight s stays 0 (soft_cross_entropy leaves it out)
+    tiny = torch.finfo(s.dtype).tiny  # below the smallest normal number, s counts as 0 (1/s would overflow)
+    m_hat = torch.where((s >= tiny).unsqueeze(2), m / s.clamp_min(tiny).unsqueeze(2), lam)
     z_mix = torch.bmm(m_hat.transpose(0, 1).to(z_map.dtype), z_map.permute(2, 0, 1))  # (r, n, d)  (12)
     z_mix = z_mix.permute(1, 2, 0).contiguous()  # (n, d, r)
     y_mix = torch.matmul(m_hat, ys)  # (n, r, K)  (13)
@@ -1277,7 +1288,9 @@ def soft_cross_entropy(
         y_soft: probabilities of the same shape.
         label_smoothing: ``ε ∈ [0, 1]``.
         weight: optional ``(N,)`` or ``(N, r)`` non-negative weights over dim 0: the loss is then
-            ``Σ_i w_i ℓ_i / Σ_i w_i`` (per position, then averaged over positions) — MultiMix Eq. 14.
+            ``Σ_i w_i ℓ_i / Σ_i w_i`` (per position, then averaged over positions) — MultiMix Eq. 14. A position
+            whose weights are all 0 (or sum below the smallest normal float) is left out of the average (not
+            0 / 0); all of them 0 gives a loss of 0.
 
     Returns:
         0-d tensor, the mean loss. Used by ``zmixlib.train`` (notebooks 04–08, 10).
@@ -1298,7 +1311,13 @@ def soft_cross_entropy(
     if weight.shape != loss.shape:
         raise ValueError(f"weight must have shape {tuple(loss.shape)}, got {tuple(weight.shape)}")
     w = weight.to(dt)
-    return ((w * loss).sum(dim=0) / w.sum(dim=0)).mean()
+    total = w.sum(dim=0)  # () or (r,)
+    # a position whose weights are all 0 (or sum below the smallest normal number, whose inverse overflows in the
+    # gradient) has no loss to average: it is left out, never 0 / 0
+    ok = total >= torch.finfo(dt).tiny
+    per = (w * loss).sum(dim=0) / torch.where(ok, total, torch.ones_like(total))
+    guarded = (per * ok).sum() / ok.sum().clamp_min(1)
+    return torch.where(ok.all(), per.mean(), guarded)  # no sync; with every total > 0 exactly the plain mean
 
 
 #: name → mixing function ``f(x, y, *, num_classes, generator, **hyperparameters) -> (x_mix, y_mix)``.
@@ -1313,6 +1332,57 @@ MIXERS: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {
     "local_synthetic_instances": local_synthetic_instances,
     "multimix": multimix,
 }
+
+
+def _finite_alpha(name: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        lo, hi = _check_alpha_range(value, name)
+        if math.isinf(hi):
+            raise ValueError(f"{name} must be finite, got {value!r}")
+        return value
+
+    return check
+
+
+def _optional_int(name: str, min: int) -> Callable[[Any], Any]:
+    return lambda value: value if value is None else check_int(name, value, min=min)
+
+
+def _p_range(value: Any) -> Any:
+    if isinstance(value, (tuple, list)):
+        return check_range("p_range", value, min=0.0)
+    return check_float("p_range", value, min=0.0)
+
+
+#: hyperparameter -> its check, applied once when a :class:`Mixer` is built (the functions check again when called,
+#: against the batch: ``num_mix <= B``, image shapes); ``alpha`` of ``dirichlet_mixup`` is a number only
+_HP_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "gamma": _check_gamma,
+    "alpha": _finite_alpha("alpha"),
+    "mixup_alpha": _finite_alpha("mixup_alpha"),
+    "num_mix": _optional_int("num_mix", 2),
+    "num_synthetic": _optional_int("num_synthetic", 1),
+    "prob": lambda v: check_float("prob", v, min=0.0, max=1.0),
+    "mode": lambda v: check_choice("mode", v, ("switch", "compose")),
+    "k": lambda v: check_int("k", v, min=1),
+    "n": lambda v: check_int("n", v, min=1),
+    "lam_mode": lambda v: check_choice("lam_mode", v, ("batch", "subset")),
+    "metric": lambda v: check_choice("metric", v, ("euclidean", "sqeuclidean")),
+    "p_range": _p_range,
+}
+
+
+def check_hparams(name: str, hp: dict[str, Any]) -> None:
+    """Check every hyperparameter of mixer ``name`` at once — every branch's, whatever a coin would pick
+    (``cutmix_zeta``'s ``alpha`` and ``gamma`` both): ``ValueError``/``TypeError`` naming the parameter and value.
+    Called by :class:`Mixer` when it is built."""
+    for key, value in hp.items():
+        if name == "dirichlet_mixup" and key == "alpha":
+            check_float("alpha", value, min=0.0, min_open=True)
+            if math.isinf(value):
+                raise ValueError(f"alpha must be finite, got {value!r}")
+        elif key in _HP_CHECKS:
+            _HP_CHECKS[key](value)
 
 
 def _hyperparameters(fn: Callable[..., Any]) -> dict[str, Any]:
@@ -1339,7 +1409,8 @@ class Mixer:
         name: a key of ``MIXERS`` (``ValueError`` listing the known names otherwise).
         num_classes: ``K`` for index labels.
         generator: randomness for every call.
-        **hp: the method's keyword hyperparameters (``TypeError`` naming an unknown one).
+        **hp: the method's keyword hyperparameters (``TypeError`` naming an unknown one); all of them are
+            checked here, at construction (:func:`check_hparams`: ``ValueError``/``TypeError`` naming the value).
 
     Used by ``zmixlib.train`` (notebooks 04–08, 10).
     """
@@ -1355,6 +1426,7 @@ class Mixer:
                 raise TypeError(f"{name} got an unexpected hyperparameter {key!r}; allowed: {sorted(allowed)}")
         if num_classes is not None:
             num_classes = check_int("num_classes", num_classes, min=1)
+        check_hparams(name, {**allowed, **hp})  # once, here: every branch's, not only the one a coin picks
         self.name = name
         self.fn = MIXERS[name]
         self.num_classes = num_classes

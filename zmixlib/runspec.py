@@ -16,14 +16,28 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from zmixlib._checks import check_choice, check_float, check_int, check_range
 from zmixlib.vocab import ARCHS, METHOD_NAMES, METHODS, SPACES, run_label
 
-__all__ = ["RunSpec", "RunRecord", "EXECUTION_FIELDS", "check_gamma", "check_device"]
+__all__ = ["RunSpec", "RunRecord", "EXECUTION_FIELDS", "MIXER_HPARAMS", "check_gamma", "check_device"]
 
+#: each mixer's keyword hyperparameters (:data:`zmixlib.mixing.MIXERS`; ``tests/test_integrity.py`` keeps the two
+#: equal — this module imports no torch): a run may set only its method's mixer's
+MIXER_HPARAMS: dict[str, tuple[str, ...]] = {
+    "erm": (),
+    "mixup": ("alpha",),
+    "zeta_mixup": ("gamma", "num_mix"),
+    "dirichlet_mixup": ("alpha",),
+    "cutmix": ("alpha", "prob"),
+    "cutmix_zeta": ("mode", "prob", "alpha", "gamma", "num_mix"),
+    "kmixup": ("k", "alpha", "lam_mode", "metric"),
+    "local_synthetic_instances": ("p_range", "num_mix", "num_synthetic"),
+    "multimix": ("n", "alpha", "prob", "mixup_alpha"),
+}
 #: RunSpec fields that do not change the result and are left out of ``run_id``.
 EXECUTION_FIELDS = ("device", "data_root", "num_workers", "amp", "channels_last", "device_resident", "compile")
 
@@ -108,6 +122,15 @@ class RunSpec:
         if self.num_mix is not None:
             set_("num_mix", check_int("num_mix", self.num_mix, min=2))
         set_("extra", _pairs("extra", self.extra))
+        allowed = MIXER_HPARAMS[METHODS[self.method].mixer]
+        given = [k for k in ("gamma", "alpha", "num_mix") if getattr(self, k) is not None] + [k for k, _ in self.extra]
+        for key in given:  # an option the method does not use would change the run id and nothing else
+            if key not in allowed:
+                raise ValueError(
+                    f"{key} does not apply to method {self.method!r} (its mixer "
+                    f"{METHODS[self.method].mixer!r} takes {list(allowed) or 'no hyperparameters'}), got "
+                    f"{key}={getattr(self, key) if key in ('gamma', 'alpha', 'num_mix') else dict(self.extra)[key]!r}"
+                )
         set_("arch_kwargs", _pairs("arch_kwargs", self.arch_kwargs))
         set_("epochs", check_int("epochs", self.epochs, min=1))
         set_("batch_size", check_int("batch_size", self.batch_size, min=1))
@@ -229,13 +252,22 @@ class RunRecord:
 
 
 def check_gamma(name: str, value: Any) -> float | tuple[float, float]:
-    """A γ or α setting: a number > 0, or a ``(low, high)`` range with 0 < low <= high drawn per mini-batch."""
+    """A γ or α setting of a run: a finite number > 0, or a ``(low, high)`` range with 0 < low <= high < ∞ drawn
+    per mini-batch. ``γ = ∞`` is rejected by name: :func:`zmixlib.mixing.zeta_mixup` takes it as the identity
+    (each sample its own mix), which trains as ERM does — train method ``erm`` for that — and a run id is finite
+    JSON."""
     if isinstance(value, (tuple, list)):
         low, high = check_range(name, value, min=0.0)
         if low <= 0:
             raise ValueError(f"{name} range must be > 0, got {value!r}")
+        if math.isinf(high):
+            raise ValueError(f"{name} range must be finite, got {value!r}")
         return (low, high)
-    return check_float(name, value, min=0.0, min_open=True)
+    v = check_float(name, value, min=0.0, min_open=True)
+    if math.isinf(v):
+        hint = " (gamma = inf is the identity: no mixing — train method 'erm' for that)" if name == "gamma" else ""
+        raise ValueError(f"{name} must be a finite number{hint}, got {value!r}")
+    return v
 
 
 def check_device(device: Any) -> str:

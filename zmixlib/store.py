@@ -1,14 +1,24 @@
 """Run records on disk: one JSON per run, ``<results_dir>/<section>/<run_id>.json`` (``run_id`` = hash of
-the :class:`~zmixlib.runspec.RunSpec`), written atomically, so a crashed or interrupted writer never leaves
-a half record and a sweep can tell finished runs by existence; and frames of them for pandas
-(:func:`load`: one row per run, :func:`load_history`: one row per run and epoch).
+the :class:`~zmixlib.runspec.RunSpec`), written atomically with a SHA-256 of their content; and frames of
+them for pandas (:func:`load`: one row per run, :func:`load_history`: one row per run and epoch).
+
+Nothing on disk is trusted blindly: a record counts as finished only when it parses, validates as a
+:class:`~zmixlib.runspec.RunRecord` that is complete, its spec's ``run_id`` equals the file's name and its
+checksum (when it has one: records written before checksums have none) matches (:func:`check_record`). A
+damaged one is moved aside to ``<run_id>.json.corrupt-<UTC time>`` (never deleted; :func:`set_aside`),
+reported by name (a :class:`DamagedFileWarning`), and then counts as missing: ``sweep`` and ``train`` train
+the run again. :func:`load` says how many files it set aside (``df.attrs["set_aside"]``).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import hashlib
 import json
 import math
 import os
+import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,17 +28,37 @@ from zmixlib.runspec import RunRecord, RunSpec
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["record_path", "save", "load_record", "exists", "load", "load_history"]
+__all__ = [
+    "record_path",
+    "save",
+    "load_record",
+    "check_record",
+    "finished",
+    "exists",
+    "set_aside",
+    "DamagedRecordError",
+    "DamagedFileWarning",
+    "load",
+    "load_history",
+]
+
+#: a record's file name: the 16 hex digits of its spec's ``run_id``
+_RUN_ID = re.compile(r"^[0-9a-f]{16}$")
+#: the key holding the SHA-256 of the rest of the record (its canonical JSON)
+CHECKSUM_KEY = "sha256"
+
+
+class DamagedRecordError(ValueError):
+    """A record file that does not parse or validate; the message names the file and what is wrong."""
+
+
+class DamagedFileWarning(UserWarning):
+    """A damaged file (run record, checkpoint) was set aside; the message names it and where it went."""
 
 
 def record_path(spec: RunSpec, results_dir: str | os.PathLike = "results") -> Path:
     """``<results_dir>/<section>/<run_id>.json``."""
     return Path(results_dir) / spec.section / f"{spec.run_id}.json"
-
-
-def exists(spec: RunSpec, results_dir: str | os.PathLike = "results") -> bool:
-    """Whether the run's record is on disk (a sweep skips such runs)."""
-    return record_path(spec, results_dir).is_file()
 
 
 def _clean(obj: Any) -> Any:
@@ -42,16 +72,110 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+def _digest(d: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of ``d`` (sorted keys, no spaces): the same after a JSON round trip."""
+    canonical = json.dumps(d, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def save(record: RunRecord, results_dir: str | os.PathLike = "results") -> Path:
-    """Write ``record`` atomically to :func:`record_path` and return the path."""
-    text = json.dumps(_clean(record.to_dict()), indent=1, sort_keys=False, allow_nan=False)
+    """Write ``record`` atomically to :func:`record_path`, with the SHA-256 of its content, and return the path."""
+    d = _clean(record.to_dict())
+    d[CHECKSUM_KEY] = _digest(d)
+    text = json.dumps(d, indent=1, sort_keys=False, allow_nan=False)
     return atomic_write_text(record_path(record.spec, results_dir), text + "\n")
 
 
+def _parse(path: Path) -> tuple[dict[str, Any], RunRecord]:
+    """``(record dict, RunRecord)`` of a valid record file; :class:`DamagedRecordError` naming the file and the
+    fault otherwise (``OSError`` when it cannot be read at all)."""
+    raw = path.read_bytes()
+    try:
+        d = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise DamagedRecordError(f"run record {path} is damaged: not JSON ({err}; {len(raw)} bytes)") from None
+    if not isinstance(d, dict) or not isinstance(d.get("spec"), dict):
+        raise DamagedRecordError(f"run record {path} is damaged: not a run record (no 'spec' object)")
+    stored = d.pop(CHECKSUM_KEY, None)
+    if stored is not None and stored != _digest(d):
+        raise DamagedRecordError(f"run record {path} is damaged: its content does not match its sha256 {stored}")
+    try:
+        rec = RunRecord.from_dict(d)
+    except (TypeError, ValueError, KeyError) as err:
+        raise DamagedRecordError(f"run record {path} is damaged: does not validate as a RunRecord ({err})") from None
+    if rec.run_id != path.stem:
+        raise DamagedRecordError(
+            f"run record {path} is damaged: its spec's run_id is {rec.run_id}, not the file's name {path.stem}"
+        )
+    if not rec.complete or not rec.history:
+        raise DamagedRecordError(f"run record {path} is damaged: not a complete run (complete={rec.complete!r}, "
+                                 f"{len(rec.history)} epoch(s) of history)")  # fmt: skip
+    return d, rec
+
+
+def check_record(path: str | os.PathLike) -> RunRecord:
+    """The :class:`RunRecord` in ``path`` if it is a finished run's valid record, else
+    :class:`DamagedRecordError` naming the file and the fault (``FileNotFoundError`` if there is none)."""
+    return _parse(Path(path))[1]
+
+
 def load_record(path: str | os.PathLike) -> RunRecord:
-    """Read one record back into a :class:`~zmixlib.runspec.RunRecord`."""
-    with open(path) as f:
-        return RunRecord.from_dict(json.load(f))
+    """Read one record back into a :class:`~zmixlib.runspec.RunRecord` (:func:`check_record`: a damaged file
+    raises :class:`DamagedRecordError` naming it)."""
+    return check_record(path)
+
+
+def _stamp() -> str:
+    return _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def set_aside(path: str | os.PathLike, why: str = "", *, kind: str = "file") -> Path | None:
+    """Move a damaged ``path`` to ``<name>.corrupt-<UTC time>`` beside it (never deleted) and warn
+    (:class:`DamagedFileWarning`) naming both paths and ``why``. Returns the new path (``None`` when the file
+    was gone already, e.g. set aside by another process)."""
+    path = Path(path)
+    target = path.with_name(f"{path.name}.corrupt-{_stamp()}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.corrupt-{_stamp()}-{n}")
+        n += 1
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:
+        return None
+    detail = why if why else f"{kind} {path} is damaged"
+    warnings.warn(f"{detail}; set aside as {target} (kept, not deleted)", DamagedFileWarning, stacklevel=2)
+    return target
+
+
+def _checked(path: Path) -> RunRecord | None:
+    """The valid record in ``path``, ``None`` when there is none; a damaged one is set aside (and ``None``)."""
+    if not path.is_file():
+        return None
+    try:
+        before = path.stat()
+        return check_record(path)
+    except FileNotFoundError:
+        return None
+    except DamagedRecordError as err:
+        try:  # set aside only the file that was read (not a good record another process wrote since)
+            now = path.stat()
+        except FileNotFoundError:
+            return None
+        if (now.st_ino, now.st_mtime_ns, now.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size):
+            set_aside(path, f"{err}; the run counts as not trained", kind="run record")
+        return None
+
+
+def finished(spec: RunSpec, results_dir: str | os.PathLike = "results") -> RunRecord | None:
+    """The run's valid record, or ``None`` when it has none; a damaged record is set aside (:func:`set_aside`,
+    with a warning naming it) and the run counts as not trained."""
+    return _checked(record_path(spec, results_dir))
+
+
+def exists(spec: RunSpec, results_dir: str | os.PathLike = "results") -> bool:
+    """Whether the run has a valid record on disk (a sweep skips such runs); see :func:`finished`."""
+    return finished(spec, results_dir) is not None
 
 
 def _record_files(results_dir: str | os.PathLike, section: str | None) -> list[Path]:
@@ -63,30 +187,37 @@ def _record_files(results_dir: str | os.PathLike, section: str | None) -> list[P
     return sorted(p for p in root.rglob("*.json") if "checkpoints" not in p.parts and not p.name.startswith("."))
 
 
-def _iter_records(results_dir: str | os.PathLike, section: str | None):
-    """Yield ``(path, record dict)`` for every readable run record (files without a spec are skipped)."""
+def _iter_records(results_dir: str | os.PathLike, section: str | None, set_aside_paths: list[Path] | None = None):
+    """Yield ``(path, record dict)`` for every valid run record. Files not named ``<run_id>.json`` are not
+    records and are skipped; damaged records are set aside (their new paths appended to ``set_aside_paths``)."""
     for path in _record_files(results_dir, section):
-        try:
-            with open(path) as f:
-                d = json.load(f)
-        except (OSError, ValueError):
+        if not _RUN_ID.match(path.stem):
             continue
-        if isinstance(d, dict) and isinstance(d.get("spec"), dict):
-            yield path, d
+        try:
+            d, _ = _parse(path)
+        except OSError:
+            continue
+        except DamagedRecordError as err:
+            moved = set_aside(path, f"{err}; left out of the table", kind="run record")
+            if moved is not None and set_aside_paths is not None:
+                set_aside_paths.append(moved)
+            continue
+        yield path, d
 
 
 def load(results_dir: str | os.PathLike = "results", *, section: str | None = None) -> pd.DataFrame:
-    """Every record under ``results_dir`` (or one section) as a frame, one row per run.
+    """Every valid record under ``results_dir`` (or one section) as a frame, one row per run.
 
     Columns: ``run_id``, the spec fields (``dataset``, ``method``, ``gamma``, ``seed``, ...; tuples
     kept as tuples), the final metrics (``test_acc``, ``test_err``, ...), ``epochs_done``,
     ``wall_time_s``, ``finished_at``, ``git_commit``, ``device_name``. Files that are not run records
-    are skipped.
+    are skipped. Damaged records are set aside (:func:`set_aside`, a warning naming each) and left out;
+    ``df.attrs["set_aside"]`` holds their new paths, so a page's summary line can say how many.
     """
     import pandas as pd  # deferred: pandas costs ~0.3 s to import and the engine never needs it
 
-    rows = []
-    for path, d in _iter_records(results_dir, section):
+    rows, moved = [], []
+    for path, d in _iter_records(results_dir, section, moved):
         spec = d["spec"]
         row = {"run_id": d.get("run_id", path.stem)}
         row.update({k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()})
@@ -101,17 +232,25 @@ def load(results_dir: str | os.PathLike = "results", *, section: str | None = No
             path=str(path),
         )
         rows.append(row)
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    df.attrs["set_aside"] = [str(p) for p in moved]
+    if moved:
+        print(f"{len(moved)} damaged run record(s) set aside under {results_dir} (kept as *.corrupt-*): "
+              f"{', '.join(p.name for p in moved)}")  # fmt: skip
+    return df
 
 
 def load_history(results_dir: str | os.PathLike = "results", *, section: str | None = None) -> pd.DataFrame:
-    """Per-epoch history of every record: one row per (run, epoch), with the spec's main fields."""
+    """Per-epoch history of every valid record: one row per (run, epoch), with the spec's main fields
+    (damaged records set aside as in :func:`load`; ``attrs["set_aside"]`` likewise)."""
     import pandas as pd  # deferred: pandas costs ~0.3 s to import and the engine never needs it
 
-    rows = []
+    rows, moved = [], []
     keep = ("section", "dataset", "arch", "method", "gamma", "alpha", "seed")
-    for path, d in _iter_records(results_dir, section):
+    for path, d in _iter_records(results_dir, section, moved):
         spec = d["spec"]
         for h in d.get("history") or []:
             rows.append({"run_id": d.get("run_id", path.stem), **{k: spec.get(k) for k in keep}, **h})
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    df.attrs["set_aside"] = [str(p) for p in moved]
+    return df

@@ -44,7 +44,7 @@ from tqdm.auto import tqdm
 
 from zmixlib import __version__ as _zmixlib_version
 from zmixlib import data, device_data, models, store
-from zmixlib._util import atomic_torch_save, git_info
+from zmixlib._util import DamagedFileError, atomic_torch_save, checked_torch_load, checksum_path, git_info
 from zmixlib.config import resolve_device, seed_everything
 from zmixlib.metrics import classification_metrics
 from zmixlib.mixing import Mixer, dense_multimix, mixup, multimix_attention, multimix_coin, soft_cross_entropy
@@ -398,9 +398,11 @@ class Trainer:
         """Train one epoch (0-based ``epoch``, for messages); the scheduler is the caller's to step.
 
         Returns:
-            ``{"train_loss", "train_acc"}`` — mean loss per (mixed) sample, and the share of predictions
-            agreeing with the target's largest class (the label itself without mixing) — read from the
-            device once, at the end.
+            ``{"train_loss", "train_acc"}`` — averaged **per real training example**: each step's mean loss and
+            its share of predictions agreeing with the target's largest class (the label itself without
+            mixing) weigh as many real examples as its mini-batch holds, however many mixed samples the step
+            trained on (MultiMix's ``n`` generated examples count as their batch of ``B``, not ``n``) — read
+            from the device once, at the end.
 
         Raises:
             FloatingPointError: a loss was NaN/inf; names the epoch and the first such step.
@@ -408,20 +410,21 @@ class Trainer:
         self.model.train()
         losses = torch.zeros(self.steps_per_epoch, device=self.device)  # (S,) per-step losses
         loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
-        correct = torch.zeros((), device=self.device, dtype=torch.int64)
+        acc_sum = torch.zeros((), device=self.device, dtype=torch.float64)
         n_seen, done = 0, 0
         try:
             for step, (x, y) in enumerate(self.batches()):
                 loss, ok, n = self.step(x, y)
+                b = int(x.shape[0])  # real examples of this step: the weight of its loss and accuracy
                 losses[step] = loss
-                loss_sum += loss.double() * n
-                correct += ok
-                n_seen += n
+                loss_sum += loss.double() * b
+                acc_sum += ok.double() * b / n if n != b else ok.double()
+                n_seen += b
                 done = step + 1
         except Exception:
             self._check_finite(losses[:done].cpu(), epoch)  # a NaN earlier in the epoch is the real cause
             raise
-        read = torch.cat([losses[:done].double(), torch.stack([loss_sum, correct.double()])]).cpu()
+        read = torch.cat([losses[:done].double(), torch.stack([loss_sum, acc_sum])]).cpu()
         self._check_finite(read[:done], epoch)
         return {"train_loss": float(read[done] / max(n_seen, 1)), "train_acc": float(read[done + 1] / max(n_seen, 1))}
 
@@ -432,7 +435,8 @@ class Trainer:
             spec = self.spec
             raise FloatingPointError(
                 f"non-finite loss ({float(losses[step])}) at epoch {epoch + 1}, step {step + 1} of run {spec.run_id} "
-                f"({spec.dataset}, {spec.label()}, lr={self.lr}); lower the learning rate or check the data"
+                f"(method {spec.method!r}, {spec.dataset}, {spec.label()}, lr={self.lr}); lower the learning rate "
+                f"or check the data"
             )
 
     def train_steps(self, num_steps: int) -> int:
@@ -496,6 +500,10 @@ class Trainer:
 # ------------------------------------------------------------------------------------------------------- fit
 
 
+#: what a checkpoint :func:`fit` resumes from must hold
+_CHECKPOINT_KEYS = ("run_id", "epoch", "history", "wall_time_s", "model", "optimizer", "scheduler", "scaler", "rng")
+
+
 def checkpoint_path(spec: RunSpec, results_dir: str | os.PathLike) -> Path:
     """``<results_dir>/<section>/checkpoints/<run_id>.pt``."""
     return Path(results_dir) / spec.section / "checkpoints" / f"{spec.run_id}.pt"
@@ -550,12 +558,20 @@ def fit(
     history: list[dict[str, Any]] = []
     start_epoch, prior_wall, resumed_at = 0, 0.0, None
     if resume and ckpt_path is not None and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        if ckpt.get("run_id") != spec.run_id:
-            raise ValueError(f"checkpoint {ckpt_path} belongs to run {ckpt.get('run_id')!r}, not {spec.run_id!r}")
-        trainer.load_state_dict(ckpt)
-        history, start_epoch, prior_wall = ckpt["history"], ckpt["epoch"], ckpt["wall_time_s"]
-        resumed_at = start_epoch
+        try:  # a damaged checkpoint (or another run's) is set aside, named, and the run starts from scratch
+            ckpt = checked_torch_load(ckpt_path, required=_CHECKPOINT_KEYS)
+            if ckpt.get("run_id") != spec.run_id:
+                raise DamagedFileError(
+                    f"checkpoint {ckpt_path} belongs to run {ckpt.get('run_id')!r}, not {spec.run_id!r}"
+                )
+            trainer.load_state_dict(ckpt)
+            history, start_epoch, prior_wall = ckpt["history"], ckpt["epoch"], ckpt["wall_time_s"]
+            resumed_at = start_epoch
+        except (DamagedFileError, KeyError, TypeError, ValueError, RuntimeError) as err:
+            store.set_aside(ckpt_path, f"{err}; training run {spec.run_id} from scratch", kind="checkpoint")
+            checksum_path(ckpt_path).unlink(missing_ok=True)
+            trainer = Trainer(spec, datasets=datasets)  # fresh: a failed load may have changed some of its state
+            history, start_epoch, prior_wall, resumed_at = [], 0, 0.0, None
 
     env = {**environment(trainer.device), "execution": trainer.execution}
     record = RunRecord(spec=spec, environment=env, started_at=started_at, resumed_at_epoch=resumed_at)
@@ -599,6 +615,7 @@ def fit(
         store.save(record, results_dir)
     if ckpt_path is not None and not keep_checkpoint:
         ckpt_path.unlink(missing_ok=True)
+        checksum_path(ckpt_path).unlink(missing_ok=True)
         try:
             ckpt_path.parent.rmdir()  # only if empty
         except OSError:

@@ -42,7 +42,7 @@ import torch
 
 from zmixlib._checks import check_choice, check_int
 from zmixlib.data import derived, manifolds, medical, natural, offline, skin, sources
-from zmixlib.data._base import FAMILIES, ArrayDataset, ChecksumError, DatasetInfo
+from zmixlib.data._base import FAMILIES, ArrayDataset, ChecksumError, DamagedDataError, DatasetInfo
 from zmixlib.data.manifolds import SYNTHETIC, dense_points, synthetic
 from zmixlib.data.transforms import CentreSquareCrop, ToFloatTensor, transform_for_info
 
@@ -51,6 +51,7 @@ __all__ = [
     "FAMILIES",
     "DatasetInfo",
     "ArrayDataset",
+    "DamagedDataError",
     "available",
     "describe",
     "load",

@@ -19,6 +19,9 @@ __all__ = [
     "DatasetInfo",
     "ArrayDataset",
     "missing_dataset_error",
+    "DamagedDataError",
+    "damaged_dataset_error",
+    "check_idx",
     "to_tensor",
     "first_int",
     "sha256_file",
@@ -140,6 +143,52 @@ def missing_dataset_error(info: DatasetInfo, path: Path, detail: str = "") -> Fi
     if detail:
         msg += f" ({detail})"
     return FileNotFoundError(f"{msg}; {how}.")
+
+
+class DamagedDataError(ValueError):
+    """A dataset file that is there but damaged (truncated, overwritten, the wrong file): the message names the
+    file, what was expected and what was found, and the ``make data`` command that repairs it."""
+
+
+def damaged_dataset_error(info: DatasetInfo, path: Path, expected: str, found: str) -> DamagedDataError:
+    """The error every loader raises for a damaged file (never "not found": the file is there)."""
+    return DamagedDataError(
+        f"{info.name}: {path} is damaged: expected {expected}, found {found}; delete it and run "
+        f"`{make_command(info.name)}` to fetch it again."
+    )
+
+
+#: IDX element types (the third byte of the magic number) -> NumPy dtype
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def check_idx(info: DatasetInfo, path: Path, *, ndim: int, dims: tuple[int, ...] = (), count: int | None = None) -> int:
+    """Check the IDX file ``path`` (MNIST's format: magic ``0 0 <type> <ndim>``, ``ndim`` big-endian sizes, data)
+    without reading its data: the magic, the number of dimensions, the trailing sizes ``dims`` (e.g. 28, 28), the
+    number of items ``count`` when given, and that the file's size is exactly what the header says (a truncated or
+    padded file is damaged). Returns the number of items; raises :func:`damaged_dataset_error` otherwise."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(4 + 4 * ndim)
+    if len(head) < 4 + 4 * ndim:
+        raise damaged_dataset_error(info, path, f"an IDX header of {4 + 4 * ndim} bytes", f"a file of {size} bytes")
+    magic = head[:4]
+    if magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_TYPES or magic[3] != ndim:
+        raise damaged_dataset_error(
+            info, path, f"the IDX magic number 00 00 08 {ndim:02x} ({ndim}-d unsigned bytes)", f"{magic.hex(' ')}"
+        )
+    shape = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if dims and shape[1:] != tuple(dims):
+        raise damaged_dataset_error(info, path, f"items of shape {tuple(dims)}", f"{shape[1:]}")
+    if count is not None and shape[0] != count:
+        raise damaged_dataset_error(info, path, f"{count} items (as its partner file)", f"{shape[0]}")
+    itemsize = int(np.dtype(_IDX_TYPES[magic[2]]).itemsize)
+    want = 4 + 4 * ndim + int(np.prod(shape)) * itemsize
+    if size != want:
+        raise damaged_dataset_error(
+            info, path, f"{want} bytes (header: {shape[0]} items of shape {shape[1:]})", f"{size} bytes"
+        )
+    return shape[0]
 
 
 def to_tensor(img: Any):

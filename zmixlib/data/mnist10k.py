@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -31,6 +32,7 @@ from zmixlib._util import atomic_write
 from zmixlib.data._base import (
     HELD_OUT_SPLITS,
     DatasetInfo,
+    damaged_dataset_error,
     file_mode,
     missing_dataset_error,
     split_of_train,
@@ -149,6 +151,25 @@ def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         return z["images"], z["labels"]
 
 
+def _read_checked(info: DatasetInfo, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`read_npz`, checked: a readable ``.npz`` with ``images`` uint8 ``(N, 28, 28)`` and ``labels`` uint8
+    ``(N,)`` in ``0 .. 9``, ``N`` as the stored split says; ``DamagedDataError`` naming the file otherwise."""
+    try:
+        images, labels = read_npz(path)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        size = path.stat().st_size
+        raise damaged_dataset_error(
+            info, path, "a .npz archive holding 'images' and 'labels'", f"{type(err).__name__}: {err} ({size} bytes)"
+        ) from None
+    n = sum(stored_split()["class_counts"])
+    if images.dtype != np.uint8 or images.shape != (n, 28, 28):
+        raise damaged_dataset_error(info, path, f"images uint8 {(n, 28, 28)}", f"{images.dtype} {images.shape}")
+    if labels.dtype != np.uint8 or labels.shape != (n,) or (n and int(labels.max()) > 9):
+        found = f"{labels.dtype} {labels.shape}" + (f", max {int(labels.max())}" if labels.size else "")
+        raise damaged_dataset_error(info, path, f"labels uint8 ({n},) in 0 .. 9", found)
+    return images, labels
+
+
 def stratified_test_indices(labels, *, fraction: float = TEST_FRACTION, seed: int = SPLIT_SEED) -> np.ndarray:
     """Sorted indices of a stratified test split: for each class in increasing label order, a permutation
     of its indices by one ``numpy.random.default_rng(seed)``, of which the first ``round(fraction * n_c)``."""
@@ -217,6 +238,6 @@ def load(info: DatasetInfo, split: str, root: Path, download: bool, transform) -
     path = Path(root) / info.folder
     if not path.is_file():
         raise missing_dataset_error(info, path)
-    images, labels = read_npz(path)
+    images, labels = _read_checked(info, path)
     idx = split_indices(labels, split)
     return MNIST10k(images[idx], labels[idx], transform)

@@ -17,10 +17,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from torch.utils.data import Subset
 
 import zmixlib.data.mnist10k as mnist10k
-from zmixlib.data._base import HELD_OUT_SPLITS, DatasetInfo, missing_dataset_error, split_of_train
+from zmixlib.data._base import (
+    HELD_OUT_SPLITS,
+    DatasetInfo,
+    check_idx,
+    damaged_dataset_error,
+    missing_dataset_error,
+    split_of_train,
+)
 
 CIFAR100_CLASSES = (
     "apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly camel can "
@@ -214,6 +222,8 @@ def load(info: DatasetInfo, split: str, root: Path, download: bool, transform):
     if download:
         root.mkdir(parents=True, exist_ok=True)
     train = split == "train"
+    if name in ("MNIST", "Fashion-MNIST") and not missing:  # headers and sizes, before torchvision reads them
+        _check_mnist_files(info, root, "train" if train else "t10k")
     try:
         if name == "MNIST":
             return tvd.MNIST(str(root), train=train, transform=transform, download=download)
@@ -228,6 +238,20 @@ def load(info: DatasetInfo, split: str, root: Path, download: bool, transform):
     except RuntimeError as err:  # torchvision: "Dataset not found or corrupted"
         raise missing_dataset_error(info, root / info.folder, f"torchvision says: {err}") from err
     raise AssertionError(name)
+
+
+def _check_mnist_files(info: DatasetInfo, root: Path, prefix: str) -> None:
+    """The IDX pair of one split (``prefix`` ``train`` or ``t10k``): 28x28 images, as many labels as images, each
+    label in ``0 .. 9``; :class:`~zmixlib.data._base.DamagedDataError` naming the file otherwise."""
+    raw = root / info.folder / "raw"
+    n = check_idx(info, raw / f"{prefix}-images-idx3-ubyte", ndim=3, dims=(28, 28))
+    labels_path = raw / f"{prefix}-labels-idx1-ubyte"
+    check_idx(info, labels_path, ndim=1, count=n)
+    labels = np.fromfile(labels_path, dtype=np.uint8, offset=8)
+    if labels.size and int(labels.max()) >= info.num_classes:
+        raise damaged_dataset_error(
+            info, labels_path, f"labels in 0 .. {info.num_classes - 1}", f"label {int(labels.max())}"
+        )
 
 
 def _load_imagenette(info: DatasetInfo, split: str, root: Path, download: bool, transform):
