@@ -423,3 +423,25 @@ def test_no_scaling_gives_breast_cancers_xi_with_iris():
     assert peers.uci_consistent_test_sizes("Breast Cancer")[0] == 325
     assert 284 not in peers.uci_consistent_test_sizes("Breast Cancer")
     assert peers.uci_consistent_test_sizes("Iris") == [50, 100]
+
+
+def test_chapter_10s_regime_check_applies_to_the_leaderboards_runs_only(tmp_path):
+    failed = SimpleNamespace(as_evidence=lambda: {"regime_passed": False, "regime": "leaderboard ERM at 90 %"})
+    uci = pd.DataFrame(
+        [
+            {"dataset": "iris", "k": k, "alpha": 0.1, "trial": t, "err": 6.0 - (k > 1) + 0.1 * t}
+            for k in (1, 4)
+            for t in range(4)
+        ]
+    )
+    mm = pd.DataFrame(
+        [
+            {"dataset": "fmnist", "arch": "lenet5", "method": m, "gamma": None, "seed": s, "test_err": e + 0.001 * s}
+            for m, e in (("multimix", 0.09), ("zeta_mixup", 0.10))
+            for s in range(3)
+        ]
+    )
+    ledger.record_claims("10_peers", uci=uci, runs_mm=mm, params=_params(tmp_path), regime=failed)
+    t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
+    assert t.loc["multimix", "verdict"] == "not testable"
+    assert t.loc["kmixup_uci", "verdict"] == "reproduced"

@@ -614,7 +614,12 @@ def table(
                 "claim (paper)": claim.paper,
                 "data": entry.get("data_kind", "stand-in") if entry else "—",
                 "ours": entry["ours"] if entry else "—",
-                "profile, data": f"{entry['profile']}: {entry['data']}" if entry else "—",
+                "profile, data": (
+                    f"{entry['profile']}: {entry['data']}"
+                    + (f"; regime: {entry['regime']}" if entry.get("regime") else "")
+                )
+                if entry
+                else "—",
                 "verdict": v,
                 "statistic": stat,
                 "rule": _rule_text(claim),
@@ -943,11 +948,17 @@ def _mean_text(cells: list[dict[str, Any]], sign: float = 1.0) -> str:
     return f"{np.mean(d):+.2f} over {len(d)} seed-paired differences in {len(cells)} cell(s)"
 
 
+#: chapter -> the claims a chapter-wide regime check applies to (default: every claim of the chapter); chapter 10's
+#: check is its leaderboard's ERM, which MultiMix's runs share — the UCI, Table 1 and Fig. 9 runs have their own
+_REGIME_CLAIMS = {"10_peers": {"multimix"}}
+
+
 def record_claims(chapter: str, *, params: Any, regime: Any = None, **frames: Any) -> list[str]:
     """Build and record every claim of ``chapter`` from its frames; returns the ids recorded.
 
     ``params`` is the notebook's ``P`` (profile, results_dir, seeds, torch_device); ``regime`` the chapter's
-    ``RegimeCheck`` (``None``: no check, the evidence counts as testable) or a dict of them per claim id.
+    ``RegimeCheck`` (``None``: no check, the evidence counts as testable; in chapter 10 it applies to MultiMix
+    only, see ``_REGIME_CLAIMS``) or a dict of them per claim id.
     Frames per chapter — ``04_natural``: ``runs``, ``pairs`` (ζ-mixup − mixup), ``runs5``, ``pairs5``;
     ``05_skin``: ``runs``, ``pairs`` (:func:`zmixlib.chapters.skin.paired`), ``knn_pairs``, optional
     ``runs_f1`` (not used yet); ``06_medmnist``: ``choice``, ``diffs``; ``07_sensitivity``: ``entry``;
@@ -960,7 +971,9 @@ def record_claims(chapter: str, *, params: Any, regime: Any = None, **frames: An
     done: list[str] = []
 
     def put(claim_id: str, **kw: Any) -> None:
-        if record(claim_id, **base, **_regime_of(regime, claim_id), **kw) is not None:
+        applies = claim_id in _REGIME_CLAIMS.get(chapter, {claim_id}) or isinstance(regime, dict)
+        ev = _regime_of(regime, claim_id) if applies else {}
+        if record(claim_id, **base, **ev, **kw) is not None:
             done.append(claim_id)
 
     f = frames
