@@ -123,7 +123,7 @@ def test_value_and_holds_rules():
     assert ledger.verdict(g, {"ours_value": 1.728647, "paper_value": 1.72865})[0] == "reproduced"
     assert ledger.verdict(g, {"ours_value": 1.7287, "paper_value": 1.72865})[0] == "not reproduced"
     assert ledger.verdict(g, {"ours_value": float("nan"), "paper_value": 1.72865})[0] == "not reproduced"
-    h = BY_ID["sensitivity"]
+    h = BY_ID["realism_mnist"]
     assert ledger.verdict(h, {"checks": [True, True]}) == ("reproduced", "2 of 2 checks hold")
     assert ledger.verdict(h, {"checks": [True, False, True]})[0] == "inconclusive"
     assert ledger.verdict(h, {"checks": [False, False, True]})[0] == "contradicted"
@@ -445,3 +445,58 @@ def test_chapter_10s_regime_check_applies_to_the_leaderboards_runs_only(tmp_path
     t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
     assert t.loc["multimix", "verdict"] == "not testable"
     assert t.loc["kmixup_uci", "verdict"] == "reproduced"
+
+
+def test_record_claims_for_sensitivity(tmp_path):
+    curve = pd.DataFrame(
+        [
+            {
+                "dataset": "fmnist",
+                "arch": "lenet5",
+                "method": "zeta_mixup",
+                "gamma": g,
+                "seed": s,
+                "test_err": 0.10 + 0.001 * s,
+            }
+            for g in (1.0, 1.8, 2.8, 3.8, 4.8)
+            for s in range(3)
+        ]
+    )
+    mixup = pd.DataFrame(
+        [
+            {
+                "dataset": "fmnist",
+                "arch": "lenet5",
+                "method": "mixup",
+                "gamma": None,
+                "seed": s,
+                "test_err": 0.11 + 0.0012 * s,
+            }
+            for s in range(3)
+        ]
+    )
+    rng = np.random.default_rng(0)
+    g, wd = rng.uniform(1.0, 6.0, 60), 10 ** rng.uniform(np.log10(5e-5), -3, 60)
+    inside = (g >= 1.72865) & (g <= 4.0) & (wd >= 5e-4)
+    search = pd.DataFrame({"dataset": "fmnist", "arch": "lenet5", "seed": 0, "gamma": g, "weight_decay": wd})
+    search["test_err"] = np.where(inside, 0.09, 0.11) + rng.normal(0, 0.002, 60)
+    done = ledger.record_claims(
+        "07_sensitivity", curve=curve, mixup_runs=mixup, search=search, params=_params(tmp_path)
+    )
+    assert done == ["sensitivity", "sensitivity_search"]
+    t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
+    assert t.loc["sensitivity", "verdict"] == "reproduced"
+    assert t.loc["sensitivity", "statistic"].startswith("4 of 4 cells ≤ 0 (need 4)")  # γ = 1.0 < γ_min left out
+    assert (
+        t.loc["sensitivity_search", "verdict"] == "reproduced" and "Welch" in t.loc["sensitivity_search", "statistic"]
+    )
+    search["test_err"] = np.where(inside, 0.12, 0.10) + rng.normal(0, 0.002, 60)
+    ledger.record_claims("07_sensitivity", search=search, params=_params(tmp_path))
+    t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
+    assert t.loc["sensitivity_search", "verdict"] == "contradicted"
+
+
+def test_ties_count_only_where_the_paper_says_or_equal():
+    tied = {"cells": cells(-1.0, -1.0, 0.0, -1.0, spread=0.0)}
+    assert ledger.verdict(BY_ID["sensitivity"], tied)[0] == "reproduced"  # "lower or equal", 90 % of cells
+    assert ledger.verdict(dataclasses.replace(BY_ID["natural"], need=1.0), tied)[0] == "inconclusive"
