@@ -11,7 +11,7 @@ NOTEBOOKS ?=
 DATASETS  ?= all
 export MPLBACKEND := Agg
 
-.PHONY: setup book test lint lab paper bench data lock clean
+.PHONY: setup book test lint lab paper bench data lock clean cluster cluster-down
 
 setup: $(STAMP)
 
@@ -56,10 +56,30 @@ lab: setup  ## JupyterLab on notebooks/ with the project's kernel, "zmix (.venv)
 SECTIONS  ?= natural cutmix skin medmnist manifold ablation sensitivity search peers
 EXECUTOR  ?=
 RUNS_PER_DEVICE ?=
+SLURM     ?=
+# `make paper` trains under PROFILE when it is given (PROFILE=smoke: a rehearsal in seconds), else under paper
+PAPER_PROFILE := $(if $(filter command line environment environment override,$(origin PROFILE)),$(PROFILE),paper)
+# the notebook that reads each section (the book after `make paper SECTIONS=...` executes only these)
+NB_natural := 04
+NB_cutmix := 04
+NB_skin := 05
+NB_medmnist := 06
+NB_sensitivity := 07
+NB_search := 07
+NB_ablation := 08
+NB_manifold := 10
+NB_peers := 10
+PAPER_NOTEBOOKS := $(if $(NOTEBOOKS),$(NOTEBOOKS),$(if $(filter command line,$(origin SECTIONS)),$(sort $(foreach s,$(SECTIONS),$(NB_$(s))))))
 
-paper: setup  ## the papers' runs (needs data/ and a GPU; RUNS_PER_DEVICE=4 packs runs per GPU; EXECUTOR=slurm on a cluster), then the book
-	for s in $(SECTIONS); do $(PY) -m zmixlib sweep --section $$s --profile paper --device $(DEVICE) $(if $(EXECUTOR),--executor $(EXECUTOR)) $(if $(RUNS_PER_DEVICE),--runs-per-device $(RUNS_PER_DEVICE)) || exit 1; done
-	$(MAKE) book PROFILE=paper DEVICE=$(DEVICE)
+paper: setup  ## the papers' runs, then their book; EXECUTOR=slurm: one job array per section (SLURM="partition=gpu time=2-0 gpus=4 runs_per_gpu=4"); PROFILE=smoke rehearses
+	for s in $(SECTIONS); do $(PY) -m zmixlib sweep --section $$s --profile $(PAPER_PROFILE) --book --device $(DEVICE) --no-progress $(if $(EXECUTOR),--executor $(EXECUTOR)) $(if $(RUNS_PER_DEVICE),--runs-per-device $(RUNS_PER_DEVICE)) $(foreach kv,$(SLURM),--slurm $(kv)) || exit 1; done
+	$(MAKE) book PROFILE=$(PAPER_PROFILE) DEVICE=$(DEVICE) NOTEBOOKS="$(PAPER_NOTEBOOKS)"
+
+cluster:  ## a one-node SLURM cluster on this machine (root or sudo; Debian's slurm-wlm + munge): tools/cluster.sh up
+	tools/cluster.sh up
+
+cluster-down:  ## stop the daemons `make cluster` started (PIDs in .cluster/pids)
+	tools/cluster.sh down
 
 bench: setup  ## time the mixing methods side by side, and training throughput, on this machine
 	$(PY) -m zmixlib bench --device $(DEVICE) --what table9,weights,throughput

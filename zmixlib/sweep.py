@@ -30,6 +30,7 @@ import multiprocessing as mp
 import os
 import platform
 import subprocess
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -416,6 +417,12 @@ class ArrayTask:
         else:
             for spec in todo:
                 out[spec.run_id] = _run_one(spec.to_dict(), results_dir, None, False, keep_checkpoint, where)
+        for spec in specs:  # the job's own log holds each run's outcome (a FAILED line names that log)
+            status, err = out[spec.run_id]
+            print(f"{status} {spec.run_id} {spec.dataset} {spec.label()} seed {spec.seed}", flush=True)
+            if status != "done":
+                print(f"run {spec.run_id} ({spec.dataset} {spec.label()} seed {spec.seed}) failed:\n{err}",
+                      file=sys.stderr, flush=True)  # fmt: skip
         return [out[s.run_id] for s in specs]
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
@@ -541,8 +548,9 @@ def _submit_array(
         array = new[0].job_id.split("_")[0]
         per = f", {len(fresh) / n:g} run(s) per task" if n != len(fresh) else ""
         where = f"partition {params['slurm_partition']}" if params.get("slurm_partition") else "default partition"
+        ids = f"job ids {new[0].job_id} .. {new[-1].job_id}" if n > 1 else f"job id {new[0].job_id}"
         say(f"submitted job array {array} to {executor} ({where}): {n} task(s) for {len(fresh)} run(s){per}; "
-            f"job ids {new[0].job_id} .. {new[-1].job_id}; logs {folder}/<job id>_0_log.err")  # fmt: skip
+            f"{ids}; logs {folder}/<job id>_0_log.err")  # fmt: skip
         tasks += new
     _watch(tasks, executor=executor, on_result=on_result, say=say, poll_s=poll_s)
 
