@@ -120,7 +120,7 @@ SWEEP_CASES = {
     "--data-root": ("/x", "data_root", ("/x",)),
     "--set": ("lr=0.2", "lr", (0.2,)),
 }
-SWEEP_NOT_MATRIX = {"--section", "--profile", "--executor", "--workers", "--results-dir", "--slurm", "--dry-run",
+SWEEP_NOT_MATRIX = {"--section", "--profile", "--executor", "--workers", "--results-dir", "--slurm", "--dry-run", "--book",
                     "--no-progress", "--help", "--runs-per-device"}  # fmt: skip
 
 
