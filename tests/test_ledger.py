@@ -500,3 +500,25 @@ def test_ties_count_only_where_the_paper_says_or_equal():
     tied = {"cells": cells(-1.0, -1.0, 0.0, -1.0, spread=0.0)}
     assert ledger.verdict(BY_ID["sensitivity"], tied)[0] == "reproduced"  # "lower or equal", 90 % of cells
     assert ledger.verdict(dataclasses.replace(BY_ID["natural"], need=1.0), tied)[0] == "inconclusive"
+
+
+def test_record_claims_for_skin_takes_the_best_gamma(tmp_path):
+    from zmixlib.chapters import skin
+
+    level = {("erm", None): 0.70, ("mixup", None): 0.72, ("zeta_mixup", 2.4): 0.71, ("zeta_mixup", 2.8): 0.76}
+    runs = pd.DataFrame(
+        [
+            {"dataset": "breast-cancer", "arch": "mlp", "method": m, "gamma": g, "seed": s,
+             **{f"test_{c}": v + 0.002 * s for c in ("bal_acc", "f1_micro", "f1_macro")}}
+            for (m, g), v in level.items()
+            for s in range(3)
+        ]
+    )  # fmt: skip
+    pairs = skin.paired(runs, metric="ACC_bal_percent")
+    done = ledger.record_claims("05_skin", runs=runs, pairs=pairs, knn_pairs=None, params=_params(tmp_path))
+    assert done == ["skin_f1", "skin"]
+    t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
+    assert t.loc["skin", "verdict"] == "reproduced" and "(γ = 2.8)" in str(
+        ledger.evidence(tmp_path, "offline")["skin"]["cells"]
+    )
+    assert t.loc["skin_f1", "verdict"] == "reproduced" and t.loc["skin_f1", "statistic"].startswith("4 of 4 cells")

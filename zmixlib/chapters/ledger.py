@@ -948,6 +948,16 @@ def _seed_cells(
     return out
 
 
+def _best_gamma_cells(pairs: pd.DataFrame, keys: Sequence[str]) -> list[dict[str, Any]]:
+    """One cell per ``keys`` at ζ-mixup's best γ (highest mean of ``diff``, higher is better), negated."""
+    cells = []
+    for key, g in pairs.groupby(list(keys), sort=False):
+        best = g.groupby("gamma")["diff"].mean().idxmax()  # ζ-mixup's best γ, as the paper states its claim
+        label = ", ".join(map(str, key if isinstance(key, tuple) else (key,))) + f" (γ = {best})"
+        cells += _seed_cells(g[g["gamma"] == best].assign(label=label), ["label"], sign=-1.0)
+    return cells
+
+
 def _run_text(runs: pd.DataFrame, params: Any) -> str:
     if runs is None or len(runs) == 0:
         return "no run"
@@ -1012,12 +1022,27 @@ def record_claims(chapter: str, *, params: Any, regime: Any = None, **frames: An
                 )
     elif chapter == "05_skin":
         runs, pairs = f.get("runs"), f.get("pairs")
+        f1 = []
+        if runs is not None and len(runs):
+            from zmixlib.chapters import skin
+
+            for metric in ("F1_micro", "F1_macro"):
+                if f"test_{paper.PAPER_METRICS[metric][0]}" in runs.columns:
+                    p = skin.paired(runs, metric=metric)
+                    f1.append(
+                        p.assign(diff=100 * p["diff"].astype(float), metric=metric)
+                    )  # points, as balanced accuracy
+        f1 = pd.concat(f1, ignore_index=True) if f1 else None
+        if f1 is not None and len(f1):
+            cells = _best_gamma_cells(f1, ["dataset", "arch", "metric", "baseline"])
+            put(
+                "skin_f1",
+                data=_run_text(runs, params),
+                ours=f"ζ-mixup (best γ) − baseline F1-micro and F1-macro (points): {_mean_text(cells, -1.0)}",
+                cells=cells,
+            )
         if pairs is not None and len(pairs):
-            cells = []
-            for (d, a, b), g in pairs.groupby(["dataset", "arch", "baseline"], sort=False):
-                best = g.groupby("gamma")["diff"].mean().idxmax()  # ζ-mixup's best γ, as the paper states it
-                sel = g[g["gamma"] == best]
-                cells += _seed_cells(sel.assign(label=f"{d}, {a} vs {b} (γ = {best})"), ["label"], sign=-1.0)
+            cells = _best_gamma_cells(pairs, ["dataset", "arch", "baseline"])
             put(
                 "skin",
                 data=_run_text(runs, params),
