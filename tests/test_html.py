@@ -78,7 +78,7 @@ def _page(body: str) -> str:
     return f'<html><body>{nav}<main><article class="bd-article"><h1>Title</h1>{body}</article></main></body></html>'
 
 
-RUN_IDS = [f"{i:x}" * 16 for i in range(1, 6)]  # 1111111111111111, 2222…
+RUN_IDS = [f"{i:x}" * 15 + "f" for i in range(10, 15)]  # aaaaaaaaaaaaaaaf, bbbb…
 
 
 def test_lines_before_the_first_table_or_figure():
@@ -132,8 +132,11 @@ def test_a_visible_run_id_list_is_a_problem_anywhere_but_folded_is_fine():
 
 
 def test_run_ids_are_16_hex_digits_standing_alone():
-    text = f"{RUN_IDS[0]} commit 0123456789 sha {'a' * 64} {'b' * 17} x{'c' * 16} ABCDEF0123456789 {RUN_IDS[1]}"
-    assert bookhtml.page_opening(_page(f"<p>{text}</p>")).run_ids == [RUN_IDS[0], RUN_IDS[1]]
+    text = (
+        f"{RUN_IDS[0]} commit 0123456789 sha {'a' * 64} {'b' * 17} x{'c' * 16} ABCDEF0123456789"
+        f" γ_min = 1.7286472389981835, {'1' * 16} (a number), done 7793d9540e0b99ed. {RUN_IDS[1]}"
+    )
+    assert bookhtml.page_opening(_page(f"<p>{text}</p>")).run_ids == [RUN_IDS[0], "7793d9540e0b99ed", RUN_IDS[1]]
 
 
 def test_the_myst_nb_page_structure_is_read(tmp_path):
