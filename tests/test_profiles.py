@@ -71,7 +71,7 @@ def test_setup_rejects_bad_values_by_name():
 def test_absent_real_data_falls_back_to_its_stand_in_only_by_default(tmp_path, capsys):
     ns = _namespace("04_natural", profile="offline", data_root=str(tmp_path))
     p = config.setup("04_natural", ns, verbose=True)
-    assert p.datasets == ["digits"] and p.stand_ins == {"Fashion-MNIST": "digits"}
+    assert p.datasets == ["digits"] and p.stand_ins == {"Fashion-MNIST": "digits", "MNIST-10k": "digits"}
     assert "Fashion-MNIST is not under the data folder: digits stands in" in capsys.readouterr().out
     asked = config.setup("04_natural", {**ns, "datasets": ["Fashion-MNIST"]}, verbose=False)
     assert asked.datasets == ["Fashion-MNIST"] and asked.sources["datasets"] == "parameter"

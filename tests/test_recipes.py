@@ -76,7 +76,7 @@ class TestProfiles:
         m = recipes.resolve("natural", "smoke")
         assert len(m) == 10 and {s.seed for s in m} == {0}
         assert all(s.epochs <= 2 and s.train_subset for s in m)
-        assert {s.dataset for s in m} == {"Fashion-MNIST", "digits"}
+        assert {s.dataset for s in m} == {"Fashion-MNIST", "MNIST-10k"}
 
     def test_offline_keeps_structure(self):
         m = recipes.resolve("skin", "offline")
@@ -88,7 +88,7 @@ class TestProfiles:
         for section in recipes.SECTIONS:
             for profile in ("smoke", "offline", "paper"):
                 m = recipes.resolve(section, profile)
-                assert m and all(isinstance(s, RunSpec) and s.section == section for s in m)
+                assert m and all(isinstance(s, RunSpec) and s.section == recipes.protocol(section, profile) for s in m)
 
 
 class TestOverrides:

@@ -368,7 +368,7 @@ def test_paired_signs_and_tables():
     assert any(i.startswith("ours (offline: PH2, resnet18, 2 seeds") for i in table.index)
     text = report.reading(runs, pairs, profile="offline", metric="ACC_bal_percent")
     assert "highest mean balanced accuracy ζ-mixup (γ = 2.8) at 82.00 %" in text
-    assert "ζ-mixup (γ = 2.8) − ERM: +7.00 ± 4.24 (better / tied / worse: 2 / 0 / 0)" in text
+    assert "ζ-mixup (γ = 2.8) − ERM: +7.00 ± 4.24, 95 % interval [-31.12, +45.12], p = 0.258 (better / tied / worse: 2 / 0 / 0)" in text
     wins = skin.paper_wins()
     assert len(wins) == 20 and wins["ζ-mixup higher"].sum() == 19  # MED-NODE ResNet-50: a tie at 81.79
 

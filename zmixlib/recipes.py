@@ -56,6 +56,7 @@ __all__ = [
     "OVERRIDES",
     "MATRIX_PARAMETERS",
     "recipe_for",
+    "protocol",
     "resolve",
     "resolve_params",
     "spec_for",
@@ -161,6 +162,8 @@ class Section:
     milestones (manifold mixup's 10×). ``protocol`` names the section whose runs these are when the section trains
     with the same recipe (its records, ``results/<protocol>/``, and run ids): a run is its spec, so chapters that
     need the same ERM / mixup / ζ-mixup runs on the same data and schedule read one set (``None``: its own).
+    ``seed_cap`` runs a dataset on the first few of the seeds only (the offline budget: 5 seeds for the headline
+    row, 3 for the others); the matrix's ``notes`` say so, and the chapters print them.
     """
 
     datasets: tuple[str, ...]
@@ -171,6 +174,7 @@ class Section:
     per_dataset: dict[str, dict[str, Any]] = field(default_factory=dict)
     epoch_factor: float = 1.0
     protocol: str | None = None
+    seed_cap: dict[str, int] = field(default_factory=dict)  # dataset -> at most this many seeds (budget; printed)
 
 
 _BASE_METHODS = (("erm", {}), ("mixup", {"alpha": 1.0})) + tuple(("zeta_mixup", {"gamma": g}) for g in ZETA_GAMMAS)
@@ -244,8 +248,8 @@ _PAPER: dict[str, Section] = {
 
 _OFFLINE: dict[str, Section] = {
     # Table 4's F-MNIST row on the real Fashion-MNIST, and the real MNIST-10k (LeNet-5; the offline recipes)
-    "natural": Section(("Fashion-MNIST", "MNIST-10k"), _BASE_METHODS),
-    "cutmix": Section(("Fashion-MNIST",), _CUTMIX_METHODS, protocol="natural"),
+    "natural": Section(("Fashion-MNIST", "MNIST-10k"), _BASE_METHODS, seed_cap={"MNIST-10k": 3}),
+    "cutmix": Section(("Fashion-MNIST",), _CUTMIX_METHODS, protocol="natural", seed_cap={"Fashion-MNIST": 3}),
     # Table 6 offline: breast cancer (a real binary medical task, like PH2 / MED-NODE) and a class-imbalanced 5-class
     # subset of the real Fashion-MNIST in ISIC 2018's class proportions (zmixlib.data.derived)
     "skin": Section(("breast-cancer", "Fashion-MNIST-imb5"), _BASE_METHODS),
@@ -300,6 +304,14 @@ def recipe_for(dataset: str, profile: str = "paper") -> Recipe:
     if name in second:
         return second[name]
     raise ValueError(f"dataset must be one of {sorted(PAPER_RECIPES) + sorted(OFFLINE_RECIPES)}, got {dataset!r}")
+
+
+def protocol(section: str, profile: str = "paper") -> str:
+    """The folder and ``RunSpec.section`` of ``section``'s runs under ``profile``: the section whose recipe it
+    trains with (:attr:`Section.protocol`; e.g. the offline ablation is ``natural``), else itself."""
+    check_choice("section", section, SECTIONS)
+    check_choice("profile", profile, PROFILES)
+    return (_PAPER if profile == "paper" else _OFFLINE)[section].protocol or section
 
 
 def stand_ins(section: str) -> dict[str, tuple[str, ...]]:
@@ -386,6 +398,7 @@ class RunMatrix(list):
     def __init__(self, specs=(), *, section: str = "", profile: str = "", overrides: dict | None = None):
         super().__init__(specs)
         self.section, self.profile, self.overrides = section, profile, dict(overrides or {})
+        self.notes: list[str] = []  # what the matrix shortened (e.g. a dataset's seeds), printed by the chapters
 
     def table(self):
         """One row per run: the fields that vary, plus run_id (a pandas DataFrame)."""
@@ -477,7 +490,7 @@ def resolve(section: str, profile: str = "smoke", *, verbose: bool = False, **ov
         for arch in archs:
             arch_kwargs = fields["arch_kwargs"] if arch in ("mobilenet_v2", "efficientnet_b0") else ()
             for method, hp in methods:
-                for seed in seeds:
+                for seed in seeds[: sec.seed_cap.get(_canonical(dataset), len(seeds))]:
                     kw = {k: v for k, v in fields.items() if k not in ("arch", "arch_kwargs")}
                     specs.append(
                         RunSpec(
@@ -485,12 +498,19 @@ def resolve(section: str, profile: str = "smoke", *, verbose: bool = False, **ov
                             method=method,
                             arch=arch,
                             arch_kwargs=arch_kwargs,
-                            section=sec.protocol or section,
+                            section=protocol(section, profile),
                             seed=seed,
                             **{**kw, **_spec_kwargs(hp)},  # a method entry's own settings win
                         )
                     )
     matrix = RunMatrix(specs, section=section, profile=profile, overrides=opts)
+    for dataset in datasets:
+        cap = sec.seed_cap.get(_canonical(dataset))
+        if cap is not None and cap < len(seeds) and profile != "paper":
+            matrix.notes.append(
+                f"{_canonical(dataset)}: the first {cap} of the {len(seeds)} seeds (the {profile} budget; "
+                f"section {section!r}, zmixlib.recipes)"
+            )
     if verbose:
         print(matrix)
     return matrix

@@ -30,6 +30,7 @@ from zmixlib._checks import check_choice
 from zmixlib._util import torch_threads
 from zmixlib.config import PROFILES
 from zmixlib.paper import PAPER_METRICS, normalize_dataset_name, paper_table
+from zmixlib.recipes import RunMatrix
 from zmixlib.regime import RegimeCheck, baseline_matrix
 from zmixlib.regime import check as regime_check
 from zmixlib.stats import PairedStat, paired_interval
@@ -101,6 +102,7 @@ def train(
     where the chapter has them, ``workers`` (training processes; ``None``/1: inline) and ``threads`` (torch
     threads per process). Failures stop the notebook (:func:`raise_failures`); finished runs are never retrained.
     Prints one line (:func:`train_summary`) unless ``quiet``; the run list is ``matrix.table()``."""
+    matrices = [matrix] if hasattr(matrix, "notes") else []
     specs = list(matrix)
     out = sweep_dir(params.results_dir, params.profile)
     with torch_threads(getattr(params, "threads", None)):
@@ -108,7 +110,7 @@ def train(
     raise_failures(report)
     runs, history = load_runs(specs, out)
     if not quiet:
-        print(train_summary(specs, report, runs, out))
+        print(train_summary(specs, report, runs, out, matrices))
     return runs, history
 
 
@@ -124,26 +126,33 @@ def train_checked(
     ids = {s.run_id for s in specs}
     base = baseline_matrix(specs if baseline_of is None else list(baseline_of))
     extra = [b for b in base if b.run_id not in ids]
-    runs, history = train(specs + extra, params, keep_checkpoint=keep_checkpoint)
+    combined = RunMatrix([*specs, *extra])
+    combined.notes = list(getattr(matrix, "notes", []))
+    runs, history = train(combined, params, keep_checkpoint=keep_checkpoint)
     base_ids = {b.run_id for b in base}
     check = regime_check(history[history["run_id"].isin(base_ids)] if len(history) else history)
     keep = lambda f: f[f["run_id"].isin(ids)].reset_index(drop=True)  # noqa: E731
     return keep(runs), keep(history), check
 
 
-def train_summary(specs: list, report: Any, runs: pd.DataFrame, folder: str | os.PathLike) -> str:
+def train_summary(
+    specs: list, report: Any, runs: pd.DataFrame, folder: str | os.PathLike, matrices: Iterable = ()
+) -> str:
     """One line for a chapter's training cell: ``"36 runs (results/offline/natural): 30 trained in 283 s, 6 read
     from records, 0 failed; 1,234 s of training in the records"``. A record read, not trained, may be another
-    chapter's: a run is its spec, so chapters that need the same run read one record."""
+    chapter's: a run is its spec, so chapters that need the same run read one record. The ``notes`` of
+    ``matrices`` (what a matrix shortened, e.g. a dataset's seeds) follow, one line each."""
     n = len({s.run_id for s in specs})
     sections = sorted({s.section for s in specs})
     where = ", ".join(str(Path(folder) / s) for s in sections) or str(folder)
     total = float(runs["wall_time_s"].sum()) if len(runs) and "wall_time_s" in runs.columns else 0.0
-    return (
+    line = (
         f"{n} run{'s' * (n != 1)} ({where}): {len(report.done)} trained in {report.wall_time_s:.0f} s, "
         f"{len(report.skipped)} read from records, {len(report.failed)} failed; "
         f"{total:,.0f} s of training in the records"
     )
+    notes = list(dict.fromkeys(n for m in matrices for n in getattr(m, "notes", ())))
+    return "\n".join([line, *(f"shortened: {note}" for note in notes)])
 
 
 def raise_failures(report: Any) -> None:
