@@ -207,3 +207,79 @@ class TestJobArrays:
         stamps = [store.record_path(s, packed).stat().st_mtime_ns for s in specs]
         assert sweep.ArrayTask()([s.to_dict() for s in specs], str(packed), 2, False, "slurm") == [("done", "")] * 3
         assert [store.record_path(s, packed).stat().st_mtime_ns for s in specs] == stamps
+
+
+def _notebook_matrices(chapter: str, profile: str) -> dict:
+    """The matrices a chapter notebook builds at its defaults under ``profile``: its parameters cell, its setup call,
+    and its own ``matrix... = ...`` lines (``make book`` reads exactly these runs)."""
+    import json
+    import re
+
+    from zmixlib import config
+    from zmixlib._util import ROOT
+    from zmixlib.chapters import ablation, medmnist
+
+    cells = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    ns: dict = {}
+    exec(next(c for c in code if c.lstrip().startswith("# Parameters")), ns)
+    ns["profile"] = profile
+    P = config.setup(chapter, ns, verbose=False)
+    scope = {"P": P, "recipes": recipes, "medmnist": medmnist, "ablation": ablation}
+    for line in (ln for c in code for ln in c.splitlines()):
+        if re.match(r"(matrix\w*) = (recipes\.resolve_params|\w+\.matrix)\(", line):
+            exec(line.split("  #")[0], scope)
+    return {k: v for k, v in scope.items() if k.startswith("matrix")}
+
+
+@pytest.mark.parametrize("profile", ["smoke", "offline"])
+def test_sweep_book_trains_what_the_chapter_reads(profile):
+    """`sweep --book` (what `make paper` runs): the runs each chapter notebook reads at its defaults, in the folder
+    the book reads (results/<profile>/ below paper)."""
+    for section, (chapter, name) in {"natural": ("04_natural", "matrix"), "cutmix": ("04_natural", "matrix5"),
+                                     "medmnist": ("06_medmnist", "matrix"), "ablation": ("08_ablation", "matrix")}.items():  # fmt: skip
+        expected = _notebook_matrices(chapter, profile)[name]
+        got = cli.book_matrix(section, profile)
+        assert [s.run_id for s in got] == [s.run_id for s in expected], (section, profile)
+        assert {s.data_root for s in got} == {s.data_root for s in expected}
+    assert cli.book_matrix("peers", profile) is None  # builds its own matrices: the sweep says so
+
+
+def test_cli_paths_resolve_against_the_project(tmp_path, monkeypatch, capsys):
+    """Issue 20, item 9: started from another folder, train and sweep read the project's data/ and write its results/."""
+    import json
+
+    from zmixlib._util import ROOT
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.train_main(["--dataset", "digits", "--dry-run"]) == 0
+    assert json.loads(capsys.readouterr().out)["data_root"] == str(ROOT / "data")
+    assert cli.train_parser().parse_args(["--dataset", "digits"]).results_dir == str(ROOT / "results")
+    args = cli.sweep_parser().parse_args(["--section", "natural"])
+    assert args.results_dir == str(ROOT / "results")
+    assert cli.sweep_main(["--section", "natural", "--profile", "smoke", "--book", "--dry-run"]) == 0
+    assert f"have no record yet (in {ROOT / 'results' / 'smoke'})" in capsys.readouterr().out
+    seen = {}
+    monkeypatch.setattr(sweep, "run", lambda matrix, **kw: seen.update(kw, roots={s.data_root for s in matrix}) or sweep.SweepReport())
+    assert cli.sweep_main(["--section", "natural", "--profile", "smoke", "--datasets", "digits"]) == 0
+    assert seen["roots"] == {str(ROOT / "data")} and seen["results_dir"] == str(ROOT / "results")
+
+
+def test_build_report_says_how_runs_were_produced(tmp_path):
+    from zmixlib import book
+    from zmixlib.runspec import RunRecord
+
+    for seed, env in enumerate([
+        {"executor": "slurm", "job_id": "41_0", "node": "n1", "device": "cuda"},
+        {"executor": "slurm", "job_id": "41_1", "node": "n1", "device": "cuda"},
+        {"executor": "slurm", "job_id": "41_3", "node": "n1", "device": "cuda"},
+        {"executor": "inline", "job_id": None, "node": "laptop", "device": "cpu"},
+        {"hostname": "old", "device": "cpu"},  # written before records said how they were produced
+    ]):  # fmt: skip
+        store.save(RunRecord(spec=_spec(seed=seed, section="natural"), environment=env), tmp_path)
+    (tmp_path / "natural" / "notes.json").write_text('{"not": "a record"}')
+    lines = book.produced_table([tmp_path])
+    assert "| natural | 3 | slurm | 41 (tasks 0-1,3) | n1 | cuda |" in lines
+    assert "| natural | 1 | inline | — | laptop | cpu |" in lines
+    assert "| natural | 1 | not recorded | — | old | cpu |" in lines and len([x for x in lines if x.startswith("| natural")]) == 3
+    assert book.produced_table([tmp_path / "absent"]) == []
