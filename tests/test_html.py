@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from zmixlib import bookhtml
-from zmixlib._util import ROOT
+from zmixlib._util import ROOT, sha256_of
 
 CDN = '<script defer="defer" src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>'
 
@@ -253,7 +253,7 @@ PACKAGE = {
 
 def test_obtain_mathjax_unpacks_what_the_pages_need(tmp_path, monkeypatch):
     npm = _fake_npm(tmp_path, PACKAGE)
-    monkeypatch.setattr(bookhtml, "MATHJAX_TARBALL_SHA256", bookhtml._sha256(tmp_path / "fake.tgz"))
+    monkeypatch.setattr(bookhtml, "MATHJAX_TARBALL_SHA256", sha256_of(tmp_path / "fake.tgz"))
     folder = tmp_path / "data" / "mathjax"
     lines = []
     assert bookhtml.obtain_mathjax(folder, npm=npm, log=lines.append) == folder

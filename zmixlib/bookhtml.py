@@ -20,7 +20,6 @@ fails naming the command that fixes it. :func:`stage_mathjax` copies it into the
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -31,7 +30,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from zmixlib._util import ROOT
+from zmixlib._util import ROOT, sha256_of
 
 __all__ = [
     "MATHJAX_SPEC",
@@ -88,14 +87,6 @@ class MathJaxUnavailable(RuntimeError):
     """MathJax is not under :data:`MATHJAX_DIR` and could not be fetched; the message says how to fix it."""
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def mathjax_present(folder: Path = MATHJAX_DIR) -> bool:
     """Whether ``folder`` holds a complete copy (written last: the ``VERSION`` stamp)."""
     stamp = folder / "VERSION"
@@ -129,7 +120,7 @@ def obtain_mathjax(folder: Path = MATHJAX_DIR, *, npm: str = "npm", timeout: flo
             lines = [line.strip() for line in (r.stderr + r.stdout).splitlines() if line.strip()]
             errors = [line for line in lines if line.startswith(("npm ERR!", "npm error"))] or lines or ["no .tgz"]
             raise MathJaxUnavailable(f"`{npm} pack {MATHJAX_SPEC}` failed ({errors[-1]}): {_MATHJAX_FIX}")
-        digest = _sha256(tarballs[0])
+        digest = sha256_of(tarballs[0])
         if digest != MATHJAX_TARBALL_SHA256:
             raise MathJaxUnavailable(
                 f"{tarballs[0].name}: SHA-256 {digest}, expected {MATHJAX_TARBALL_SHA256}; not the published "
