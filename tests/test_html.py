@@ -108,9 +108,9 @@ def test_a_page_without_a_result_counts_every_shown_line():
     assert (o.lines, o.first_result) == (3, None)
 
 
-def test_a_list_in_an_output_counts_its_items():
-    body = '<div class="cell_output"><ul><li>a</li><li>b</li></ul></div><table></table>'
-    assert bookhtml.page_opening(_page(body)).lines == 2
+def test_a_list_or_paragraphs_in_an_output_count_one_line_each():
+    body = '<div class="cell_output"><ul><li>a</li><li>b</li></ul><p>A <b>Markdown</b> output.</p></div><table></table>'
+    assert bookhtml.page_opening(_page("<p>prose</p>" + body)).lines == 3
 
 
 def test_too_many_lines_before_the_result_is_a_problem():

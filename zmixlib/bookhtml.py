@@ -300,7 +300,7 @@ class _OpeningReader(HTMLParser):
             o.first_result = tag
         if tag == "pre" and output:
             self._pre, self._pre_depth = [], len(self._stack)
-        if tag == "li" and output and o.first_result is None:
+        if tag in ("li", "p") and output and o.first_result is None:  # an item, a Markdown output's paragraph
             o.lines += 1
 
     def handle_endtag(self, tag):
