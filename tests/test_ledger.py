@@ -522,3 +522,14 @@ def test_record_claims_for_skin_takes_the_best_gamma(tmp_path):
         ledger.evidence(tmp_path, "offline")["skin"]["cells"]
     )
     assert t.loc["skin_f1", "verdict"] == "reproduced" and t.loc["skin_f1", "statistic"].startswith("4 of 4 cells")
+
+
+def test_timing_ratio_with_its_spread_over_rounds(tmp_path):
+    t9 = pd.DataFrame(
+        {"ratio_to_reference": [1.0, 2.1], "ratio_q1": [1.0, 1.9], "ratio_q3": [1.0, 2.3]},
+        index=["zeta_mixup", "mixup"],
+    )
+    t9.attrs.update(batch_shape=[32, 3, 224, 224], dtype="float32", device="cpu")
+    assert ledger.record_claims("09_timing", t9=t9, tr=None, params=_params(tmp_path)) == ["speed"]
+    v, stat = ledger.verdict(BY_ID["speed"], ledger.evidence(tmp_path, "offline")["speed"])
+    assert v == "inconclusive" and "[1.9, 2.3]" in stat
