@@ -10,11 +10,13 @@ Every difference is *oriented*: negative means "in the paper's direction" (ERR l
 difference is negated). The rules (:data:`RULES`), each at :data:`LEVEL`:
 
 * ``cells`` — the paper's count ("ζ-mixup below mixup in 17 of 18 cells"): each cell (dataset, γ, …) is the mean
-  of its seed-paired differences; the statistic is the t-interval of the mean over cells (over the seeds when
-  there is one cell). **reproduced**: at least the paper's share of cells below 0 *and* the interval below 0;
-  **contradicted**: the interval above 0; **inconclusive** otherwise.
-* ``compare`` — named comparisons (the ablation's four): each is judged by its seed-paired t-interval (a paper's
-  mean ± sd: Welch's); the claim is reproduced when every comparison is, contradicted when one is contradicted.
+  of its seed-paired differences; the statistic is the interval of the mean over cells — a paired t-interval over
+  seeds of the per-seed mean over cells (ours), Welch's from the cells' mean ± sd (a paper that prints them), or a
+  t-interval over the cell means (a paper's means alone) — see :func:`_cells_stat`. **reproduced**: at least the
+  paper's share of cells below 0 (or at 0, for "lower or equal") *and* the interval below 0; **contradicted**: the
+  interval above 0; **inconclusive** otherwise.
+* ``compare`` — named comparisons (the ablation's): each is judged by its seed-paired t-interval (a paper's mean ±
+  sd: Welch's); the claim is reproduced when every comparison is, contradicted when one is contradicted.
 * ``equivalent`` — "matches": the interval inside ±margin is reproduced, wholly outside it contradicted.
 * ``ratio`` — speed: each ratio against the paper's bound ("≥ 2× mixup", "≥ 110× LSI"), on the measured device.
 * ``value`` — a number within a tolerance of the paper's: reproduced / **not reproduced**.
