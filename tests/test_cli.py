@@ -46,6 +46,8 @@ TRAIN_CASES = {
     "--no-device-resident": (None, "device_resident", False),
     "--compile": (None, "compile", True),
 }
+#: options that apply to some methods only (a RunSpec rejects the others by name): tried with one they apply to
+METHOD_FOR = {"--gamma": "zeta_mixup", "--num-mix": "zeta_mixup", "--alpha": "mixup", "--extra": "kmixup"}
 NOT_SPEC_OPTIONS = {"--dataset", "--results-dir", "--force", "--dry-run", "--no-progress", "--stop-after-epoch", "--help"}
 
 
@@ -64,13 +66,14 @@ def test_every_train_option_is_covered():
 @pytest.mark.parametrize("option", sorted(TRAIN_CASES))
 def test_train_option_reaches_the_runspec(option, capsys):
     value, field, expected = TRAIN_CASES[option]
-    argv = ["--dataset", "digits", "--dry-run", option] + ([] if value is None else [value])
+    method = ["--method", METHOD_FOR[option]] if option in METHOD_FOR else []
+    argv = ["--dataset", "digits", "--dry-run", *method, option] + ([] if value is None else [value])
     assert cli.train_main(argv) == 0
     spec = json.loads(capsys.readouterr().out)
     got = _tuples(spec[field])
     assert got == expected, f"{option}: {field} = {got!r}, expected {expected!r}"
     # and the default differs, so the option did something
-    assert cli.train_main(["--dataset", "digits", "--dry-run"]) == 0
+    assert cli.train_main(["--dataset", "digits", "--dry-run", *method]) == 0
     default = json.loads(capsys.readouterr().out)[field]
     assert default != spec[field] or option in ("--no-hflip",), f"{option} equals the default: untested"
 

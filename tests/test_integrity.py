@@ -23,9 +23,11 @@ from zmixlib.mixing import Mixer, dense_multimix, multimix_attention, soft_cross
 from zmixlib.runspec import MIXER_HPARAMS, RunSpec
 
 try:
-    from tests.dataset_fixtures import _idx
-except ImportError:  # pytest run from inside tests/
-    from dataset_fixtures import _idx
+    from tests import dataset_fixtures as fx
+except ImportError:  # tests/ is not a package: pytest puts it on sys.path
+    import dataset_fixtures as fx
+
+_idx = fx._idx
 
 
 def _spec(method="erm", **kw):
@@ -141,10 +143,13 @@ class TestRecords:
     def test_files_not_named_as_runs_are_left_alone(self, tmp_path):
         (tmp_path / "natural").mkdir()
         (tmp_path / "natural" / "notes.json").write_text("{")
+        (tmp_path / "natural" / "0123456789abcdef.json").write_text('{"cell": {}}')  # another module's result
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert store.load(tmp_path).empty
-        assert (tmp_path / "natural" / "notes.json").exists()
+        assert (tmp_path / "natural" / "notes.json").exists() and (
+            tmp_path / "natural" / "0123456789abcdef.json"
+        ).exists()
 
     def test_train_cli_retrains_a_corrupt_record(self, tmp_path, capsys):
         """Issue case 2: ``train`` gave a bare JSONDecodeError naming no file."""
@@ -256,6 +261,22 @@ class TestDatasets:
         assert cli.train_main(argv) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: ") and "t10k-images-idx3-ubyte is damaged" in err[0]
+
+    def test_cifar_md5_mismatch_is_damaged_not_missing(self, tmp_path):
+        """Every CIFAR-10 file there, one not torchvision's (its recorded md5 differs): damaged, with the fix."""
+        fx.make_cifar10(tmp_path, data.describe("CIFAR-10").class_names)
+        with pytest.raises(
+            data.DamagedDataError, match=r"cifar-10-batches-py is damaged: .*make data DATASETS=CIFAR-10"
+        ):
+            data.load("CIFAR-10", "train", root=tmp_path)
+
+    def test_unreadable_cifar_pickle(self, tmp_path, monkeypatch):
+        monkeypatch.setattr("torchvision.datasets.cifar.check_integrity", lambda *a, **k: True)
+        fx.make_cifar10(tmp_path, data.describe("CIFAR-10").class_names)
+        batch = tmp_path / "cifar-10-batches-py" / "data_batch_1"
+        batch.write_bytes(batch.read_bytes()[:50])
+        with pytest.raises(data.DamagedDataError, match=r"is damaged: expected files torchvision can read, found"):
+            data.load("CIFAR-10", "train", root=tmp_path)
 
     def test_damaged_mnist10k_npz(self, tmp_path):
         folder = tmp_path / "MNIST-10k"

@@ -52,6 +52,10 @@ class DamagedRecordError(ValueError):
     """A record file that does not parse or validate; the message names the file and what is wrong."""
 
 
+class _NotARecord(DamagedRecordError):
+    """JSON that is no run record at all (no ``spec``): damaged where a record must be, ignored elsewhere."""
+
+
 class DamagedFileWarning(UserWarning):
     """A damaged file (run record, checkpoint) was set aside; the message names it and where it went."""
 
@@ -95,7 +99,7 @@ def _parse(path: Path) -> tuple[dict[str, Any], RunRecord]:
     except (UnicodeDecodeError, ValueError) as err:
         raise DamagedRecordError(f"run record {path} is damaged: not JSON ({err}; {len(raw)} bytes)") from None
     if not isinstance(d, dict) or not isinstance(d.get("spec"), dict):
-        raise DamagedRecordError(f"run record {path} is damaged: not a run record (no 'spec' object)")
+        raise _NotARecord(f"run record {path} is damaged: not a run record (no 'spec' object)")
     stored = d.pop(CHECKSUM_KEY, None)
     if stored is not None and stored != _digest(d):
         raise DamagedRecordError(f"run record {path} is damaged: its content does not match its sha256 {stored}")
@@ -188,14 +192,16 @@ def _record_files(results_dir: str | os.PathLike, section: str | None) -> list[P
 
 
 def _iter_records(results_dir: str | os.PathLike, section: str | None, set_aside_paths: list[Path] | None = None):
-    """Yield ``(path, record dict)`` for every valid run record. Files not named ``<run_id>.json`` are not
-    records and are skipped; damaged records are set aside (their new paths appended to ``set_aside_paths``)."""
+    """Yield ``(path, record dict)`` for every valid run record. Files not named ``<run_id>.json`` and JSON
+    without a ``spec`` (other modules' results, e.g. notebook 10's cells) are not records and are skipped; damaged
+    records — unreadable JSON, or a spec that does not validate — are set aside (their new paths appended to
+    ``set_aside_paths``)."""
     for path in _record_files(results_dir, section):
         if not _RUN_ID.match(path.stem):
             continue
         try:
             d, _ = _parse(path)
-        except OSError:
+        except (OSError, _NotARecord):
             continue
         except DamagedRecordError as err:
             moved = set_aside(path, f"{err}; left out of the table", kind="run record")

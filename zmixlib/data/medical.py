@@ -7,9 +7,10 @@ ints (medmnist gives arrays of shape ``(1,)``).
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
-from zmixlib.data._base import DatasetInfo, first_int, missing_dataset_error
+from zmixlib.data._base import DatasetInfo, damaged_dataset_error, first_int, missing_dataset_error
 
 NAMES = (
     "PathMNIST",
@@ -68,7 +69,15 @@ def load(info: DatasetInfo, split: str, root: Path, download: bool, transform):
     elif not path.is_file():
         raise missing_dataset_error(info, path)
     cls = getattr(medmnist, INFO[flag(info.name)]["python_class"])
-    return cls(split=split, transform=transform, target_transform=first_int, download=download, root=str(folder))
+    try:
+        return cls(split=split, transform=transform, target_transform=first_int, download=download, root=str(folder))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:  # there, but unreadable
+        if download or not path.is_file():
+            raise
+        raise damaged_dataset_error(
+            info, path, f"a MedMNIST .npz archive holding {split}_images and {split}_labels",
+            f"{type(err).__name__}: {err} ({path.stat().st_size} bytes)",
+        ) from None  # fmt: skip
 
 
 def download(info: DatasetInfo, root: Path) -> Path:

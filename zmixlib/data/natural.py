@@ -15,6 +15,7 @@ which is what the papers report on.
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -236,7 +237,15 @@ def load(info: DatasetInfo, split: str, root: Path, download: bool, transform):
         if name == "STL-10":
             return tvd.STL10(str(root), split=split, transform=transform, download=download)
     except RuntimeError as err:  # torchvision: "Dataset not found or corrupted"
-        raise missing_dataset_error(info, root / info.folder, f"torchvision says: {err}") from err
+        if missing:
+            raise missing_dataset_error(info, root / info.folder, f"torchvision says: {err}") from err
+        raise damaged_dataset_error(info, root / info.folder, "files torchvision can read", f"{err}") from None
+    except (EOFError, ValueError, OSError, pickle.UnpicklingError) as err:  # every file there, one unreadable
+        if download:
+            raise
+        raise damaged_dataset_error(
+            info, root / info.folder, "files torchvision can read", f"{type(err).__name__}: {err}"
+        ) from None
     raise AssertionError(name)
 
 
