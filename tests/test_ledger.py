@@ -533,3 +533,18 @@ def test_timing_ratio_with_its_spread_over_rounds(tmp_path):
     assert ledger.record_claims("09_timing", t9=t9, tr=None, params=_params(tmp_path)) == ["speed"]
     v, stat = ledger.verdict(BY_ID["speed"], ledger.evidence(tmp_path, "offline")["speed"])
     assert v == "inconclusive" and "[1.9, 2.3]" in stat
+
+
+def test_kmixup_table1_is_best_against_best(tmp_path):
+    rows = []
+    for s in range(3):
+        rows.append({"method": "erm", "alpha": None, "extra": (), "seed": s, "test_err": 0.12})
+        for a, e in ((0.1, 0.105), (1.0, 0.100)):  # 1-mixup: the best is α = 1
+            rows.append({"method": "mixup", "alpha": a, "extra": (), "seed": s, "test_err": e + 0.001 * s})
+        for k, a, e in ((4, 0.3, 0.098), (16, 2.0, 0.094)):  # best k > 1: k = 16
+            rows.append({"method": "kmixup", "alpha": a, "extra": (("k", k),), "seed": s, "test_err": e + 0.0011 * s})
+    runs_1 = pd.DataFrame(rows).assign(dataset="fmnist", arch="lenet5")
+    assert ledger.record_claims("10_peers", runs_1=runs_1, params=_params(tmp_path)) == ["kmixup_table1"]
+    entry = ledger.evidence(tmp_path, "offline")["kmixup_table1"]
+    assert entry["cells"][0]["diffs"] == pytest.approx([-0.6, -0.59, -0.58])
+    assert ledger.verdict(BY_ID["kmixup_table1"], entry)[0] == "reproduced"
