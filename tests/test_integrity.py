@@ -197,6 +197,19 @@ class TestCheckpoints:
         assert _content(rec) == reference[SPECS[2].run_id]
         assert list(ckpt.parent.glob(f"{ckpt.name}.corrupt-*"))  # kept
 
+    @pytest.mark.parametrize("force", [False, True])
+    def test_train_cli_after_truncate_1000(self, tmp_path, capsys, force):
+        """The issue's commands: a run stopped after epoch 1, ``truncate -s 1000`` on its .pt, the same command
+        again (and with ``--force``) — the run trains, the message names the checkpoint."""
+        argv = ["--dataset", "digits", "--method", "erm", "--arch", "mlp", "--epochs", "2", "--train-subset", "64",
+                "--eval-subset", "32", "--device", "cpu", "--results-dir", str(tmp_path), "--no-progress"]  # fmt: skip
+        assert cli.train_main([*argv, "--stop-after-epoch", "1"]) == 0
+        (ckpt,) = tmp_path.rglob("*.pt")
+        ckpt.write_bytes(ckpt.read_bytes()[:1000])
+        with pytest.warns(store.DamagedFileWarning, match=rf"{ckpt} is damaged"):
+            assert cli.train_main([*argv, *(["--force"] if force else [])]) == 0
+        assert "done:" in capsys.readouterr().out and len(list(tmp_path.rglob("*.pt.corrupt-*"))) == 1
+
     def test_checksum_round_trip_and_messages(self, tmp_path):
         path = tmp_path / "c.pt"
         atomic_torch_save({"a": torch.arange(5)}, path)

@@ -388,8 +388,9 @@ def zeta_weights(
 
     Args:
         batch_size: ``B ≥ 2``.
-        gamma: ``γ ≥ 0``, or a range ``(low, high)`` from which one ``γ ~ U[low, high]`` is drawn for
-            the whole matrix (the paper's ``γ ~ U[γ_min, 4]`` for CutMix + ζ-mixup).
+        gamma: ``γ ≥ 0`` (``γ = ∞``: the identity matrix), or a range ``(low, high)`` with finite ends from
+            which one ``γ ~ U[low, high]`` is drawn for the whole matrix (the paper's ``γ ~ U[γ_min, 4]`` for
+            CutMix + ζ-mixup).
         num_mix: ``T``, the number of samples each output mixes, ``2 ≤ T ≤ B`` (default ``B``).
             ``T = 2`` is the ablation "p-series weights, two samples" (Table 8).
         generator: source of randomness; draws happen on its device.
@@ -448,7 +449,9 @@ def zeta_mixup(
         x: inputs ``(B, ...)``, floating dtype (float32, float64, bfloat16, float16); images, feature
             vectors, tabular rows or hidden activations.
         y: class indices ``(B,)`` or probabilities ``(B, K)``.
-        gamma: ``γ ≥ 0`` or a range ``(low, high)`` sampled uniformly once per call. Default 2.8.
+        gamma: ``γ ≥ 0`` or a range ``(low, high)`` with finite ends, sampled uniformly once per call. Default
+            2.8. ``γ = ∞`` is the documented limit, the identity, exactly: ``x_mix`` equals ``x`` and ``y_mix``
+            the one-hot labels (a run of it is ERM: :class:`~zmixlib.runspec.RunSpec` rejects it by name).
         num_mix: ``T`` (default ``B``, the papers' setting); ``num_mix=2`` is the Table 8 ablation.
         num_classes: ``K``, required for index labels.
         generator: source of randomness (see module docstring).
