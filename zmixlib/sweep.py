@@ -12,8 +12,14 @@ others go on. Executors:
   share the CPU cores, torch threads split between them. A run that dies with its worker (killed, out of
   memory, a crash in native code) is reported as failed, and a fresh worker takes the next run;
 * ``"local"`` / ``"slurm"`` — submitit (``AutoExecutor``; ``"local"`` runs the jobs as local
-  subprocesses, which is how the SLURM path is tested), one job per run, submitted as a job array;
-  ``slurm={"partition": ..., "gpus_per_node": 1, ...}`` goes to ``update_parameters``.
+  subprocesses): the missing runs as one job array (``map_array``), one run per task, or ``N · K`` runs per
+  task with ``gpus=N`` and ``runs_per_gpu=K`` (:func:`array_tasks`); ``slurm={"partition": ..., "time": ...,
+  "gpus": ..., "runs_per_gpu": ...}`` (:func:`slurm_parameters`). The job ids and a live pending / running /
+  done / failed count are printed until the array ends; the status is read from ``squeue`` and the jobs' own
+  result files (no ``sacct``: a cluster without accounting works). A requeued job resumes its runs from their
+  checkpoints (:class:`ArrayTask`); a failed run's message names its log. Paths are made absolute before
+  submitting, so jobs do not depend on their working folder. ``tests/test_slurm.py`` runs this through a real
+  cluster (``make cluster``).
 
 Each run trains as it would alone (:func:`zmixlib.train.fit` with the same spec): the records do not depend
 on the executor or on how many runs share a device (``tests/test_sweep.py``).
@@ -46,7 +52,10 @@ from zmixlib._checks import check_choice, check_int
 from zmixlib.runspec import RunSpec
 from zmixlib.train import fit
 
-__all__ = ["EXECUTORS", "SweepReport", "pending", "run", "worker_slots", "cpu_count"]
+__all__ = [
+    "EXECUTORS", "SweepReport", "pending", "run", "worker_slots", "cpu_count", "produced_by", "slurm_parameters",
+    "array_tasks", "ArrayTask", "squeue_states",
+]  # fmt: skip
 
 EXECUTORS = ("inline", "process", "local", "slurm")
 
