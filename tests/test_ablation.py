@@ -98,22 +98,6 @@ def test_table_labels_and_paper_column():
     assert t[ours].tolist() == ["11.00 ± 1.00", "10.67 ± 1.04", "61.00 ± 1.00", "10.00 ± 1.00"]
 
 
-def test_paired_differences_and_ledger():
-    runs = _runs(ERRS)
-    pairs = ablation.paired(runs)
-    by = pairs.groupby(["first", "second"])["diff"].apply(list)
-    assert by[("zeta", "mixup")] == pytest.approx([-1.0, -1.0, -1.0])
-    assert by[("zeta", "dirichlet_tm")] == pytest.approx([-51.0, -51.0, -51.0])
-    assert by[("pseries_t2", "mixup")] == pytest.approx([-0.5, 0.0, -0.5])
-    summary = ablation.paired_summary(pairs)
-    assert summary.loc[("D", "net", "ζ-mixup (γ = 2.8), T = m − mixup"), "first lower / tied / higher"] == "3 / 0 / 0"
-    entry = ablation.ledger_entry(runs, pairs, seeds=3)
-    assert len(entry["diffs"]) == 3 * 3 and all(d < 0 for d in entry["diffs"])  # ζ-mixup − each ablated variant only
-    assert entry["data"] == "D; net; 3 seeds, cpu"
-    worse = _runs({**ERRS, "zeta": [12.0, 12.0, 12.0]})
-    assert any(d > 0 for d in ablation.ledger_entry(worse, ablation.paired(worse), seeds=3)["diffs"])
-
-
 def test_curves_keep_t2_and_tm_apart():
     runs = _runs(ERRS)
     history = pd.DataFrame(
@@ -130,3 +114,17 @@ def test_reading_is_computed():
     text = ablation.reading(runs, ablation.paired(runs), profile="offline")
     assert text.startswith("D (net, offline, 3 seeds): mean ERR from lowest to highest — ζ-mixup (γ = 2.8), T = m 10.00 %")
     assert "ζ-mixup (γ = 2.8), T = m − Dirichlet mixup, T = m: -51.00 ± 0.00 (3 / 0 / 0)" in text
+
+
+def test_paired_differences_with_their_interval():
+    pairs = ablation.paired(_runs(ERRS))
+    by = pairs.groupby(["first", "second"])["diff"].apply(list)
+    assert by[("zeta", "mixup")] == pytest.approx([-1.0, -1.0, -1.0])
+    assert by[("zeta", "dirichlet_tm")] == pytest.approx([-51.0, -51.0, -51.0])
+    assert by[("pseries_t2", "mixup")] == pytest.approx([-0.5, 0.0, -0.5])
+    summary = ablation.paired_summary(pairs)
+    row = summary.loc[("D", "net", "ζ-mixup (γ = 2.8), T = m − mixup")]
+    assert row["first lower / tied / higher"] == "3 / 0 / 0"
+    assert row["95 % interval"] == "[-1.00, -1.00]" and row["p (paired t)"] == "< 0.001"  # sd 0: the point itself
+    t2 = summary.loc[("D", "net", "ζ-mixup (γ = 2.8), T = 2 − mixup")]
+    assert t2["95 % interval"] == "[-1.05, +0.38]" and t2["p (paired t)"] == "0.184"

@@ -232,16 +232,6 @@ class TestProtocol:
         assert t.loc["BreastMNIST", ("mixup", "ACC (%)")] == "76.2"
         assert set(t.loc["TissueMNIST"]) == {medmnist.NO_PAPER_VALUE}
 
-    def test_ledger_entry_negates_auc_differences(self):
-        choice = medmnist.epoch_choice(_history())
-        diffs = medmnist.paired_diffs(choice)
-        p = SimpleNamespace(results_dir="/tmp/x", profile="smoke", seeds=[0, 1], torch_device="cpu")
-        e = medmnist.ledger_entry(choice, diffs, params=p)
-        assert e["diffs"] == pytest.approx([-0.01, -0.01, -0.02, -0.02])  # ζ-mixup better: negative, as "lower" wants
-        assert "PathMNIST" in e["data"] and "ζ-mixup − ERM +0.0100" in e["ours"]
-        only_erm = choice[choice["method"] == "erm"]
-        assert medmnist.ledger_entry(only_erm, medmnist.paired_diffs(only_erm), params=p) is None
-
 
 # ------------------------------------------------------------------------------ the paper path, end to end
 

@@ -145,18 +145,6 @@ def test_points_below_gamma_min_do_not_count_as_flat():
     assert _holds(c, "flat") == [True] and "2 γ values" in c["measured"].iloc[0]
 
 
-def test_undecidable_checks_are_none_and_left_out_of_the_ledger():
-    one_seed = _curve({1.8: 10.0, 5.0: 10.0}, seeds=(0,), noise=(0.0,))
-    no_low = _search(20, 10).query("gamma >= @GAMMA_MIN")
-    c = sensitivity.checks(one_seed, no_low)
-    assert c["holds"].tolist() == [None, None]
-    entry = sensitivity.ledger_entry(c, runs=[one_seed, one_seed.iloc[:0], no_low], profile="smoke", search_models=4)
-    assert entry["checks"] == [] and entry["ours"] == "no check decidable"
-    good = sensitivity.checks(_curve({1.8: 10.0, 3.0: 10.2}), _search(20, 10))
-    entry = sensitivity.ledger_entry(good, runs=[_curve({1.8: 10.0}), _curve({1.8: 10.0}), _search(20, 10)], profile="offline", search_models=6)
-    assert entry["checks"] == [True, True] and "3 seeds per γ, 6 search models per dataset; cpu" in entry["data"]
-
-
 def test_checks_are_per_dataset():
     curve = pd.concat([_curve({1.8: 10.0, 3.0: 10.1}, dataset="A"), _curve({1.8: 10.0, 3.0: 15.0}, dataset="B")])
     search = pd.concat([_search(20, 10, dataset="A"), _search(5, 10, dataset="B")])
@@ -203,3 +191,11 @@ def test_reading_is_computed():
     text = sensitivity.reading(stats, sensitivity.checks(curve, _search(20, 10)), _search(20, 10), profile="offline")
     assert "from 10.00 % (γ = 1.8) to 11.00 % (γ = 3.0) over 2 γ values" in text
     assert "at or below it at 1 of 2" in text and "γ < γ_min worse (search): holds" in text
+
+
+def test_undecidable_checks_are_none():
+    one_seed = _curve({1.8: 10.0, 5.0: 10.0}, seeds=(0,), noise=(0.0,))
+    no_low = _search(20, 10).query("gamma >= @GAMMA_MIN")
+    assert sensitivity.checks(one_seed, no_low)["holds"].tolist() == [None, None]
+    good = sensitivity.checks(_curve({1.8: 10.0, 3.0: 10.2}), _search(20, 10))
+    assert good["holds"].tolist() == [True, True]

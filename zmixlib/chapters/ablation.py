@@ -47,7 +47,6 @@ __all__ = [
     "paired_summary",
     "curves",
     "reading",
-    "ledger_entry",
 ]
 
 PAPER_SOURCE = "ablation-table8"
@@ -267,14 +266,3 @@ def reading(runs: pd.DataFrame, pairs: pd.DataFrame, *, profile: str) -> str:
         parts.append(text)
     return ". ".join(parts)
 
-
-def ledger_entry(runs: pd.DataFrame, pairs: pd.DataFrame, *, seeds: int) -> dict[str, Any]:
-    """``data``, ``ours`` and ``diffs`` for :func:`zmixlib.chapters.ledger.record` (claim ``ablation``, kind
-    ``lower``): every per-seed difference ζ-mixup − ablated variant (mixup, p-series T = 2, Dirichlet T = m)."""
-    own = pairs[pairs["first"] == "zeta"]
-    datasets = ", ".join(dict.fromkeys(runs["dataset"]))
-    archs = ", ".join(dict.fromkeys(runs["arch"]))
-    data = f"{datasets}; {archs}; {seeds} seed{'s' * (seeds != 1)}, {_device_text(runs)}"
-    means = own.groupby("comparison", sort=False)["diff"].mean()
-    ours = "; ".join(f"{name}: mean {d:+.2f} points" for name, d in means.items()) + f" ({len(own)} seed-paired differences)"
-    return {"data": data, "ours": ours, "diffs": list(own["diff"])}

@@ -16,7 +16,7 @@ split of their own: the ``medmnist`` section's offline recipes train on ``fit`` 
 
 Evidence for the claims ledger (claim ``medmnist``, kind ``lower``): per (dataset, seed), ζ-mixup − ERM and
 ζ-mixup − mixup in test AUC at the validation-selected epoch, negated (AUC: higher is better) —
-:func:`ledger_entry`.
+the ledger (chapter 11) reads these frames through zmixlib.chapters.ledger.record_claims.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ __all__ = [
     "paired_summary",
     "reading",
     "curves_figure",
-    "ledger_entry",
 ]
 
 #: the methods of Table 7 (ζ-mixup with γ = 2.8 only)
@@ -379,29 +378,4 @@ def curves_figure(history: pd.DataFrame, choice: pd.DataFrame, *, label: str):
 
 
 # ------------------------------------------------------------------------------------------------ ledger
-
-
-def ledger_entry(choice: pd.DataFrame, diffs: pd.DataFrame, *, params: Any) -> dict[str, Any] | None:
-    """The keyword arguments of :func:`zmixlib.chapters.ledger.record` for claim ``medmnist``: per (dataset,
-    seed), ζ-mixup − ERM and ζ-mixup − mixup in test AUC at the validation-selected epoch, **negated** (AUC:
-    higher is better; the ledger's ``lower`` rule reads negative as "the claim holds"). ``None`` when no pair
-    exists (a method not run)."""
-    d = diffs[(diffs["epoch"] == "best") & (diffs["metric"] == "AUC")].dropna(subset=["diff"])
-    if d.empty:
-        return None
-    d = d.sort_values(["dataset", "baseline", "seed"])
-    means = {b: float(g["diff"].mean()) for b, g in d.groupby("baseline")}
-    ours = "; ".join(f"ζ-mixup − {method_label(b)} {means[b]:+.4f}" for b in ("erm", "mixup") if b in means)
-    ours += (
-        " in test AUC at the val-selected epoch (mean of the seed-paired differences over "
-        f"{d['dataset'].nunique()} dataset(s) × {d['seed'].nunique()} seed(s))"
-    )
-    arch = ", ".join(sorted(choice["arch"].unique()))
-    return {
-        "results_dir": params.results_dir,
-        "profile": params.profile,
-        "data": f"{', '.join(dict.fromkeys(choice['dataset']))}; {arch}; {len(params.seeds)} seeds, {params.torch_device}",
-        "ours": ours,
-        "diffs": [-float(x) for x in d["diff"] if not math.isnan(float(x))],
-    }
 

@@ -20,7 +20,6 @@ grid), and models trained with γ < γ_min are worse (grey in Fig. 10c, d; the b
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -50,7 +49,6 @@ __all__ = [
     "gamma_curve_figure",
     "parallel_coordinates",
     "reading",
-    "ledger_entry",
 ]
 
 #: the search's ranges (Fig. 10c, d): γ ~ U[1, 6], weight decay log-uniform in [5e-5, 1e-3]
@@ -438,15 +436,3 @@ def reading(stats: pd.DataFrame, check_frame: pd.DataFrame, search: pd.DataFrame
         parts.append(text)
     return ". ".join(parts)
 
-
-def ledger_entry(check_frame: pd.DataFrame, *, runs: Sequence[pd.DataFrame], profile: str, search_models: int) -> dict[str, Any]:
-    """``data``, ``ours`` and ``checks`` for :func:`zmixlib.chapters.ledger.record` (claim ``sensitivity``):
-    the decidable checks of :func:`checks`, one boolean each."""
-    decided = check_frame[check_frame["holds"].notna()]
-    all_runs = pd.concat([r for r in runs if r is not None and len(r)], ignore_index=True)
-    datasets = ", ".join(dict.fromkeys(all_runs["dataset"]))
-    archs = ", ".join(dict.fromkeys(all_runs["arch"]))
-    curve_seeds = int(runs[0]["seed"].nunique()) if len(runs[0]) else 0
-    data = f"{datasets}; {archs}; {curve_seeds} seeds per γ, {search_models} search models per dataset; {_device_text(all_runs)}"
-    ours = "; ".join(f"{r['dataset']}: {r['check']} — {r['measured']}" for _, r in decided.iterrows())
-    return {"data": data, "ours": ours or "no check decidable", "checks": [bool(h) for h in decided["holds"]]}
