@@ -307,6 +307,16 @@ class TestDatasets:
         with pytest.raises(data.DamagedDataError, match=r"is damaged: expected files torchvision can read, found"):
             data.load("CIFAR-10", "train", root=tmp_path)
 
+    def test_damaged_skin_image_is_named(self, tmp_path):
+        fx.make_isic2016(tmp_path)
+        ds = data.load("ISIC2016", "train", root=tmp_path)
+        path = next(p for p, _ in ds.samples)
+        path.write_bytes(path.read_bytes()[:20])  # a truncated JPEG
+        index = [p for p, _ in ds.samples].index(path)
+        with pytest.raises(data.DamagedDataError, match=rf"ISIC2016: {path} is damaged: expected an image PIL can "
+                           r"read.*make data DATASETS=ISIC2016` to see where"):  # fmt: skip
+            ds[index]
+
     def test_damaged_mnist10k_npz(self, tmp_path):
         folder = tmp_path / "MNIST-10k"
         folder.mkdir()

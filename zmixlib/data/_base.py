@@ -156,9 +156,10 @@ class DamagedDataError(ValueError):
 
 def damaged_dataset_error(info: DatasetInfo, path: Path, expected: str, found: str) -> DamagedDataError:
     """The error every loader raises for a damaged file (never "not found": the file is there)."""
+    how = "to see where to get it again" if info.family == "skin" else "to fetch it again"
     return DamagedDataError(
         f"{info.name}: {path} is damaged: expected {expected}, found {found}; delete it and run "
-        f"`{make_command(info.name)}` to fetch it again."
+        f"`{make_command(info.name)}` {how}."
     )
 
 

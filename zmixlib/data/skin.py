@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from zmixlib._util import atomic_write_text
-from zmixlib.data._base import DatasetInfo, missing_dataset_error, to_tensor
+from zmixlib.data._base import DamagedDataError, DatasetInfo, damaged_dataset_error, missing_dataset_error, to_tensor
 
 FIVE = ("BCC", "NEV", "MEL", "SK", "MISC")
 SPLIT_SEED = 0
@@ -258,10 +258,13 @@ class SkinLesionDataset:
     ``(3, H, W)`` in ``[0, 1]``, native size). ``samples`` is the list of ``(path, label)``.
     """
 
-    def __init__(self, samples: list[tuple[Path, int]], classes: tuple[str, ...], transform=None):
+    def __init__(
+        self, samples: list[tuple[Path, int]], classes: tuple[str, ...], transform=None, info: DatasetInfo | None = None
+    ):
         self.samples = list(samples)
         self.classes = list(classes)
         self.transform = transform
+        self.info = info  # names the dataset (and its `make data` command) when an image is damaged
 
     @property
     def targets(self) -> list[int]:
@@ -272,8 +275,14 @@ class SkinLesionDataset:
 
     def __getitem__(self, index: int):
         path, y = self.samples[index]
-        with Image.open(path) as img:
-            img = img.convert("RGB")
+        try:
+            with Image.open(path) as img:
+                img = img.convert("RGB")
+        except (OSError, SyntaxError, ValueError) as err:  # truncated, overwritten, not an image: name the file
+            found = f"{type(err).__name__}: {err} ({Path(path).stat().st_size} bytes)"
+            if self.info is not None:
+                raise damaged_dataset_error(self.info, Path(path), "an image PIL can read", found) from None
+            raise DamagedDataError(f"{path} is damaged: expected an image PIL can read, found {found}") from None
         x = self.transform(img) if self.transform is not None else to_tensor(img)
         return x, y
 
@@ -514,4 +523,4 @@ def samples(info: DatasetInfo, split: str, root: Path) -> list[tuple[Path, int]]
 def load(info: DatasetInfo, split: str, root: Path, download: bool, transform):
     if download and not (root / info.folder).is_dir():
         raise missing_dataset_error(info, root / info.folder, "it cannot be downloaded automatically")
-    return SkinLesionDataset(samples(info, split, root), info.class_names, transform)
+    return SkinLesionDataset(samples(info, split, root), info.class_names, transform, info=info)
