@@ -25,6 +25,8 @@ from zmixlib.vocab import ARCHS, METHOD_NAMES, METHODS, SPACES, run_label
 
 __all__ = ["RunSpec", "RunRecord", "EXECUTION_FIELDS", "MIXER_HPARAMS", "check_gamma", "check_device"]
 
+#: fields that enter ``run_id`` only when set (added after records existed; unset they change no run id)
+_UNSET_NOT_HASHED = ("eval_every",)
 #: each mixer's keyword hyperparameters (:data:`zmixlib.mixing.MIXERS`; ``tests/test_integrity.py`` keeps the two
 #: equal — this module imports no torch): a run may set only its method's mixer's
 MIXER_HPARAMS: dict[str, tuple[str, ...]] = {
@@ -52,6 +54,9 @@ class RunSpec:
     ``num_mix`` (``T``; ``None`` = the whole batch), and ``extra`` — further keyword arguments for the
     mixer as sorted ``(name, value)`` pairs. ``space=None`` picks ``"manifold"`` for manifold mixup,
     ``"embedding"`` for MultiMix and ``"input"`` otherwise.
+
+    Evaluation: ``eval_subset`` — a fixed subset of each evaluation split (``None``: all of it);
+    ``eval_every`` — evaluate after every ``eval_every``-th epoch and after the last (``None``: every epoch).
 
     Execution: ``device_resident`` — the whole split as one tensor on the device (``None``: wherever it
     fits, see :mod:`zmixlib.device_data`; same batches as the DataLoader); ``compile`` — ``torch.compile``
@@ -82,6 +87,7 @@ class RunSpec:
     arch_kwargs: tuple[tuple[str, Any], ...] = ()
     train_subset: int | None = None
     eval_subset: int | None = None
+    eval_every: int | None = None
     seed: int = 0
     device: str = "auto"
     data_root: str = "data"
@@ -146,7 +152,7 @@ class RunSpec:
         for name in ("nesterov", "hflip", "amp", "channels_last", "compile"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
-        for name in ("train_subset", "eval_subset"):
+        for name in ("train_subset", "eval_subset", "eval_every"):
             if getattr(self, name) is not None:
                 set_(name, check_int(name, getattr(self, name), min=1))
         set_("seed", check_int("seed", self.seed, min=0))
@@ -179,6 +185,9 @@ class RunSpec:
     def run_id(self) -> str:
         """16 hex digits of SHA-256 over the canonical JSON of the spec (execution fields excluded)."""
         d = {k: v for k, v in self.to_dict().items() if k not in EXECUTION_FIELDS}
+        for name in _UNSET_NOT_HASHED:  # fields added later: unset, they leave earlier run ids as they were
+            if d.get(name) is None:
+                d.pop(name, None)
         canonical = json.dumps(d, sort_keys=True, separators=(",", ":"), allow_nan=False)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

@@ -50,7 +50,16 @@ from zmixlib.metrics import classification_metrics
 from zmixlib.mixing import Mixer, dense_multimix, mixup, multimix_attention, multimix_coin, soft_cross_entropy
 from zmixlib.runspec import RunRecord, RunSpec
 
-__all__ = ["Trainer", "fit", "evaluate", "environment", "load_data", "checkpoint_path", "compile_unavailable"]
+__all__ = [
+    "Trainer",
+    "fit",
+    "evaluate",
+    "evaluated",
+    "environment",
+    "load_data",
+    "checkpoint_path",
+    "compile_unavailable",
+]
 
 # ---------------------------------------------------------------------------------------------------- helpers
 
@@ -500,6 +509,12 @@ class Trainer:
 # ------------------------------------------------------------------------------------------------------- fit
 
 
+def evaluated(spec: RunSpec, epoch: int) -> bool:
+    """Whether :func:`fit` evaluates after ``epoch`` (1-based): every ``spec.eval_every``-th epoch and the last
+    (every epoch when ``eval_every`` is ``None``). Other epochs' history rows carry the training metrics only."""
+    return spec.eval_every is None or epoch % spec.eval_every == 0 or epoch == spec.epochs
+
+
 #: what a checkpoint :func:`fit` resumes from must hold
 _CHECKPOINT_KEYS = ("run_id", "epoch", "history", "wall_time_s", "model", "optimizer", "scheduler", "scaler", "rng")
 
@@ -539,8 +554,8 @@ def fit(
     Returns:
         the :class:`RunRecord` (also written to disk when ``results_dir`` is given and the run finished);
         per epoch its ``history`` holds ``epoch, lr, train_loss, train_acc, train_time_s``, the evaluation
-        of every split and ``epoch_time_s``; ``environment["execution"]`` says how it ran
-        (:attr:`Trainer.execution`).
+        of every split (after the epochs :func:`evaluated` names) and ``epoch_time_s``;
+        ``environment["execution"]`` says how it ran (:attr:`Trainer.execution`).
 
     Raises:
         FloatingPointError: the loss became NaN/inf (names epoch and step).
@@ -589,11 +604,13 @@ def fit(
         row.update(trainer.train_epoch(epoch))
         trainer.scheduler.step()
         row["train_time_s"] = time.perf_counter() - t_epoch
-        row.update(trainer.evaluate())
+        if evaluated(spec, epoch + 1):
+            row.update(trainer.evaluate())
         row["epoch_time_s"] = time.perf_counter() - t_epoch
         history.append(row)
-        first = spec.eval_splits[0]
-        bar.set_postfix(loss=f"{row['train_loss']:.3f}", **{f"{first}_acc": f"{row[f'{first}_acc']:.4f}"})
+        first = f"{spec.eval_splits[0]}_acc"
+        shown = {first: f"{row[first]:.4f}"} if first in row else {}
+        bar.set_postfix(loss=f"{row['train_loss']:.3f}", train_acc=f"{row['train_acc']:.4f}", **shown)
         if ckpt_path is not None:
             state = {"run_id": spec.run_id, "spec": spec.to_dict(), "epoch": epoch + 1, **trainer.state_dict()}
             state.update(history=history, wall_time_s=prior_wall + time.perf_counter() - t_start)
