@@ -130,7 +130,8 @@ PAPER_RECIPES: dict[str, Recipe] = {
 #: table); the real 28 x 28 sets are evaluated on their whole test split (10,000 / 2,000 images) every tenth epoch
 #: and after the last. Measured on the real Fashion-MNIST, 3,000 training images, LeNet-5: with 10 epochs (LR x 0.2
 #: at 4/6/8) ERM ends at 88 % training accuracy and every mixing method loses to it; with 40 epochs (x 0.2 at 20/30)
-#: ERM passes 99 % near epoch 29 and ends at 99.9 %.
+#: ERM passes 99 % near epoch 29 and ends at 99.9 %; on 2,000 images (the recipe below: 0.7x the cost of a run)
+#: it passes 99 % at epochs 29-31 and ends at 99.7 % (seed 0).
 OFFLINE_EPOCHS, OFFLINE_MILESTONES = 40, (20, 30)
 
 #: dataset -> offline recipe: the papers' optimiser and LR decay factor, the regime's schedule, sized for a CPU.
@@ -138,10 +139,10 @@ OFFLINE_RECIPES: dict[str, Recipe] = {
     # digits: 360 of the 1,437 training images (on all of them every method errs on 0-3 of the 360 test images:
     # nothing to compare); NATURAL's LR x 0.2
     "digits": Recipe("digits_cnn", OFFLINE_EPOCHS, 32, 0.05, OFFLINE_MILESTONES, 0.2, train_subset=360),
-    # the real 28 x 28 sets with LeNet-5 (a 200-epoch ResNet-18 run takes days on 2 cores): 3,000 fixed training
+    # the real 28 x 28 sets with LeNet-5 (a 200-epoch ResNet-18 run takes days on 2 cores): 2,000 fixed training
     # images, NATURAL's LR x 0.2, the whole test split
-    "Fashion-MNIST": Recipe("lenet5", OFFLINE_EPOCHS, 32, 0.05, OFFLINE_MILESTONES, 0.2, train_subset=3000, eval_every=10),
-    "MNIST-10k": Recipe("lenet5", OFFLINE_EPOCHS, 32, 0.05, OFFLINE_MILESTONES, 0.2, train_subset=3000, eval_every=10),
+    "Fashion-MNIST": Recipe("lenet5", OFFLINE_EPOCHS, 32, 0.05, OFFLINE_MILESTONES, 0.2, train_subset=2000, eval_every=10),
+    "MNIST-10k": Recipe("lenet5", OFFLINE_EPOCHS, 32, 0.05, OFFLINE_MILESTONES, 0.2, train_subset=2000, eval_every=10),
     # SKIN's stand-ins (notebook 05): breast cancer (MLP, SKIN's LR x 0.1) and a class-imbalanced 5-class subset of
     # the real Fashion-MNIST (its 3,000 training and 1,400 test images, LeNet-5) with NATURAL's x 0.2: with SKIN's
     # x 0.1 at 20/30, ERM ends at 98.1 % training accuracy (measured, seed 0) — below the regime
