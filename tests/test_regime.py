@@ -141,3 +141,18 @@ def test_train_checked_says_not_testable_when_training_is_cut(tmp_path):
     assert set(runs["method"]) == {"mixup", "zeta_mixup", "dirichlet_mixup"}  # ERM trained for the check, not shown
     assert rc.passed is False and not math.isnan(rc.table.iloc[0]["final train acc, min (%)"])
     assert "1 epochs" in rc.why
+
+
+def test_the_training_line_counts_damaged_records_set_aside(tmp_path, capsys):
+    params = SimpleNamespace(profile="smoke", results_dir=tmp_path, workers=None, threads=1)
+    m = recipes.resolve("natural", "smoke", datasets=["digits"], methods=["erm"], epochs=1, train_subset=64, eval_subset=32)
+    runs, _ = report.train(m, params)
+    first = capsys.readouterr().out
+    assert "1 trained" in first and "set aside" not in first
+    record = tmp_path / "smoke" / m[0].section / f"{m[0].run_id}.json"
+    record.write_text('{"trunc')
+    with pytest.warns(Warning):
+        again, _ = report.train(m, params)
+    line = capsys.readouterr().out
+    assert "1 trained" in line and "1 damaged record set aside" in line and f"{m[0].run_id}.json.corrupt-" in line
+    assert again["test_acc"].tolist() == runs["test_acc"].tolist()

@@ -105,12 +105,14 @@ def train(
     matrices = [matrix] if hasattr(matrix, "notes") else []
     specs = list(matrix)
     out = sweep_dir(params.results_dir, params.profile)
+    before = _set_aside_files(specs, out)
     with torch_threads(getattr(params, "threads", None)):
         report = run_missing(specs, out, workers=getattr(params, "workers", None), keep_checkpoint=keep_checkpoint)
     raise_failures(report)
     runs, history = load_runs(specs, out)
+    set_aside = sorted(_set_aside_files(specs, out) - before)
     if not quiet:
-        print(train_summary(specs, report, runs, out, matrices))
+        print(train_summary(specs, report, runs, out, matrices, set_aside=set_aside))
     return runs, history
 
 
@@ -135,12 +137,24 @@ def train_checked(
     return keep(runs), keep(history), check
 
 
+def _set_aside_files(specs: list, folder: str | os.PathLike) -> set[Path]:
+    """The damaged records set aside (:func:`zmixlib.store.set_aside`) in the folders of ``specs``' sections."""
+    return {p for sec in {s.section for s in specs} for p in (Path(folder) / sec).glob("*.json.corrupt-*")}
+
+
 def train_summary(
-    specs: list, report: Any, runs: pd.DataFrame, folder: str | os.PathLike, matrices: Iterable = ()
+    specs: list,
+    report: Any,
+    runs: pd.DataFrame,
+    folder: str | os.PathLike,
+    matrices: Iterable = (),
+    *,
+    set_aside: Iterable = (),
 ) -> str:
     """One line for a chapter's training cell: ``"36 runs (results/offline/natural): 30 trained in 283 s, 6 read
     from records, 0 failed; 1,234 s of training in the records"``. A record read, not trained, may be another
-    chapter's: a run is its spec, so chapters that need the same run read one record. The ``notes`` of
+    chapter's: a run is its spec, so chapters that need the same run read one record. Damaged records that the
+    sweep set aside (``set_aside``: their new names) are counted and named. The ``notes`` of
     ``matrices`` (what a matrix shortened, e.g. a dataset's seeds) follow, one line each."""
     n = len({s.run_id for s in specs})
     sections = sorted({s.section for s in specs})
@@ -151,6 +165,12 @@ def train_summary(
         f"{len(report.skipped)} read from records, {len(report.failed)} failed; "
         f"{total:,.0f} s of training in the records"
     )
+    set_aside = list(set_aside)
+    if set_aside:
+        line += (
+            f"; {len(set_aside)} damaged record{'s' * (len(set_aside) != 1)} set aside (kept as "
+            f"{', '.join(Path(p).name for p in set_aside[:3])}{', …' if len(set_aside) > 3 else ''}) and trained again"
+        )
     notes = list(dict.fromkeys(n for m in matrices for n in getattr(m, "notes", ())))
     return "\n".join([line, *(f"shortened: {note}" for note in notes)])
 
