@@ -93,7 +93,9 @@ def test_offline_real_images_are_evaluated_on_the_whole_test_split_every_tenth_e
 
 def test_the_cli_trains_the_schedule_a_chapter_trains():
     natural_erm = [s for s in recipes.resolve("natural", "offline", methods=["erm"]) if s.dataset == "Fashion-MNIST"]
-    cli = recipes.spec_for("Fashion-MNIST", profile="offline", method="erm", section="natural", seed=natural_erm[0].seed)
+    cli = recipes.spec_for(
+        "Fashion-MNIST", profile="offline", method="erm", section="natural", seed=natural_erm[0].seed
+    )
     assert cli.run_id == natural_erm[0].run_id
 
 
@@ -145,7 +147,9 @@ def test_train_checked_says_not_testable_when_training_is_cut(tmp_path):
 
 def test_the_training_line_counts_damaged_records_set_aside(tmp_path, capsys):
     params = SimpleNamespace(profile="smoke", results_dir=tmp_path, workers=None, threads=1)
-    m = recipes.resolve("natural", "smoke", datasets=["digits"], methods=["erm"], epochs=1, train_subset=64, eval_subset=32)
+    m = recipes.resolve(
+        "natural", "smoke", datasets=["digits"], methods=["erm"], epochs=1, train_subset=64, eval_subset=32
+    )
     runs, _ = report.train(m, params)
     first = capsys.readouterr().out
     assert "1 trained" in first and "set aside" not in first

@@ -169,7 +169,9 @@ def main() -> None:
     every = med["10 epochs, test split every epoch"] / med["10 epochs, test split after the tenth"]
     print(f"evaluating every tenth epoch instead of every epoch: {every:.2f}x faster")
     asked, distinct = shared_runs()
-    print(f"runs shared by spec: the chapters ask for {asked} runs, {distinct} distinct ({asked / distinct:.2f}x fewer trained)")
+    print(
+        f"runs shared by spec: the chapters ask for {asked} runs, {distinct} distinct ({asked / distinct:.2f}x fewer trained)"
+    )
 
 
 if __name__ == "__main__":
