@@ -407,9 +407,14 @@ def test_kmixup_uci_leaves_breast_cancer_out_and_says_why(tmp_path):
             rows.append({"dataset": d, "k": 1, "alpha": 0.1, "trial": t, "err": 6.0 + 0.1 * t})
             rows.append({"dataset": d, "k": 4, "alpha": 0.1, "trial": t, "err": 6.0 + best + 0.12 * t})
     done = ledger.record_claims("10_peers", uci=pd.DataFrame(rows), params=_params(tmp_path))
-    assert done == ["kmixup_uci"]
+    assert done == ["kmixup_uci", "kmixup_arrhythmia"]
     t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
     assert t.loc["kmixup_uci", "verdict"] == "reproduced"  # Iris alone; Breast Cancer (worse) is not counted
+    # Arrhythmia's data is absent: not testable (its data cannot be had), not "not run" (a chapter that did not run)
+    assert (
+        t.loc["kmixup_arrhythmia", "verdict"] == "not testable"
+        and "Arrhythmia" in t.loc["kmixup_arrhythmia", "statistic"]
+    )
     assert "Breast Cancer left out" in t.loc["kmixup_uci", "ours"] and t.loc["kmixup_uci", "data"] == "paper"
 
 
@@ -548,3 +553,14 @@ def test_kmixup_table1_is_best_against_best(tmp_path):
     entry = ledger.evidence(tmp_path, "offline")["kmixup_table1"]
     assert entry["cells"][0]["diffs"] == pytest.approx([-0.6, -0.59, -0.58])
     assert ledger.verdict(BY_ID["kmixup_table1"], entry)[0] == "reproduced"
+
+
+def test_a_search_with_too_few_models_in_the_box_is_not_testable(tmp_path):
+    (g0, g1), (w0, w1) = ledger.SEARCH_BOX["gamma"], ledger.SEARCH_BOX["weight_decay"]
+    rows = [{"dataset": "D", "arch": "net", "gamma": g1 + 1.0, "weight_decay": w0 / 2, "test_err": 0.1, "seed": 0}] * 5
+    rows.append({"dataset": "D", "arch": "net", "gamma": (g0 + g1) / 2, "weight_decay": w1, "test_err": 0.1, "seed": 0})
+    search = pd.DataFrame(rows)
+    ledger.record_claims("07_sensitivity", search=search, params=_params(tmp_path))
+    t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
+    assert t.loc["sensitivity_search", "verdict"] == "not testable"
+    assert "1 of the 6 search models lie inside" in t.loc["sensitivity_search", "statistic"]

@@ -1154,6 +1154,15 @@ def record_claims(chapter: str, *, params: Any, regime: Any = None, **frames: An
                     ours=f"ERM − best mixup test error (points): {_mean_text(arr)}",
                     cells=arr,
                 )
+            else:  # the data is absent: nothing can test the claim (not the same as a chapter that did not run)
+                put(
+                    "kmixup_arrhythmia",
+                    data="UCI Arrhythmia: not among this build's UCI sets",
+                    ours="—",
+                    cells=[],
+                    not_testable="UCI Arrhythmia is not among the sets this build trains (only Iris and Breast Cancer "
+                    "ship with scikit-learn)",
+                )
         runs_1 = f.get("runs_1")
         t1_cells = _table1_cells(runs_1) if runs_1 is not None and len(runs_1) else []
         t1 = _finite(f.get("t1_diffs"))
@@ -1241,6 +1250,17 @@ def _sensitivity(put: Callable[..., None], curve: Any, mixup_runs: Any, search: 
                 data=_run_text(search, params),
                 ours="; ".join(f"{c['label']}: {c['welch'][0] - c['welch'][3]:+.2f} ERR points" for c in comps),
                 comparisons=comps,
+            )
+        elif len(search):  # too few models on one side of the box for a Welch interval
+            n_in = int(inside.sum())
+            put(
+                "sensitivity_search",
+                data=_run_text(search, params),
+                ours=f"{n_in} of {len(search)} models inside the box",
+                comparisons=[],
+                not_testable=f"{n_in} of the {len(search)} search models lie inside γ ∈ [{g0:g}, {g1:g}] × weight decay "
+                f"∈ [{w0:g}, {w1:g}] and {len(search) - n_in} outside: a comparison needs at least 2 on each side "
+                "(more search_models)",
             )
 
 
