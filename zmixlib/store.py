@@ -144,7 +144,7 @@ def set_aside(path: str | os.PathLike, why: str = "", *, kind: str = "file") -> 
         target = path.with_name(f"{path.name}.corrupt-{_stamp()}-{n}")
         n += 1
     try:
-        os.replace(path, target)
+        path.rename(target)  # a move beside it, not a write (the one atomic writer is zmixlib._util.atomic_write)
     except FileNotFoundError:
         return None
     detail = why if why else f"{kind} {path} is damaged"
