@@ -142,6 +142,9 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
+    for name in ("rounds", "steps", "threads"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name} must be a positive integer, got {getattr(args, name)}")
     torch.set_num_threads(args.threads)
     cases = {
         "5 seeds, one after another": sequential(args.steps),
