@@ -14,6 +14,7 @@ import pytest
 
 from zmixlib.__main__ import main as zmix_main
 from zmixlib.chapters import ledger
+from zmixlib.chapters.ledger import paper_check
 
 BY_ID = {c.id: c for c in ledger.CLAIMS}
 
@@ -203,8 +204,8 @@ def test_self_check_fails_when_an_expectation_is_wrong(monkeypatch):
     claims = tuple(
         dataclasses.replace(c, paper_supports=False, why_not="x") if c.id == "natural" else c for c in ledger.CLAIMS
     )
-    monkeypatch.setattr(ledger, "CLAIMS", claims)
-    monkeypatch.setattr(ledger, "_BY_ID", {c.id: c for c in claims})
+    monkeypatch.setattr(paper_check, "CLAIMS", claims)
+    monkeypatch.setattr(paper_check, "_BY_ID", {c.id: c for c in claims})
     frame, ok = ledger.self_check()
     assert not ok and list(frame.loc[~frame["ok"], "claim"]) == ["natural"]
 
