@@ -1,6 +1,7 @@
 """The book runner and the notebook conventions every chapter follows."""
 
 import io
+import os
 import time
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import papermill
 import pytest
 import yaml
 
-from zmixlib import book, config
+from zmixlib import book, bookrun, config
+from zmixlib._util import git_info
 
 NOTEBOOKS = book.discover()
 
@@ -97,8 +99,8 @@ def test_a_smoke_build_leaves_the_offline_book_untouched(tmp_path, monkeypatch):
         target = out_dir / path.name
         out_dir.mkdir(parents=True, exist_ok=True)
         target.write_text(path.read_text())
-        book.write_run_record(target, parameters, 1.25)
-        return book.Executed(path.stem, target, parameters, 1.25)
+        bookrun.write_run_record(target, parameters, 1.25)
+        return bookrun.Executed(path.stem, target, parameters, 1.25)
 
     def fake_build_html(paths):
         paths.sphinx_html.mkdir(parents=True)
@@ -117,7 +119,7 @@ def test_a_smoke_build_leaves_the_offline_book_untouched(tmp_path, monkeypatch):
     report = (tmp_path / "build" / "smoke" / "build_report.md").read_text()
     row = next(line for line in report.splitlines() if line.startswith("| 00_theorems.ipynb"))
     assert "| smoke | cpu → cpu | 1.2 |" in row  # profile, device, wall time
-    commit = book.git_info()["git_commit"]
+    commit = git_info()["git_commit"]
     assert (commit[:10] if commit else "n/a") in row
 
 
@@ -147,7 +149,7 @@ def test_a_build_failing_its_html_checks_is_not_published(tmp_path, monkeypatch)
         return paths.sphinx_html
 
     monkeypatch.setattr(book, "execute", lambda *a, **k: None)
-    monkeypatch.setattr(book, "_write_report", lambda paths: None)
+    monkeypatch.setattr(book, "write_report", lambda *a: None)
     monkeypatch.setattr(book, "build_html", fake_build_html)
     monkeypatch.setattr(book.bookhtml, "obtain_mathjax", lambda *a, **k: None)
     with pytest.raises(RuntimeError, match=r"fails 1 check\(s\), listed above; not published"):
@@ -182,7 +184,7 @@ def test_publish_replaces_only_its_target(tmp_path):
 
 def test_console_progress_plain_lines_for_logs():
     out = io.StringIO()
-    p = book.ConsoleProgress("[2/6] 03_x", stream=out, live=False, every=0.05).start()
+    p = bookrun.ConsoleProgress("[2/6] 03_x", stream=out, live=False, every=0.05).start()
     p.cell(4, 9)
     time.sleep(0.3)
     p.stop()
@@ -195,7 +197,7 @@ def test_console_progress_plain_lines_for_logs():
 
 def test_console_progress_rewrites_one_line_on_a_terminal():
     out = io.StringIO()
-    p = book.ConsoleProgress("03_x", stream=out, live=True).start()
+    p = bookrun.ConsoleProgress("03_x", stream=out, live=True).start()
     p.cell(1, 3)
     p.cell(2, 3)
     p.stop(ok=False)
@@ -210,10 +212,10 @@ def test_console_progress_is_plain_under_tqdm_disable(monkeypatch):
             return True
 
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
-    assert book.ConsoleProgress("x", stream=Tty()).live
+    assert bookrun.ConsoleProgress("x", stream=Tty()).live
     monkeypatch.setenv("TQDM_DISABLE", "1")
-    assert not book.ConsoleProgress("x", stream=Tty()).live
-    assert not book.ConsoleProgress("x", stream=io.StringIO()).live
+    assert not bookrun.ConsoleProgress("x", stream=Tty()).live
+    assert not bookrun.ConsoleProgress("x", stream=io.StringIO()).live
 
 
 # ----------------------------------------------------------------------------------------------
@@ -245,14 +247,14 @@ def test_output_noise_finds_stderr_and_warnings_only():
         _code(outputs=[{"output_type": "execute_result", "data": {"text/plain": "0.5"}, "metadata": {}}]),
         _code(outputs=[{"output_type": "error", "ename": "E", "evalue": "v", "traceback": []}]),
     )
-    assert book.output_noise(clean) == []
+    assert bookrun.output_noise(clean) == []
     noisy = _notebook(
         _code(count=1),
         _code(outputs=[_stream("stderr", "\nW1201 No CUDA runtime is found\n")], count=2),
         _code(outputs=[_stream("stdout", "ok\nx.py:3: UserWarning: careful\n")], count=3),
         _code(outputs=[{"output_type": "display_data", "data": {"text/plain": "WARNING: x"}, "metadata": {}}]),
     )
-    assert book.output_noise(noisy) == [
+    assert bookrun.output_noise(noisy) == [
         "cell 1 (In [2]) stderr: W1201 No CUDA runtime is found",
         "cell 2 (In [3]) warning: x.py:3: UserWarning: careful",
         "cell 3 (In [1]) warning: WARNING: x",
@@ -261,15 +263,15 @@ def test_output_noise_finds_stderr_and_warnings_only():
 
 def test_parameter_cells_are_tagged_to_hide():
     nb = _notebook(_code(tags=["parameters", "hide-cell", "mine"]), _code(tags=["injected-parameters"]), _code())
-    book.tag_parameter_cells(nb)
-    book.tag_parameter_cells(nb)  # idempotent
+    bookrun.tag_parameter_cells(nb)
+    bookrun.tag_parameter_cells(nb)  # idempotent
     assert [c.metadata.get("tags") for c in nb.cells] == [
         ["parameters", "mine", "remove-cell"],
         ["injected-parameters", "hide-cell"],
         None,
     ]
     defaults_only = _notebook(_code(tags=["parameters"]))
-    book.tag_parameter_cells(defaults_only)
+    bookrun.tag_parameter_cells(defaults_only)
     assert defaults_only.cells[0].metadata.tags == ["parameters", "hide-cell"]
 
 
@@ -285,8 +287,8 @@ def test_failing_notebook_names_the_cell_and_error(tmp_path):
     src = tmp_path / "99_broken.ipynb"
     nbformat.write(_notebook(PARAMS_CELL, _code("x = 1", count=None), _code("raise RuntimeError('boom')")), src)
     out = tmp_path / "out"
-    with pytest.raises(book.NotebookFailed, match=r"(?s)99_broken.ipynb failed in cell \d.*RuntimeError: boom"):
-        book.execute(src, {"profile": "smoke"}, out, failed_dir=tmp_path / "failed")
+    with pytest.raises(bookrun.NotebookFailed, match=r"(?s)99_broken.ipynb failed in cell \d.*RuntimeError: boom"):
+        bookrun.execute(src, {"profile": "smoke"}, out, failed_dir=tmp_path / "failed")
     assert not (out / src.name).exists(), "a failed notebook never lands among the executed ones"
     assert (tmp_path / "failed" / src.name).exists()
 
@@ -296,10 +298,10 @@ def test_noisy_notebook_fails_naming_the_cell(tmp_path):
     nbformat.write(_notebook(PARAMS_CELL, _code("import warnings\nwarnings.warn('careful')", count=None)), src)
     out = tmp_path / "out"
     with pytest.raises(
-        book.NotebookNoisy,
+        bookrun.NotebookNoisy,
         match=r"98_noisy.ipynb wrote to stderr.*\n  cell 2 \(In \[3\]\) stderr: .*UserWarning: careful",
     ):
-        book.execute(src, {"profile": "smoke"}, out, failed_dir=tmp_path / "failed")
+        bookrun.execute(src, {"profile": "smoke"}, out, failed_dir=tmp_path / "failed")
     assert not (out / src.name).exists() and (tmp_path / "failed" / src.name).exists()
 
 
@@ -316,20 +318,20 @@ def test_kernels_get_a_quiet_environment(tmp_path, monkeypatch, capfd):
         _code("import torch.utils.cpp_extension", count=None),  # warns where a CUDA toolkit has no GPU
     ]
     nbformat.write(_notebook(*cells), src)
-    done = book.execute(src, {"profile": "offline"}, tmp_path / "out", live=False, label="[1/1] 97_env")
+    done = bookrun.execute(src, {"profile": "offline"}, tmp_path / "out", live=False, label="[1/1] 97_env")
     executed = nbformat.read(done.path, as_version=4)
-    assert book.output_noise(executed) == []
+    assert bookrun.output_noise(executed) == []
     tqdm_disable, backend, profile = executed.cells[2].outputs[0].text.split()  # cells[1]: papermill's injected cell
     assert (tqdm_disable, profile) == ("1", "offline") and backend != "Agg"  # ipykernel sets its inline backend
     console = capfd.readouterr()
     assert "without encryption" not in console.err + console.out
     assert "[1/1] 97_env  started" in console.out and "[1/1] 97_env  done: 5 code cells in" in console.out
-    assert book.os.environ["MPLBACKEND"] == "Agg" and book.os.environ["TQDM_DISABLE"] == "0", "runner env restored"
+    assert os.environ["MPLBACKEND"] == "Agg" and os.environ["TQDM_DISABLE"] == "0", "runner env restored"
 
 
 def test_execute_a_chapter(tmp_path):
     """00 at smoke: parameters recorded, parameter cells tagged, figures kept, no noise (else execute raises)."""
-    done = book.execute(NOTEBOOKS[0], {"profile": "smoke", "device": "cpu"}, tmp_path / "out")
+    done = bookrun.execute(NOTEBOOKS[0], {"profile": "smoke", "device": "cpu"}, tmp_path / "out")
     meta = yaml.safe_load((tmp_path / "out" / "00_theorems.params.yaml").read_text())
     assert meta["parameters"] == {"profile": "smoke", "device": "cpu"} and meta["resolved_device"] == "cpu"
     assert meta["wall_time_s"] == pytest.approx(done.wall_s, abs=0.01)
@@ -367,7 +369,7 @@ def test_an_offline_build_obtains_its_data_first_and_never_fails_on_it(tmp_path,
     calls = []
     monkeypatch.setattr(book, "obtain_offline_data", lambda root, log=print: calls.append(root) or [])
     monkeypatch.setattr(book, "execute", lambda *a, **k: calls.append("execute"))
-    monkeypatch.setattr(book, "_write_report", lambda paths: None)
+    monkeypatch.setattr(book, "write_report", lambda *a: None)
     monkeypatch.setattr(book, "_write_toc", lambda paths: None)
     book.run("offline", "cpu", ["00"], root=tmp_path, html=False)
     book.run("smoke", "cpu", ["00"], root=tmp_path, html=False)
