@@ -69,8 +69,10 @@ def _output(text: str) -> str:
 
 def _folded(inner: str) -> str:
     """A cell folded with hide-output / hide-cell (myst-nb: a closed <details>)."""
-    return f'<div class="cell tag_hide-output docutils container"><details class="hide below-input"><summary>Show'  \
-        f' code cell output</summary>{inner}</details></div>'  # fmt: skip
+    return (
+        f'<div class="cell tag_hide-output docutils container"><details class="hide below-input"><summary>Show'
+        f" code cell output</summary>{inner}</details></div>"
+    )
 
 
 def _page(body: str) -> str:

@@ -70,7 +70,14 @@ def _mean_text(cells: list[dict[str, Any]], sign: float = 1.0) -> str:
 
 
 def put_cells(
-    put: Callable[..., None], claim_id: str, cells: list[dict[str, Any]], *, runs: Any, params: Any, what: str, sign=1.0
+    put: Callable[..., None],
+    claim_id: str,
+    cells: list[dict[str, Any]],
+    *,
+    runs: Any,
+    params: Any,
+    what: str,
+    sign: float = 1.0,
 ) -> None:
     """Records ``claim_id`` through ``put`` with ``cells`` as its evidence, ``runs`` as its data and ``what``
     followed by the mean difference as ours; records nothing where there are no cells. Returns ``None``."""
