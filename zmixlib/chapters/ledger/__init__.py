@@ -12,7 +12,7 @@ difference is negated). The rules (:data:`RULES`), each at :data:`LEVEL`:
 * ``cells`` — the paper's count ("ζ-mixup below mixup in 17 of 18 cells"): each cell (dataset, γ, …) is the mean
   of its seed-paired differences; the statistic is the interval of the mean over cells — a paired t-interval over
   seeds of the per-seed mean over cells (ours), Welch's from the cells' mean ± sd (a paper that prints them), or a
-  t-interval over the cell means (a paper's means alone) — see :func:`_cells_stat`. **reproduced**: at least the
+  t-interval over the cell means (a paper's means alone) — see :func:`.rules._cells_stat`. **reproduced**: at least the
   paper's share of cells below 0 (or at 0, for "lower or equal") *and* the interval below 0; **contradicted**: the
   interval above 0; **inconclusive** otherwise.
 * ``compare`` — named comparisons (the ablation's): each is judged by its seed-paired t-interval (a paper's mean ±
