@@ -7,10 +7,10 @@
    (``papermill.inspect_notebook``): an unknown name or a bad profile/device is an error;
 3. stages ``book/`` into ``build/<profile>/`` and executes each notebook into ``build/<profile>/notebooks/``
    (one console line per notebook: code cell k of n, elapsed seconds), writing ``NN_name.params.yaml``
-   (parameters, device, wall time, commit) beside it;
+   (parameters, device, wall time, commit) beside it (:mod:`zmixlib.bookrun` executes one notebook);
 4. checks every executed notebook for stderr output and warning text (the book shows neither), and tags
    papermill's parameter cells so the pages open with results, not plumbing;
-5. writes a build report page and a table of contents holding only the executed notebooks;
+5. writes a build report page (:mod:`zmixlib.bookreport`) and a table of contents holding only the executed notebooks;
 6. runs ``jb build --all -W -n --keep-going`` (a Sphinx warning fails the build) inside the staging
    folder, with MathJax served from the build (:mod:`zmixlib.bookhtml`: fetched with ``npm pack`` into
    ``data/mathjax`` before any notebook runs, a clear error when it cannot be);
