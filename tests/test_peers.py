@@ -1,5 +1,5 @@
-"""Chapter 10 (peers): the vectorised k-mixup and MLP ensemble of the UCI table, the run matrices against the papers'
-tables, MultiMix's protocol and Dense MultiMix in the engine, and the tables and figure of the page."""
+"""Chapter 10 (peers): the run matrices against the papers' tables, MultiMix's protocol and Dense MultiMix in the
+engine, and the tables and figure of the page (the UCI table: tests/test_peers_uci.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from zmixlib import mixing, models, paper, profiles, recipes, train
+from zmixlib import mixing, models, profiles, recipes, train
 from zmixlib.chapters import peers
 from zmixlib.data._base import ArrayDataset
 from zmixlib.runspec import RunSpec
@@ -26,109 +26,6 @@ def _params(profile: str = "smoke", **changes):
         results_dir=None,
         **{**profiles.sizes("10_peers")[profile], **changes},
     )
-
-
-# ----------------------------------------------------------------------------------------- UCI machinery
-
-
-@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 16, 29, 40])
-def test_kmixup_trials_is_kmixup_per_trial(k):
-    t, b = 4, 29  # 29: the last subset is a remainder for every k but 1 and 29
-    x, y = torch.randn(t, b, 6), torch.eye(3)[torch.randint(3, (t, b))]
-    alphas = [0.3, 1.0, 2.0, 0.05]
-    draws = [mixing.sample_mixup(b, alpha=a, generator=torch.Generator().manual_seed(i)) for i, a in enumerate(alphas)]
-    lam, perm = torch.stack([d[0] for d in draws]), torch.stack([d[1] for d in draws])
-    xm, ym = peers.kmixup_trials(x, y, k=k, lam=lam, perm=perm)
-    for i, a in enumerate(alphas):
-        ref_x, ref_y = mixing.kmixup(x[i], y[i], k=k, alpha=a, generator=torch.Generator().manual_seed(i))
-        torch.testing.assert_close(xm[i], ref_x, rtol=0, atol=0)
-        torch.testing.assert_close(ym[i], ref_y, rtol=0, atol=0)
-
-
-def test_stacked_mlps_are_the_models():
-    torch.manual_seed(0)
-    nets = [models.build("mlp", num_classes=3, in_channels=5, hidden=(7, 6)) for _ in range(3)]
-    layers = peers.stack_mlps(nets)
-    x = torch.randn(3, 4, 5)
-    torch.testing.assert_close(peers.mlp_forward(layers, x), torch.stack([n(x[i]) for i, n in enumerate(nets)]))
-    with pytest.raises(ValueError, match="ReLU MLPs"):
-        peers.stack_mlps([models.build("lenet5", num_classes=3, in_channels=1)])
-
-
-def test_ensemble_sgd_is_one_sgd_per_trial():
-    torch.manual_seed(0)
-    nets = [models.build("mlp", num_classes=3, in_channels=5, hidden=(8,)) for _ in range(2)]
-    layers = peers.stack_mlps(nets)
-    kw = dict(lr=0.1, momentum=0.9, weight_decay=1e-2)
-    opt = torch.optim.SGD([p for layer in layers for p in layer], **kw)
-    opts = [torch.optim.SGD(n.parameters(), **kw) for n in nets]
-    x, y = torch.randn(2, 6, 5), torch.randint(3, (2, 6))
-    for _ in range(3):
-        logp = torch.log_softmax(peers.mlp_forward(layers, x), -1)
-        opt.zero_grad()
-        (-logp.gather(2, y[..., None]).mean((1, 2))).sum().backward()
-        opt.step()
-        for i, (n, o) in enumerate(zip(nets, opts)):
-            o.zero_grad()
-            torch.nn.functional.cross_entropy(n(x[i]), y[i]).backward()
-            o.step()
-    torch.testing.assert_close(peers.mlp_forward(layers, x), torch.stack([n(x[i]) for i, n in enumerate(nets)]))
-
-
-def test_uci_cell_trains_and_a_trial_does_not_depend_on_its_neighbours():
-    base = {**peers.UCI_RECIPE, "dataset": "iris", "hidden": [8, 8], "test_size": 50, "epochs": 2, "milestones": [1]}
-    one = peers.uci_cell({**base, "trials": 1, "k": 4, "alpha": 1.0})
-    two = peers.uci_cell({**base, "trials": 2, "k": 4, "alpha": 1.0})
-    assert len(two["errors"]) == 2 and all(0.0 <= e <= 1.0 for e in two["errors"])
-    assert one["errors"][0] == pytest.approx(two["errors"][0]) and one["alpha_k"][0] == two["alpha_k"][0]
-    assert two["alpha_k"][0] > 1.0  # Algorithm 1 raises alpha for k > 1 to keep 1-mixup's xi
-
-
-def test_uci_split_sizes_and_scaling():
-    cell = {**peers.UCI_RECIPE, "dataset": "breast-cancer", "hidden": [4], "test_size": 284, "trials": 2, "epochs": 1,
-            "milestones": [], "k": None, "alpha": None}  # fmt: skip
-    xs, ys, xt, yt = peers._uci_data(cell)
-    assert xs.shape == (2, 569 - 284, 30) and xt.shape == (2, 284, 30)
-    assert float(xs.min()) == 0.0 and float(xs.max()) == 1.0  # min-max of the training rows
-    assert not torch.equal(ys[0], ys[1])  # a fresh split per trial
-
-
-def test_the_paper_uci_cells_are_table4():
-    """The paper profile's cells equal Table 4's for Iris and Breast Cancer: k x alpha, 20 trials, the MLPs, lr 0.005."""
-    cells = peers.uci_cells(_params("paper"))
-    t4 = paper.paper_table("kmixup-table4")
-    names = {u.paper: d for d, u in peers.UCI.items()}
-    t4 = t4[t4["dataset"].isin(names)]
-    want = set()
-    for _, r in t4.iterrows():
-        if r["method"] == "ERM":
-            want.add((names[r["dataset"]], None, None))
-        else:
-            alpha = float(r["note"].split("alpha=")[1].split(",")[0])
-            want.add((names[r["dataset"]], int(r["method"].split("-")[0]), alpha))
-    assert {(c["dataset"], c["k"], c["alpha"]) for c in cells} == want
-    for c in cells:
-        assert c["trials"] == 20 and c["epochs"] == 200 and c["lr"] == 0.005 and c["milestones"] == [100, 150]
-        assert tuple(c["hidden"]) == {"iris": (120, 84), "breast-cancer": (120, 120, 84)}[c["dataset"]]
-
-
-def test_uci_tables_and_diffs():
-    rows = []
-    for k, shift in ((None, 3.0), (1, 2.0), (2, 1.0), (4, 1.5)):
-        for t in range(3):
-            rows.append({"dataset": "iris", "k": k, "alpha": None if k is None else 0.1, "trial": t, "err": shift + t,
-                         "alpha_k": 0.1, "xi": 0.1, "wall_time_s": 1.0, "cpu_time_s": 1.0})  # fmt: skip
-    frame = pd.DataFrame(rows)
-    d = peers.uci_diffs(frame)
-    assert d["diff"].tolist() == [pytest.approx(-0.75)] and d["k > 1 below k = 1"].tolist() == [2]
-    table = peers.uci_table(frame)
-    assert table.loc[("Iris", "0.1", "0.1", "0.10"), ("k = 2", "paper")] == "2.90"
-    assert table.loc[("Iris", "0.1", "0.1", "0.10"), ("k = 2", "ours")] == "2.00 ± 1.00"
-    assert peers.uci_diffs(frame, source="paper")[["dataset", "alpha"]].values.tolist() == [["Iris", 0.1]]
-    theirs = peers.uci_diffs(None, source="paper")
-    iris_cancer = theirs[theirs["dataset"].isin(["Iris", "Breast Cancer"])]
-    assert len(theirs) == 15 and len(iris_cancer) == 6 and (iris_cancer["diff"] < 0).all()  # every k > 1 below k = 1
-    assert "4 cells, 12 trained MLPs" in peers.uci_cost(frame, workers=2)
 
 
 # ----------------------------------------------------------------------------------------------- matrices
@@ -240,8 +137,18 @@ def _tiny(n=24, size=8):
 
 @pytest.mark.parametrize("method", ["multimix", "dense_multimix"])
 def test_multimix_protocol_trains(method):
-    spec = RunSpec("digits", method=method, arch="digits_cnn", epochs=2, batch_size=8, lr=0.05, alpha=(0.5, 2.0),
-                   extra={"n": 64, "prob": 0.5, "mixup_alpha": 2.0}, device="cpu")  # fmt: skip
+    extra = {"n": 64, "prob": 0.5, "mixup_alpha": 2.0}
+    spec = RunSpec(
+        "digits",
+        method=method,
+        arch="digits_cnn",
+        epochs=2,
+        batch_size=8,
+        lr=0.05,
+        alpha=(0.5, 2.0),
+        extra=extra,
+        device="cpu",
+    )
     rec = train.fit(spec, results_dir=None, progress=False, datasets=_tiny())
     assert rec.complete and all(math.isfinite(h["train_loss"]) and 0 <= h["train_acc"] <= 1 for h in rec.history)
 
@@ -263,10 +170,28 @@ def _runs(methods, accs, *, dataset="wine", epochs=(40,), wall=1.0):
     rows = []
     for m, acc in zip(methods, accs):
         for seed in range(2):
-            a = acc + 0.01 * seed
-            rows.append({"run_id": f"{m}{seed}", "dataset": dataset, "arch": "mlp", "method": m, "gamma": 2.8 if m == "zeta_mixup" else None,
-                         "alpha": None, "seed": seed, "test_acc": a, "test_err": 1 - a, "epochs": epochs[0] * (10 if m == "manifold_mixup" else 1),
-                         "wall_time_s": wall * (10 if m == "manifold_mixup" else 1), "device_name": "x86_64", "extra": ()})  # fmt: skip
+            a, times = acc + 0.01 * seed, 10 if m == "manifold_mixup" else 1
+            gamma = 2.8 if m == "zeta_mixup" else None
+            run = {
+                "run_id": f"{m}{seed}",
+                "dataset": dataset,
+                "arch": "mlp",
+                "method": m,
+                "gamma": gamma,
+                "alpha": None,
+            }
+            rows.append(
+                {
+                    **run,
+                    "seed": seed,
+                    "test_acc": a,
+                    "test_err": 1 - a,
+                    "epochs": epochs[0] * times,
+                    "wall_time_s": wall * times,
+                    "device_name": "x86_64",
+                    "extra": (),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -334,10 +259,3 @@ def test_methods_left_out_are_listed():
     m = peers.leaderboard_matrix(p)
     assert "local_synthetic_instances" not in {s.method for s in m}
     assert "methods" in m.dropped[("digits", "local_synthetic_instances")]
-
-
-def test_run_text_names_what_ran_and_the_profile_only_when_asked():
-    runs = pd.DataFrame({"dataset": ["digits"] * 2, "arch": ["digits_cnn"] * 2, "seed": [0, 1], "device_name": ["x86_64"] * 2})
-    assert peers.run_text(runs) == "digits (digits_cnn), 2 seeds, cpu"
-    assert peers.run_text(runs, profile="offline") == "offline: digits (digits_cnn), 2 seeds, cpu"
-    assert peers.run_text(pd.DataFrame(), profile="smoke") == "smoke: no run"

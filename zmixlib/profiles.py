@@ -24,6 +24,8 @@ COMMON_KNOBS = ("profile", "device", "seed", "data_root", "results_dir")
 
 #: a real dataset -> what the offline profile runs when its files cannot be had (the page says so)
 STAND_INS = {"Fashion-MNIST": "digits", "MNIST-10k": "digits", "MNIST": "digits"}
+#: J Big Data Fig. 9's nine datasets (manifold mixup at 10× the epochs against ζ-mixup; section ``manifold``)
+FIG9_DATASETS = ("CIFAR-10", "CIFAR-100", "BreastMNIST", "PathMNIST", "TissueMNIST", "derm7point-C", "MSK", "ISIC2017", "DermoFit")
 
 _MANIFOLDS = ["helix1d_r3", "helix1d_r12", "paraboloid3d_r12"]
 _MIDL_RANGE = [GAMMA_MIN, 4.0]  # MIDL 2023: γ ~ U[γ_min, 4.0] per mini-batch
@@ -308,7 +310,7 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             # MultiMix paper Table 2 (CIFAR-10/100)
             "multimix_datasets": ["CIFAR-10", "CIFAR-100"],
             # J Big Data Fig. 9's nine datasets
-            "manifold_datasets": ["CIFAR-10", "CIFAR-100", "BreastMNIST", "PathMNIST", "TissueMNIST", "derm7point-C", "MSK", "ISIC2017", "DermoFit"],
+            "manifold_datasets": list(FIG9_DATASETS),
             # Table 9's augmentation timing: one batch [B, C, H, W]
             "lsi_batch": [32, 3, 224, 224],
             "lsi_rounds": 15,

@@ -43,6 +43,7 @@ from typing import Any
 from zmixlib import data
 from zmixlib._checks import check_choice, check_int
 from zmixlib.config import PROFILES
+from zmixlib.profiles import FIG9_DATASETS
 from zmixlib.runspec import RunSpec, check_gamma
 from zmixlib.vocab import ARCHS, METHOD_NAMES, METHODS
 
@@ -229,7 +230,7 @@ _PAPER: dict[str, Section] = {
     "skin": Section(SKIN_DATASETS, _BASE_METHODS, archs=("resnet18", "resnet50")),
     "medmnist": Section(MEDMNIST_DATASETS, (("erm", {}), ("mixup", {"alpha": 1.0}), ("zeta_mixup", {"gamma": 2.8}))),  # Table 7: γ = 2.8 only
     "manifold": Section(
-        ("CIFAR-10", "CIFAR-100", "BreastMNIST", "PathMNIST", "TissueMNIST", "derm7point-C", "MSK", "ISIC2017", "DermoFit"),
+        FIG9_DATASETS,
         _MANIFOLD,
         per_dataset={
             # Verma et al. (ICML 2019), CIFAR: 2000 epochs, LR 0.1 x 0.1 at 1000/1500, batch 100, wd 1e-4

@@ -8,6 +8,9 @@ checksum (when it has one: records written before checksums have none) matches (
 damaged one is moved aside to ``<run_id>.json.corrupt-<UTC time>`` (never deleted; :func:`set_aside`),
 reported by name (a :class:`DamagedFileWarning`), and then counts as missing: ``sweep`` and ``train`` train
 the run again. :func:`load` says how many files it set aside (``df.attrs["set_aside"]``).
+
+A result that is no run record (a cell of chapter 10's UCI table) is kept the same way: :func:`save_result` writes
+it atomically with its checksum, :func:`load_result` checks it and sets a damaged one aside.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +40,8 @@ __all__ = [
     "finished",
     "exists",
     "set_aside",
+    "save_result",
+    "load_result",
     "DamagedRecordError",
     "DamagedFileWarning",
     "load",
@@ -162,13 +168,55 @@ def _checked(path: Path) -> RunRecord | None:
     except FileNotFoundError:
         return None
     except DamagedRecordError as err:
-        try:  # set aside only the file that was read (not a good record another process wrote since)
-            now = path.stat()
-        except FileNotFoundError:
-            return None
-        if (now.st_ino, now.st_mtime_ns, now.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size):
-            set_aside(path, f"{err}; the run counts as not trained", kind="run record")
+        _set_aside_if_unchanged(path, before, f"{err}; the run counts as not trained", kind="run record")
         return None
+
+
+def _set_aside_if_unchanged(path: Path, before: os.stat_result, why: str, *, kind: str) -> None:
+    """:func:`set_aside` ``path`` if it is still the file that was read (stat ``before``), not a good one another
+    process wrote since."""
+    try:
+        now = path.stat()
+    except FileNotFoundError:
+        return
+    if (now.st_ino, now.st_mtime_ns, now.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size):
+        set_aside(path, why, kind=kind)
+
+
+def save_result(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` — a result that is no run record (e.g. a cell of chapter 10's UCI table) — atomically to
+    ``path`` as strict JSON (NaN and inf as ``null``) with the SHA-256 of its content; returns the path."""
+    d = _clean(dict(payload))
+    d[CHECKSUM_KEY] = _digest(d)
+    return atomic_write_text(Path(path), json.dumps(d, indent=1, allow_nan=False) + "\n")
+
+
+def load_result(
+    path: str | os.PathLike, *, check: Callable[[dict[str, Any]], None] | None = None, kind: str = "result"
+) -> dict[str, Any] | None:
+    """The payload :func:`save_result` wrote to ``path`` (without its checksum), or ``None`` when there is none.
+    A file that is no JSON object, whose content does not match its SHA-256 (a file without one, written before
+    checksums, is read as it is) or that ``check`` rejects (``ValueError`` saying why) is set aside
+    (:func:`set_aside`, a warning naming it and the fault) and counts as missing: ``None``."""
+    path = Path(path)
+    try:
+        before = path.stat()
+        raw = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    try:
+        d = json.loads(raw.decode("utf-8"))
+        if not isinstance(d, dict):
+            raise ValueError(f"not a JSON object but {type(d).__name__}")
+        stored = d.pop(CHECKSUM_KEY, None)
+        if stored is not None and stored != _digest(d):
+            raise ValueError(f"its content does not match its sha256 {stored}")
+        if check is not None:
+            check(d)
+    except (UnicodeDecodeError, ValueError) as err:
+        _set_aside_if_unchanged(path, before, f"{kind} {path} is damaged: {err}; it counts as missing", kind=kind)
+        return None
+    return d
 
 
 def finished(spec: RunSpec, results_dir: str | os.PathLike = "results") -> RunRecord | None:

@@ -23,7 +23,7 @@ UCI_EXCLUDED = {
 def _table1_cells(runs: pd.DataFrame) -> list[dict[str, Any]]:
     """The k-mixup paper's Table 1 claim on the Table 1 protocol's runs: per (dataset, arch), the best k-mixup
     setting with k > 1 (k, α) − the best 1-mixup setting (α), both by mean test error over seeds, per seed."""
-    from zmixlib.chapters.peers import _k_of
+    from zmixlib.chapters.peers import k_of as _k_of
 
     r = runs.assign(k=[_k_of(row) for _, row in runs.iterrows()], err=runs["test_err"].astype(float) * 100.0)
     r = r[r["k"].notna()]
