@@ -7,7 +7,7 @@ import os
 import pytest
 import torch
 
-from zmixlib import cli, recipes, store, sweep
+from zmixlib import cli, recipes, store, sweep, workers
 from zmixlib._util import torch_threads
 from zmixlib.runspec import RunSpec
 
@@ -29,7 +29,7 @@ def _crash_or_train(spec_dict, results_dir, threads, progress):
     """A runner for the worker processes: the run with seed 13 kills its worker, the others train."""
     if spec_dict["seed"] == 13:
         os._exit(3)
-    return sweep._run_one(spec_dict, results_dir, threads, progress)
+    return workers.run_one(spec_dict, results_dir, threads, progress)
 
 
 def test_inline_skips_finished_and_survives_failures(tmp_path, capsys):
@@ -65,7 +65,7 @@ class TestRunsPerDevice:
         report = sweep.run(specs, runs_per_device=2, results_dir=tmp_path / "packed", progress=False)
         assert "on 2 worker process(es) on the CPU" in capsys.readouterr().out
         assert len(report.done) == 3 and [s.dataset for s, _ in report.failed] == ["no-such-dataset"]
-        _, threads = sweep.worker_slots(specs, runs_per_device=2)
+        _, threads = workers.worker_slots(specs, runs_per_device=2)
         with torch_threads(threads):
             alone = sweep.run(specs, results_dir=tmp_path / "alone", progress=False, verbose=False)
         assert len(alone.done) == 3
@@ -77,29 +77,37 @@ class TestRunsPerDevice:
     def test_a_dying_worker_fails_its_run_only(self, tmp_path):
         specs = [_spec(seed=13), _spec(seed=0), _spec(seed=1)]
         results = []
-        sweep._pool(specs, [None, None], 1, results_dir=str(tmp_path), progress=False,
-                    on_result=lambda spec, status, err: results.append((spec.seed, status, err)),
-                    runner=_crash_or_train)  # fmt: skip
+        workers.pool(
+            specs,
+            [None, None],
+            1,
+            results_dir=str(tmp_path),
+            progress=False,
+            on_result=lambda spec, status, err: results.append((spec.seed, status, err)),
+            runner=_crash_or_train,
+        )
         assert sorted((seed, status) for seed, status, _ in results) == [(0, "done"), (1, "done"), (13, "failed")]
         assert "worker process died (exit code 3)" in next(err for seed, _, err in results if seed == 13)
         assert store.exists(specs[1], tmp_path) and store.exists(specs[2], tmp_path)
 
     def test_worker_slots(self, monkeypatch):
-        monkeypatch.setattr(sweep, "cpu_count", lambda: 8)
+        monkeypatch.setattr(workers, "cpu_count", lambda: 8)
         specs = [_spec(seed=s) for s in range(5)]
-        assert sweep.worker_slots(specs, runs_per_device=2) == ([None, None], 4)
-        assert sweep.worker_slots(specs) == ([None] * 5, 1)  # one per core, never more than runs
-        assert sweep.worker_slots(specs, max_workers=3) == ([None] * 3, 2)
-        monkeypatch.setattr(sweep, "_visible_gpus", lambda: ["2", "5"])
-        assert sweep.worker_slots(specs, runs_per_device=2) == ([None, None], 4)  # these runs ask for the CPU
+        assert workers.worker_slots(specs, runs_per_device=2) == ([None, None], 4)
+        assert workers.worker_slots(specs) == ([None] * 5, 1)  # one per core, never more than runs
+        assert workers.worker_slots(specs, max_workers=3) == ([None] * 3, 2)
+        monkeypatch.setattr(workers, "_visible_gpus", lambda: ["2", "5"])
+        assert workers.worker_slots(specs, runs_per_device=2) == ([None, None], 4)  # these runs ask for the CPU
         gpu_specs = [s.replace(device="auto") for s in specs]
-        assert sweep.worker_slots(gpu_specs, runs_per_device=2) == (["2", "5", "2", "5"], 2)
-        assert sweep.worker_slots(gpu_specs, runs_per_device=4, max_workers=3) == (["2", "5", "2"], 2)
+        assert workers.worker_slots(gpu_specs, runs_per_device=2) == (["2", "5", "2", "5"], 2)
+        assert workers.worker_slots(gpu_specs, runs_per_device=4, max_workers=3) == (["2", "5", "2"], 2)
 
     def test_errors(self):
         with pytest.raises(ValueError, match="runs_per_device must be >= 1"):
             sweep.run([_spec()], runs_per_device=0)
-        with pytest.raises(ValueError, match="runs_per_device=2 applies to executors 'process', 'local' and 'slurm' only"):
+        with pytest.raises(
+            ValueError, match="runs_per_device=2 applies to executors 'process', 'local' and 'slurm' only"
+        ):
             sweep.run([_spec()], executor="inline", runs_per_device=2)
         with pytest.raises(ValueError, match="max_workers=2 applies to executor 'process' only, got executor='slurm'"):
             sweep.run([_spec()], executor="slurm", max_workers=2)
@@ -154,7 +162,6 @@ class TestCLI:
         assert "unknown parameter(s) ['epoch']" in capsys.readouterr().err
 
 
-
 class TestJobArrays:
     """The SLURM executor's pieces that need no cluster: packing runs into array tasks, the --slurm parameters, an
     array task's packed training on the CPU (tests/test_slurm.py runs them through a real cluster)."""
@@ -189,7 +196,7 @@ class TestJobArrays:
     def test_packed_task_on_cpu_equals_one_by_one(self, tmp_path, monkeypatch):
         """One array task holding three runs on two worker processes (what a GPU node does per GPU): each record
         is the one an inline run writes, says how it was produced, and a requeued task trains nothing again."""
-        monkeypatch.setattr(sweep, "cpu_count", lambda: 2)  # one torch thread per worker, as the inline runs
+        monkeypatch.setattr(workers, "cpu_count", lambda: 2)  # one torch thread per worker, as the inline runs
         specs = [_spec(seed=s, epochs=2) for s in range(3)]
         assert sweep.run(specs, results_dir=tmp_path / "inline", progress=False, verbose=False).ok
         monkeypatch.setenv("SLURM_ARRAY_JOB_ID", "77")  # what SLURM sets in an array task
@@ -203,7 +210,9 @@ class TestJobArrays:
             assert _science(rec) == _science(ref)
             env = rec.environment
             assert (env["executor"], env["job_id"], env["node"], env["slurm_restarts"]) == ("slurm", "77_3", "node7", 0)
-            assert env["device"] == "cpu" and ref.environment["executor"] == "inline" and ref.environment["job_id"] is None
+            assert (
+                env["device"] == "cpu" and ref.environment["executor"] == "inline" and ref.environment["job_id"] is None
+            )
         stamps = [store.record_path(s, packed).stat().st_mtime_ns for s in specs]
         assert sweep.ArrayTask()([s.to_dict() for s in specs], str(packed), 2, False, "slurm") == [("done", "")] * 3
         assert [store.record_path(s, packed).stat().st_mtime_ns for s in specs] == stamps
@@ -236,8 +245,12 @@ def _notebook_matrices(chapter: str, profile: str) -> dict:
 def test_sweep_book_trains_what_the_chapter_reads(profile):
     """`sweep --book` (what `make paper` runs): the runs each chapter notebook reads at its defaults, in the folder
     the book reads (results/<profile>/ below paper)."""
-    for section, (chapter, name) in {"natural": ("04_natural", "matrix"), "cutmix": ("04_natural", "matrix5"),
-                                     "medmnist": ("06_medmnist", "matrix"), "ablation": ("08_ablation", "matrix")}.items():  # fmt: skip
+    for section, (chapter, name) in {
+        "natural": ("04_natural", "matrix"),
+        "cutmix": ("04_natural", "matrix5"),
+        "medmnist": ("06_medmnist", "matrix"),
+        "ablation": ("08_ablation", "matrix"),
+    }.items():
         expected = _notebook_matrices(chapter, profile)[name]
         got = cli.book_matrix(section, profile)
         assert [s.run_id for s in got] == [s.run_id for s in expected], (section, profile)
@@ -260,26 +273,33 @@ def test_cli_paths_resolve_against_the_project(tmp_path, monkeypatch, capsys):
     assert cli.sweep_main(["--section", "natural", "--profile", "smoke", "--book", "--dry-run"]) == 0
     assert f"have no record yet (in {ROOT / 'results' / 'smoke'})" in capsys.readouterr().out
     seen = {}
-    monkeypatch.setattr(sweep, "run", lambda matrix, **kw: seen.update(kw, roots={s.data_root for s in matrix}) or sweep.SweepReport())
+    monkeypatch.setattr(
+        sweep, "run", lambda matrix, **kw: seen.update(kw, roots={s.data_root for s in matrix}) or sweep.SweepReport()
+    )
     assert cli.sweep_main(["--section", "natural", "--profile", "smoke", "--datasets", "digits"]) == 0
     assert seen["roots"] == {str(ROOT / "data")} and seen["results_dir"] == str(ROOT / "results")
 
 
 def test_build_report_says_how_runs_were_produced(tmp_path):
-    from zmixlib import book
+    from zmixlib import bookreport
     from zmixlib.runspec import RunRecord
 
-    for seed, env in enumerate([
-        {"executor": "slurm", "job_id": "41_0", "node": "n1", "device": "cuda"},
-        {"executor": "slurm", "job_id": "41_1", "node": "n1", "device": "cuda"},
-        {"executor": "slurm", "job_id": "41_3", "node": "n1", "device": "cuda"},
-        {"executor": "inline", "job_id": None, "node": "laptop", "device": "cpu"},
-        {"hostname": "old", "device": "cpu"},  # written before records said how they were produced
-    ]):  # fmt: skip
+    for seed, env in enumerate(
+        [
+            {"executor": "slurm", "job_id": "41_0", "node": "n1", "device": "cuda"},
+            {"executor": "slurm", "job_id": "41_1", "node": "n1", "device": "cuda"},
+            {"executor": "slurm", "job_id": "41_3", "node": "n1", "device": "cuda"},
+            {"executor": "inline", "job_id": None, "node": "laptop", "device": "cpu"},
+            {"hostname": "old", "device": "cpu"},  # written before records said how they were produced
+        ]
+    ):
         store.save(RunRecord(spec=_spec(seed=seed, section="natural"), environment=env), tmp_path)
     (tmp_path / "natural" / "notes.json").write_text('{"not": "a record"}')
-    lines = book.produced_table([tmp_path])
+    lines = bookreport.produced_table([tmp_path])
     assert "| natural | 3 | slurm | 41 (tasks 0-1,3) | n1 | cuda |" in lines
     assert "| natural | 1 | inline | — | laptop | cpu |" in lines
-    assert "| natural | 1 | not recorded | — | old | cpu |" in lines and len([x for x in lines if x.startswith("| natural")]) == 3
-    assert book.produced_table([tmp_path / "absent"]) == []
+    assert (
+        "| natural | 1 | not recorded | — | old | cpu |" in lines
+        and len([x for x in lines if x.startswith("| natural")]) == 3
+    )
+    assert bookreport.produced_table([tmp_path / "absent"]) == []

@@ -29,33 +29,32 @@ CLI: ``python -m zmixlib sweep --section natural --profile paper --runs-per-devi
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-import multiprocessing as mp
 import os
-import platform
 import subprocess
 import sys
 import time
-import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from zmixlib import store
 from zmixlib._checks import check_choice, check_int
 from zmixlib.runspec import RunSpec
-from zmixlib.train import fit
+from zmixlib.workers import pool, produced_by, run_one, worker_slots
 
 __all__ = [
-    "EXECUTORS", "SweepReport", "pending", "run", "worker_slots", "cpu_count", "produced_by", "slurm_parameters",
-    "array_tasks", "ArrayTask", "squeue_states",
-]  # fmt: skip
+    "EXECUTORS",
+    "SweepReport",
+    "pending",
+    "run",
+    "slurm_parameters",
+    "array_tasks",
+    "ArrayTask",
+    "squeue_states",
+]
 
 EXECUTORS = ("inline", "process", "local", "slurm")
 
@@ -99,206 +98,6 @@ def pending(matrix: Iterable, results_dir: str | os.PathLike = "results") -> lis
     """The runs of ``matrix`` without a record on disk (duplicates removed)."""
     return [s for s in _unique(matrix) if not store.exists(s, results_dir)]
 
-
-def _run_one(
-    spec_dict: dict[str, Any],
-    results_dir: str,
-    threads: int | None,
-    progress: bool,
-    keep_checkpoint: bool = False,
-    produced_by: dict[str, Any] | None = None,
-) -> tuple[str, str]:
-    """Train one run. Returns ``("done", "")`` or ``("failed", traceback)`` — never raises, so one run's
-    failure (and unpicklable exceptions) cannot take a pool down; Ctrl-C still stops.
-
-    ``produced_by`` (executor, job id, node, ...) is added to the record's ``environment``, so a record says
-    how it was produced (:func:`produced_by`)."""
-    try:
-        if threads:
-            torch.set_num_threads(threads)
-        rec = fit(
-            RunSpec.from_dict(spec_dict), results_dir=results_dir, progress=progress, keep_checkpoint=keep_checkpoint
-        )
-        if produced_by and rec.complete:
-            rec.environment.update(produced_by)
-            if produced_by.get("executor") in ("local", "slurm"):  # this worker's own GPUs (packed runs: one each)
-                rec.environment["visible_gpus"] = os.environ.get("CUDA_VISIBLE_DEVICES") or None
-            store.save(rec, results_dir)  # the same record, now saying where it ran (written atomically again)
-        return "done", ""
-    except Exception:  # reported with the spec, the sweep goes on
-        return "failed", traceback.format_exc()
-
-
-def produced_by(executor: str) -> dict[str, Any]:
-    """How the run trained in this process is produced: ``executor``, ``job_id`` (SLURM: ``<array>_<task>``,
-    the same after a requeue; ``None`` inline), ``node`` and, on SLURM, ``slurm_restarts`` (how many times the
-    job was requeued) and the GPUs it was given. Stored in each record's ``environment``."""
-    env = os.environ
-    job_id = None
-    if env.get("SLURM_ARRAY_JOB_ID") and env.get("SLURM_ARRAY_TASK_ID"):
-        job_id = f"{env['SLURM_ARRAY_JOB_ID']}_{env['SLURM_ARRAY_TASK_ID']}"
-    elif env.get("SLURM_JOB_ID"):
-        job_id = env["SLURM_JOB_ID"]
-    elif executor == "local" and env.get("SUBMITIT_LOCAL_JOB_ID"):
-        job_id = env["SUBMITIT_LOCAL_JOB_ID"]
-    out: dict[str, Any] = {"executor": executor, "job_id": job_id, "node": env.get("SLURMD_NODENAME") or platform.node()}
-    if executor == "slurm":
-        out["slurm_restarts"] = int(env.get("SLURM_RESTART_COUNT") or 0)
-    return out
-
-
-# ---------------------------------------------------------------------------------------- packed workers
-
-
-def cpu_count() -> int:
-    """CPU cores this process may use (its affinity mask where the OS has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
-
-
-def _visible_gpus() -> list[str]:
-    """The GPUs this process sees, as the ids ``CUDA_VISIBLE_DEVICES`` takes (its own entries when it is set)."""
-    if not torch.cuda.is_available():
-        return []
-    env = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if env is not None and env.strip():
-        return [g.strip() for g in env.split(",") if g.strip()][: torch.cuda.device_count()]
-    return [str(i) for i in range(torch.cuda.device_count())]
-
-
-def worker_slots(
-    specs: list, *, runs_per_device: int | None = None, max_workers: int | None = None
-) -> tuple[list[str | None], int]:
-    """Where the worker processes of a packed sweep run: ``(gpus, threads)``.
-
-    ``gpus`` has one entry per worker — the GPU id it sees (``CUDA_VISIBLE_DEVICES``), or ``None`` on the
-    CPU — ``runs_per_device`` (default 1) per visible GPU when any run asks for CUDA (``device`` ``auto``,
-    ``cuda`` or ``cuda:N``), else ``runs_per_device`` CPU workers (default: one per core). ``max_workers``
-    caps the total, and there are never more workers than runs. ``threads``: torch threads per worker,
-    the cores split evenly between the workers.
-    """
-    if runs_per_device is not None:
-        runs_per_device = check_int("runs_per_device", runs_per_device, min=1)
-    if max_workers is not None:
-        max_workers = check_int("max_workers", max_workers, min=1)
-    gpus = _visible_gpus() if any(s.device != "cpu" for s in specs) else []
-    if gpus:
-        slots: list[str | None] = [g for _ in range(runs_per_device or 1) for g in gpus]
-    else:
-        slots = [None] * (runs_per_device or max_workers or cpu_count())
-    slots = slots[: min(len(slots), max_workers or len(slots), max(1, len(specs)))]
-    return slots, max(1, cpu_count() // len(slots))
-
-
-@contextlib.contextmanager
-def _environ(**values: str) -> Iterator[None]:
-    """Set environment variables for the processes started in the block (a spawned child copies them)."""
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _worker(conn: Connection, threads: int, results_dir: str, progress: bool, runner: Callable) -> None:
-    """A worker process: train the specs it is sent, one at a time, until it is sent ``None``."""
-    torch.set_num_threads(threads)
-    while True:
-        spec_dict = conn.recv()
-        if spec_dict is None:
-            return
-        conn.send(runner(spec_dict, results_dir, None, progress))
-
-
-def _pool(
-    specs: list,
-    gpus: list[str | None],
-    threads: int,
-    *,
-    results_dir: str,
-    progress: bool,
-    on_result: Callable[[Any, str, str], None],
-    runner: Callable = _run_one,
-) -> None:
-    """Train ``specs`` on one worker process per entry of ``gpus`` (a GPU id, or ``None`` for the CPU).
-
-    A worker takes the next run as soon as it is free; a worker that dies is replaced, and its run reported
-    as failed with the exit code. On CUDA each run's ``device`` becomes ``cuda`` — the worker's one GPU.
-    """
-    ctx = mp.get_context("spawn")
-    queue = list(specs)
-    procs: dict[int, tuple[Any, Connection]] = {}
-    busy: dict[int, Any] = {}
-
-    def start(slot: int) -> None:
-        parent, child = ctx.Pipe()
-        env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-        if gpus[slot] is not None:
-            env["CUDA_VISIBLE_DEVICES"] = gpus[slot]
-        with _environ(**env):  # before the child imports torch: one GPU per worker, no CUDA context here
-            proc = ctx.Process(target=_worker, args=(child, threads, results_dir, progress, runner), daemon=True)
-            proc.start()
-        child.close()
-        procs[slot] = (proc, parent)
-
-    def give(slot: int) -> None:
-        proc, conn = procs[slot]
-        if not queue:
-            with contextlib.suppress(OSError):
-                conn.send(None)
-            proc.join()
-            del procs[slot]
-            return
-        if not proc.is_alive():  # it answered, then died: a fresh worker takes the next run
-            proc.join()
-            start(slot)
-            proc, conn = procs[slot]
-        spec = queue.pop(0)
-        if gpus[slot] is not None and spec.device != "cpu":
-            spec = spec.replace(device="cuda")  # execution field: the run_id is unchanged
-        conn.send(spec.to_dict())
-        busy[slot] = spec
-
-    try:
-        for slot in range(min(len(gpus), len(queue))):
-            start(slot)
-            give(slot)
-        while busy:
-            waiting = {}
-            for slot in busy:
-                proc, conn = procs[slot]
-                waiting[conn] = waiting[proc.sentinel] = slot
-            for slot in dict.fromkeys(waiting[obj] for obj in wait(list(waiting))):
-                proc, conn = procs[slot]
-                try:
-                    status, err = conn.recv()
-                except (EOFError, OSError):  # the worker died with the run
-                    proc.join()
-                    status, err = "failed", f"worker process died (exit code {proc.exitcode}) while training this run"
-                    del procs[slot]
-                    on_result(busy.pop(slot), status, err)
-                    if queue:
-                        start(slot)
-                        give(slot)
-                    continue
-                on_result(busy.pop(slot), status, err)
-                give(slot)
-    finally:
-        for proc, conn in procs.values():
-            if proc.is_alive():
-                proc.terminate()
-            proc.join()
-            conn.close()
-
-
-# -------------------------------------------------------------------------------- job arrays (submitit)
 
 #: ``slurm=`` keys (``--slurm KEY=VALUE``) named for people, and the submitit parameter each sets. Any other
 #: key is passed to submitit's ``update_parameters`` as it is (``slurm_additional_parameters``, ...).
@@ -420,18 +219,28 @@ class ArrayTask:
                 out[spec.run_id] = ("done", "")  # finished before this job was requeued
         if len(todo) > 1 and runs_per_device:
             gpus, threads = worker_slots(todo, runs_per_device=runs_per_device)
-            runner = functools.partial(_run_one, keep_checkpoint=keep_checkpoint, produced_by=where)
-            _pool(todo, gpus, threads, results_dir=results_dir, progress=False,
-                  on_result=lambda s, st, err: out.__setitem__(s.run_id, (st, err)), runner=runner)  # fmt: skip
+            runner = functools.partial(run_one, keep_checkpoint=keep_checkpoint, produced_by=where)
+            pool(
+                todo,
+                gpus,
+                threads,
+                results_dir=results_dir,
+                progress=False,
+                on_result=lambda s, st, err: out.__setitem__(s.run_id, (st, err)),
+                runner=runner,
+            )
         else:
             for spec in todo:
-                out[spec.run_id] = _run_one(spec.to_dict(), results_dir, None, False, keep_checkpoint, where)
+                out[spec.run_id] = run_one(spec.to_dict(), results_dir, None, False, keep_checkpoint, where)
         for spec in specs:  # the job's own log holds each run's outcome (a FAILED line names that log)
             status, err = out[spec.run_id]
             print(f"{status} {spec.run_id} {spec.dataset} {spec.label()} seed {spec.seed}", flush=True)
             if status != "done":
-                print(f"run {spec.run_id} ({spec.dataset} {spec.label()} seed {spec.seed}) failed:\n{err}",
-                      file=sys.stderr, flush=True)  # fmt: skip
+                print(
+                    f"run {spec.run_id} ({spec.dataset} {spec.label()} seed {spec.seed}) failed:\n{err}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         return [out[s.run_id] for s in specs]
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
@@ -535,8 +344,10 @@ def _submit_array(
     tasks = _queued(folder, todo, states)
     attached = {s.run_id for t in tasks for s in t.specs}
     if tasks:
-        say(f"{len(attached)} run(s) are still queued from an earlier sweep (job(s) "
-            f"{', '.join(t.job_id for t in tasks)}): waiting for them, not submitting them again")  # fmt: skip
+        say(
+            f"{len(attached)} run(s) are still queued from an earlier sweep (job(s) "
+            f"{', '.join(t.job_id for t in tasks)}): waiting for them, not submitting them again"
+        )
     fresh = [s for s in todo if s.run_id not in attached]
     if fresh:
         groups = array_tasks(fresh, gpus_per_node=gpus, runs_per_device=runs_per_device)
@@ -547,9 +358,13 @@ def _submit_array(
             raise ValueError(f"slurm parameters {params}: {str(err).splitlines()[0]}") from None
         n = len(groups)
         jobs = ex.map_array(
-            ArrayTask(), [[s.to_dict() for s in g] for g in groups], [results_dir] * n, [runs_per_device] * n,
-            [keep_checkpoint] * n, [executor] * n,
-        )  # fmt: skip
+            ArrayTask(),
+            [[s.to_dict() for s in g] for g in groups],
+            [results_dir] * n,
+            [runs_per_device] * n,
+            [keep_checkpoint] * n,
+            [executor] * n,
+        )
         new = [_Task(j.job_id, g, **_paths(folder, j.job_id), job=j) for j, g in zip(jobs, groups)]
         with open(folder / ARRAYS_FILE, "a") as f:
             for t in new:
@@ -558,8 +373,10 @@ def _submit_array(
         per = f", {len(fresh) / n:g} run(s) per task" if n != len(fresh) else ""
         where = f"partition {params['slurm_partition']}" if params.get("slurm_partition") else "default partition"
         ids = f"job ids {new[0].job_id} .. {new[-1].job_id}" if n > 1 else f"job id {new[0].job_id}"
-        say(f"submitted job array {array} to {executor} ({where}): {n} task(s) for {len(fresh)} run(s){per}; "
-            f"{ids}; logs {folder}/<job id>_0_log.err")  # fmt: skip
+        say(
+            f"submitted job array {array} to {executor} ({where}): {n} task(s) for {len(fresh)} run(s){per}; "
+            f"{ids}; logs {folder}/<job id>_0_log.err"
+        )
         tasks += new
     _watch(tasks, executor=executor, on_result=on_result, say=say, poll_s=poll_s)
 
@@ -582,8 +399,13 @@ def _watch(tasks: list[_Task], *, executor: str, on_result: Callable, say: Calla
                         elif state == "":  # not in the queue, no result: gone unless it is being written
                             task.missing += 1
                             if task.missing >= 3:
-                                outcome = [("failed", f"job {task.job_id} left the queue without a result "
-                                            "(cancelled, killed, node failure or out of memory)")] * len(task.specs)  # fmt: skip
+                                outcome = [
+                                    (
+                                        "failed",
+                                        f"job {task.job_id} left the queue without a result "
+                                        "(cancelled, killed, node failure or out of memory)",
+                                    )
+                                ] * len(task.specs)
                     else:  # submitit's local executor: the job's own process
                         task.state = "running" if task.job is not None and task.job.state == "RUNNING" else task.state
                         if task.job is not None and task.job.done() and not task.result.exists():
@@ -603,8 +425,10 @@ def _watch(tasks: list[_Task], *, executor: str, on_result: Callable, say: Calla
                 time.sleep(poll_s)
     except KeyboardInterrupt:
         ids = sorted({t.job_id.split("_")[0] for t in live})
-        say(f"stopped watching; the job(s) {', '.join(ids)} keep running on the cluster (scancel {' '.join(ids)} "
-            "stops them); the same command again waits for them, then submits only what is still missing")  # fmt: skip
+        say(
+            f"stopped watching; the job(s) {', '.join(ids)} keep running on the cluster (scancel {' '.join(ids)} "
+            "stops them); the same command again waits for them, then submits only what is still missing"
+        )
         raise
 
 
@@ -632,7 +456,7 @@ def run(
             ``max_workers`` is given, else ``"inline"``.
         results_dir: where records (and checkpoints) go.
         runs_per_device: ``"process"`` executor: runs trained at once on each visible GPU (default 1), or
-            worker processes on the CPU (default: one per core); see :func:`worker_slots`.
+            worker processes on the CPU (default: one per core); see :func:`zmixlib.workers.worker_slots`.
         max_workers: ``"process"`` executor: at most this many workers in all.
         progress: per-run tqdm bars (inline, and a process pool of one worker).
         folder: submitit's log folder (default ``<results_dir>/submitit``).
@@ -680,22 +504,40 @@ def run(
         pass
     elif executor == "inline":
         for spec in todo:
-            record(spec, *_run_one(spec.to_dict(), results_dir, None, progress, keep_checkpoint, produced_by("inline")))
+            record(spec, *run_one(spec.to_dict(), results_dir, None, progress, keep_checkpoint, produced_by("inline")))
     elif executor == "process":
         gpus, threads = worker_slots(todo, runs_per_device=runs_per_device, max_workers=max_workers)
         where = f"GPU(s) {sorted(set(gpus))}" if gpus[0] is not None else "the CPU"
         say(f"{len(todo)} run(s) on {len(gpus)} worker process(es) on {where}, {threads} torch thread(s) each")
-        runner = functools.partial(_run_one, keep_checkpoint=keep_checkpoint, produced_by=produced_by("process"))
-        _pool(todo, gpus, threads, results_dir=results_dir, progress=progress and len(gpus) == 1, on_result=record,
-              runner=runner)  # fmt: skip
+        runner = functools.partial(run_one, keep_checkpoint=keep_checkpoint, produced_by=produced_by("process"))
+        pool(
+            todo,
+            gpus,
+            threads,
+            results_dir=results_dir,
+            progress=progress and len(gpus) == 1,
+            on_result=record,
+            runner=runner,
+        )
     else:
         log_folder = Path(folder).resolve() if folder is not None else Path(results_dir) / "submitit"
         log_folder.mkdir(parents=True, exist_ok=True)
         # the jobs resolve nothing against their working folder: data roots as this process means them
-        todo = [s if Path(s.data_root).is_absolute() else s.replace(data_root=str(Path(s.data_root).resolve()))
-                for s in todo]  # fmt: skip
-        _submit_array(todo, executor=executor, results_dir=results_dir, folder=log_folder, slurm=slurm,
-                      runs_per_device=runs_per_device, keep_checkpoint=keep_checkpoint, on_result=record, say=say)  # fmt: skip
+        todo = [
+            s if Path(s.data_root).is_absolute() else s.replace(data_root=str(Path(s.data_root).resolve()))
+            for s in todo
+        ]
+        _submit_array(
+            todo,
+            executor=executor,
+            results_dir=results_dir,
+            folder=log_folder,
+            slurm=slurm,
+            runs_per_device=runs_per_device,
+            keep_checkpoint=keep_checkpoint,
+            on_result=record,
+            say=say,
+        )
     report.wall_time_s = time.perf_counter() - t0
     say(str(report))
     return report

@@ -51,7 +51,7 @@ from zmixlib._checks import check_choice, check_int
 from zmixlib.bench import machine_info
 from zmixlib.config import resolve_device
 from zmixlib.runspec import RunSpec
-from zmixlib.sweep import cpu_count
+from zmixlib.workers import cpu_count
 from zmixlib.train import Trainer
 
 __all__ = ["PATHS", "TARGETS", "TRAIN_SIZES", "measure", "project", "targets", "forward_flops", "fashion_mnist_root"]
