@@ -97,3 +97,43 @@ def test_classification_metrics(rng):
     assert m["auc"] == pytest.approx(skm.roc_auc_score(t, p, multi_class="ovr", average="macro"))
     assert m["loss"] == pytest.approx(skm.log_loss(t, p))
     assert m["f1_macro"] == pytest.approx(skm.f1_score(t, p.argmax(1), average="macro"))
+
+
+class TestSoftCrossEntropy:
+    """The training loss against soft labels (every mixing method's ``y_mix``)."""
+
+    @pytest.mark.parametrize("eps", [0.0, 0.1])
+    def test_matches_torch(self, eps):
+        logits, p = torch.randn(6, 5), torch.softmax(torch.randn(6, 5), 1)
+        ref = torch.nn.functional.cross_entropy(logits, p, label_smoothing=eps)
+        torch.testing.assert_close(metrics.soft_cross_entropy(logits, p, label_smoothing=eps), ref)
+        y = torch.randint(0, 5, (6,))
+        torch.testing.assert_close(
+            metrics.soft_cross_entropy(logits, torch.eye(5)[y], label_smoothing=eps),
+            torch.nn.functional.cross_entropy(logits, y, label_smoothing=eps),
+        )
+
+    def test_bf16_logits_computed_in_float32(self):
+        loss = metrics.soft_cross_entropy(torch.randn(4, 3).bfloat16(), torch.eye(3)[[0, 1, 2, 0]])
+        assert loss.dtype == torch.float32
+
+    def test_errors(self):
+        with pytest.raises(ValueError, match=r"y_soft must have the shape of logits \(4, 3\), got \(4, 2\)"):
+            metrics.soft_cross_entropy(torch.randn(4, 3), torch.rand(4, 2))
+        with pytest.raises(ValueError, match=r"label_smoothing must be <= 1.0, got 2.0"):
+            metrics.soft_cross_entropy(torch.randn(4, 3), torch.rand(4, 3), label_smoothing=2.0)
+
+    def test_weights_average_per_position_and_skip_empty_positions(self):
+        # Dense MultiMix's Eq. 14: Σ_i w_i ℓ_i / Σ_i w_i per position, then the mean over positions; a position
+        # whose weights are all 0 is left out (not 0 / 0)
+        logits, p = torch.randn(6, 3, 4), torch.softmax(torch.randn(6, 3, 4), -1)
+        w = torch.rand(6, 3)
+        ce = -(p * torch.log_softmax(logits, -1)).sum(-1)
+        ref = ((ce * w).sum(0) / w.sum(0)).mean()
+        torch.testing.assert_close(metrics.soft_cross_entropy(logits, p, weight=w), ref)
+        w[:, 1] = 0
+        ref = ((ce * w).sum(0)[[0, 2]] / w.sum(0)[[0, 2]]).mean()
+        torch.testing.assert_close(metrics.soft_cross_entropy(logits, p, weight=w), ref)
+        assert metrics.soft_cross_entropy(logits, p, weight=torch.zeros(6, 3)) == 0
+        with pytest.raises(ValueError, match=r"weight must have shape \(6, 3\), got \(6,\)"):
+            metrics.soft_cross_entropy(logits, p, weight=torch.ones(6))

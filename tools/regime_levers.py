@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
 from zmixlib import models, recipes
-from zmixlib.mixing import soft_cross_entropy
+from zmixlib.metrics import soft_cross_entropy
 from zmixlib.train import Trainer
 
 N_SEEDS, BATCH = 5, 32

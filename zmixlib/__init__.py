@@ -33,7 +33,7 @@ _EXPORTS = {
     "multimix": "mixing",
     "dense_multimix": "mixing",
     "local_synthetic_instances": "mixing",
-    "soft_cross_entropy": "mixing",
+    "soft_cross_entropy": "metrics",
     "Mixer": "mixing",
     "MIXERS": "mixing",
 }

@@ -10,8 +10,11 @@
   averaged over labels).
 * realism (notebook 02): an oracle's per-sample entropy ``H(p) = -Σ_k p_k log p_k`` and cross-entropy
   ``CE(y, p) = -Σ_k y_k log p_k`` against the soft label of a synthetic sample.
+* training (notebooks 04–08, 10): the loss against the soft labels of ``zmixlib.mixing``,
+  ``soft_cross_entropy`` — in torch and differentiable, with Dense MultiMix's per-position weights (Venkataramanan
+  et al., NeurIPS 2023, Eq. 14).
 
-All values are fractions in [0, 1] (not percent). Inputs may be NumPy arrays or torch tensors.
+The evaluation metrics are fractions in [0, 1] (not percent). Inputs may be NumPy arrays or torch tensors.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ import math
 from typing import Any
 
 import numpy as np
+import torch
 from scipy.stats import rankdata
+from torch import Tensor
 
-from zmixlib._checks import check_choice
+from zmixlib._checks import check_choice, check_float
 from zmixlib._util import to_numpy
 
 __all__ = [
@@ -37,6 +42,7 @@ __all__ = [
     "entropy",
     "cross_entropy",
     "classification_metrics",
+    "soft_cross_entropy",
 ]
 
 TASKS = ("multi-class", "binary-class", "multi-label, binary-class", "ordinal-regression")
@@ -173,3 +179,47 @@ def classification_metrics(y_true: Any, probs: Any, *, task: str | None = None) 
         out["auc"] = float("nan")
     out["medmnist_acc"] = medmnist_acc(t, p, task)
     return out
+
+
+def soft_cross_entropy(
+    logits: Tensor, y_soft: Tensor, *, label_smoothing: float = 0.0, weight: Tensor | None = None
+) -> Tensor:
+    """Cross-entropy against soft labels: ``mean_i −Σ_c ỹ_ic log softmax(z_i)_c``.
+
+    ``ỹ = (1 − ε) y + ε / K`` with ``ε = label_smoothing``. Computed in at least float32.
+
+    Args:
+        logits: ``(N, K)`` or ``(N, r, K)`` (dense, e.g. Dense MultiMix).
+        y_soft: probabilities of the same shape.
+        label_smoothing: ``ε ∈ [0, 1]``.
+        weight: optional ``(N,)`` or ``(N, r)`` non-negative weights over dim 0: the loss is then
+            ``Σ_i w_i ℓ_i / Σ_i w_i`` (per position, then averaged over positions) — MultiMix Eq. 14. A position
+            whose weights are all 0 (or sum below the smallest normal float) is left out of the average (not
+            0 / 0); all of them 0 gives a loss of 0.
+
+    Returns:
+        0-d tensor, the mean loss. Used by ``zmixlib.train`` (notebooks 04–08, 10).
+    """
+    if not isinstance(logits, Tensor) or not isinstance(y_soft, Tensor):
+        raise TypeError("logits and y_soft must be torch.Tensors")
+    if logits.shape != y_soft.shape:
+        raise ValueError(f"y_soft must have the shape of logits {tuple(logits.shape)}, got {tuple(y_soft.shape)}")
+    eps = check_float("label_smoothing", label_smoothing, min=0.0, max=1.0)
+    dt = torch.promote_types(logits.dtype, torch.float32)
+    logp = torch.log_softmax(logits.to(dt), dim=-1)
+    target = y_soft.to(dt)
+    if eps:
+        target = target * (1.0 - eps) + eps / logits.shape[-1]
+    loss = -(target * logp).sum(dim=-1)  # (N,) or (N, r)
+    if weight is None:
+        return loss.mean()
+    if weight.shape != loss.shape:
+        raise ValueError(f"weight must have shape {tuple(loss.shape)}, got {tuple(weight.shape)}")
+    w = weight.to(dt)
+    total = w.sum(dim=0)  # () or (r,)
+    # a position whose weights are all 0 (or sum below the smallest normal number, whose inverse overflows in the
+    # gradient) has no loss to average: it is left out, never 0 / 0
+    ok = total >= torch.finfo(dt).tiny
+    per = (w * loss).sum(dim=0) / torch.where(ok, total, torch.ones_like(total))
+    guarded = (per * ok).sum() / ok.sum().clamp_min(1)
+    return torch.where(ok.all(), per.mean(), guarded)  # no sync; with every total > 0 exactly the plain mean

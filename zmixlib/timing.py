@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 from torchvision.transforms import v2
 
-from zmixlib import mixing, models
+from zmixlib import metrics, mixing, models
 from zmixlib._checks import check_choice
 from zmixlib.bench import compare, dtype_supported, machine_info
 from zmixlib.paper import paper_table
@@ -482,7 +482,7 @@ def training_overhead(
         def step() -> None:
             xm, ym = mixer(x, y)
             with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
-                loss = mixing.soft_cross_entropy(model(xm), ym)
+                loss = metrics.soft_cross_entropy(model(xm), ym)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -46,8 +46,8 @@ from zmixlib import __version__ as _zmixlib_version
 from zmixlib import data, device_data, models, store
 from zmixlib._util import DamagedFileError, atomic_torch_save, checked_torch_load, checksum_path, git_info
 from zmixlib.config import resolve_device, seed_everything
-from zmixlib.metrics import classification_metrics
-from zmixlib.mixing import Mixer, dense_multimix, mixup, multimix_attention, multimix_coin, soft_cross_entropy
+from zmixlib.metrics import classification_metrics, soft_cross_entropy
+from zmixlib.mixing import Mixer, dense_multimix, mixup, multimix_attention, multimix_coin
 from zmixlib.runspec import RunRecord, RunSpec
 
 __all__ = [
