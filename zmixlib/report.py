@@ -33,7 +33,7 @@ from zmixlib.paper import PAPER_METRICS, normalize_dataset_name, paper_table
 from zmixlib.recipes import RunMatrix
 from zmixlib.regime import RegimeCheck, baseline_matrix
 from zmixlib.regime import check as regime_check
-from zmixlib.stats import PairedStat, paired_interval
+from zmixlib.stats import PairedStat, mean_sd, paired_interval
 from zmixlib.vocab import display_name, method_label, sort_key
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "train_checked",
     "train_summary",
     "provenance",
+    "device_text",
     "raise_failures",
     "load_runs",
     "beside_paper",
@@ -226,10 +227,15 @@ def _labels(frame: pd.DataFrame) -> list[str]:
     return [method_label(m, g, a) for m, g, a in zip(frame["method"], frame["gamma"], _alphas(frame))]
 
 
-def _device_text(runs: pd.DataFrame) -> str:
+def device_text(runs: pd.DataFrame) -> str:
+    """The devices the records of ``runs`` ran on, as the tables' labels print them: ``"cpu"``,
+    ``"NVIDIA H200"``, several joined by commas; ``"device unknown"`` where the records do not say."""
     names = runs["device_name"].dropna().unique() if "device_name" in runs.columns else []
     shown = sorted({"cpu" if str(n).lower() in _CPU_NAMES else str(n) for n in names})
     return ", ".join(shown) or "device unknown"
+
+
+_device_text = device_text  # the name chapters.peers imports
 
 
 def provenance(runs: pd.DataFrame, profile: str) -> str:
@@ -240,17 +246,7 @@ def provenance(runs: pd.DataFrame, profile: str) -> str:
     datasets = ", ".join(dict.fromkeys(runs["dataset"]))
     archs = ", ".join(dict.fromkeys(runs["arch"]))
     n = int(runs["seed"].nunique())
-    return f"{profile}: {datasets} ({archs}), {n} seed{'s' * (n != 1)}, {_device_text(runs)}"
-
-
-def _mean_sd(values: pd.Series, n_max: int, decimals: int) -> str:
-    v = values.dropna()
-    if v.empty:
-        return "—"
-    text = f"{v.mean():.{decimals}f}"
-    if len(v) > 1:
-        text += f" ± {v.std(ddof=1):.{decimals}f}"
-    return text + (f" (n = {len(v)})" if len(v) != n_max else "")
+    return f"{profile}: {datasets} ({archs}), {n} seed{'s' * (n != 1)}, {device_text(runs)}"
 
 
 # -------------------------------------------------------------------------------------------------- tables
@@ -303,8 +299,8 @@ def beside_paper(
     ours = {}
     for (dataset, arch), g in runs.groupby(["dataset", "arch"], sort=False):
         n_max = int(g.groupby("_label")["seed"].nunique().max())
-        name = f"ours ({profile}: {dataset}, {arch}, {n_max} seed{'s' * (n_max != 1)}, {_device_text(g)})"
-        ours[name] = g.groupby("_label")["_value"].apply(lambda v, n=n_max: _mean_sd(v, n, decimals))
+        name = f"ours ({profile}: {dataset}, {arch}, {n_max} seed{'s' * (n_max != 1)}, {device_text(g)})"
+        ours[name] = g.groupby("_label")["_value"].apply(lambda v, n=n_max: mean_sd(v, decimals, n_max=n))
     ours = pd.DataFrame(ours)
     table = out.join(ours, how="right").fillna("—")
     order = {**_order_of(paper["method"], paper["gamma"]), **_order_of(runs["method"], runs["gamma"], _alphas(runs))}
@@ -347,30 +343,44 @@ def p_text(p: float) -> str:
 
 
 def paired_summary(
-    pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: bool = True, level: float = 0.95
+    pairs: pd.DataFrame,
+    *,
+    decimals: int = 2,
+    lower_is_better: bool = True,
+    level: float = 0.95,
+    columns: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Per (dataset, arch, setting, baseline): mean ± sd of the per-seed difference method − baseline
     (:func:`zmixlib.paper.paired`; several baselines may be stacked), its Student-t interval at ``level`` and the
     two-sided paired t-test (:func:`zmixlib.stats.paired_interval`; "—" with one seed), the number of pairs, and
     in how many seeds the method was better / tied / worse (better: lower when ``lower_is_better``, as for ERR;
     higher for accuracy, F1, AUC). Columns: ``mean difference``, ``sd``, ``95 % interval``, ``p (paired t)``,
-    ``pairs (seeds)``, ``better / tied / worse``; the index names the comparisons ``"<method> (γ …) − <baseline>"``."""
+    ``pairs (seeds)``, ``better / tied / worse``; the index names the comparisons ``"<method> (γ …) − <baseline>"``.
+
+    ``pairs`` with a ``comparison`` column of its own (and no ``method``) keeps those names, in the order they
+    come. ``columns`` renames the output's columns and index levels (a chapter's own headings)."""
     if pairs is None or len(pairs) == 0:
         return pd.DataFrame()
-    labels, order, _ = _pair_labels(pairs)
-    p = pairs.assign(setting=labels)
+    if "comparison" in pairs.columns and "method" not in pairs.columns:
+        p = pairs.assign(_o=pairs.groupby(["dataset", "arch", "comparison"], sort=False).ngroup())
+        keys, name = ["dataset", "arch", "comparison"], lambda key: key[2]
+    else:
+        labels, order, _ = _pair_labels(pairs)
+        p = pairs.assign(setting=labels)
+        p = p.assign(_o=[(order[s], sort_key(b)) for s, b in zip(p["setting"], p["baseline_method"])])
+        keys, name = ["dataset", "arch", "setting", "baseline_method"], lambda key: f"{key[2]} − {display_name(key[3])}"
     rows = []
-    for (dataset, arch, setting, base), g in p.groupby(["dataset", "arch", "setting", "baseline_method"], sort=False):
+    for key, g in p.groupby(keys, sort=False):
         d = g["diff"].astype(float).dropna()
         better = int((d < 0).sum() if lower_is_better else (d > 0).sum())
         tied = int((d == 0).sum())
         st = paired_interval(d, level=level)
         rows.append(
             {
-                "dataset": dataset,
-                "arch": arch,
-                "comparison": f"{setting} − {display_name(base)}",
-                "_o": (order[setting], sort_key(base)),
+                "dataset": key[0],
+                "arch": key[1],
+                "comparison": name(key),
+                "_o": g["_o"].iloc[0],
                 "mean difference": round(d.mean(), decimals),
                 "sd": round(d.std(ddof=1), decimals) if len(d) > 1 else math.nan,
                 f"{100 * level:g} % interval": interval_text(st, decimals),
@@ -379,8 +389,11 @@ def paired_summary(
                 "better / tied / worse": f"{better} / {tied} / {len(d) - better - tied}",
             }
         )
-    out = pd.DataFrame(rows).sort_values(["dataset", "arch", "_o"])
-    return out.drop(columns="_o").set_index(["dataset", "arch", "comparison"])
+    out = pd.DataFrame(rows)
+    if "setting" in p.columns:
+        out = out.sort_values(["dataset", "arch", "_o"])
+    out = out.drop(columns="_o").set_index(["dataset", "arch", "comparison"])
+    return out.rename(columns=columns or {}).rename_axis(index=[(columns or {}).get(n, n) for n in out.index.names])
 
 
 def paired_phrases(pairs: pd.DataFrame, *, decimals: int = 2, lower_is_better: bool = True) -> dict[tuple, str]:

@@ -8,7 +8,8 @@ independent means: the pairing removes most of the seed-to-seed variance.
   paired t-test (``H0: E[d] = 0``), from the differences themselves.
 * :func:`summary_interval` — the same from a reported mean, sd and n (the papers print mean ± sd).
 * :func:`welch_interval` — two independent groups given as mean, sd, n each (a paper's table): Welch's t.
-* :func:`mean_sd` — the one formatter of "mean ± sd" (``"12.34 ± 0.56"``; ``"12.34"`` for one value).
+* :func:`mean_sd` — the one formatter of "mean ± sd" (``"12.34 ± 0.56"``; ``"12.34"`` for one value), over
+  values; :func:`pm_text` the same from a mean and sd already computed.
 
 Used by :mod:`zmixlib.chapters.ledger` (chapter 11) and the chapter tables of notebooks 04–10.
 """
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
-__all__ = ["PairedStat", "paired_interval", "summary_interval", "welch_interval", "mean_sd"]
+__all__ = ["PairedStat", "paired_interval", "summary_interval", "welch_interval", "pm_text", "mean_sd"]
 
 
 @dataclass(frozen=True)
@@ -157,13 +158,22 @@ def welch_interval(
     return PairedStat(min(n1, n2), mean, sd, se, mean - q * se, mean + q * se, p, level, "welch")
 
 
-def mean_sd(values: Iterable[float], digits: int = 2) -> str:
-    """``"12.34 ± 0.56"`` (mean ± sample sd); ``"12.34"`` for one value; ``"—"`` for none. NaNs are dropped."""
+def pm_text(mean: float, sd: float | None, digits: int = 2, *, sign: bool = False) -> str:
+    """``"12.34 ± 0.56"`` from a mean and an sd already computed (``"+1.23 ± 0.45"`` with ``sign``); the mean alone
+    where the sd is missing or not finite; ``"—"`` where the mean is. The one place "mean ± sd" is spelt."""
+    if mean is None or not math.isfinite(mean):
+        return "—"
+    text = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
+    return text + ("" if sd is None or not math.isfinite(sd) else f" ± {sd:.{digits}f}")
+
+
+def mean_sd(values: Iterable[float], digits: int = 2, *, n_max: int | None = None, sign: bool = False) -> str:
+    """``"12.34 ± 0.56"`` (mean ± sample sd, :func:`pm_text`); ``"12.34"`` for one value; ``"—"`` for none. NaNs
+    are dropped. ``sign``: the mean with its sign (a difference). ``n_max``: the number of values a full cell has;
+    a cell with another count says so, ``"12.34 ± 0.56 (n = 2)"``."""
     v = np.asarray(list(values) if not hasattr(values, "__array__") else values, dtype=float).ravel()
     v = v[~np.isnan(v)]
     if v.size == 0:
         return "—"
-    text = f"{v.mean():.{digits}f}"
-    if v.size > 1:
-        text += f" ± {v.std(ddof=1):.{digits}f}"
-    return text
+    text = pm_text(float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else None, digits, sign=sign)
+    return text + (f" (n = {v.size})" if n_max is not None and v.size != n_max else "")

@@ -28,10 +28,10 @@ from typing import Any
 import pandas as pd
 
 from zmixlib import paper as paper_store
-from zmixlib import recipes
+from zmixlib import recipes, report
 from zmixlib.recipes import RunMatrix
-from zmixlib.report import _device_text, interval_text, p_text
-from zmixlib.stats import paired_interval
+from zmixlib.report import device_text
+from zmixlib.stats import mean_sd
 from zmixlib.vocab import METHODS, method_label
 
 __all__ = [
@@ -159,16 +159,8 @@ def table(runs: pd.DataFrame, *, profile: str, decimals: int = 2) -> pd.DataFram
     for (dataset, arch), g in lab.groupby(["dataset", "arch"], sort=False):
         n_max = int(g.groupby("variant")["seed"].nunique().max())
         m = ", ".join(str(b) for b in sorted(g["batch_size"].unique())) if "batch_size" in g.columns else "?"
-        name = f"ours ERR (%) ({profile}: {dataset}, {arch}, m = {m}, {n_max} seed{'s' * (n_max != 1)}, {_device_text(g)})"
-        col = []
-        for v in VARIANTS:
-            e = g.loc[g["variant"] == v.key, "err"].dropna()
-            if e.empty:
-                col.append("—")
-                continue
-            text = f"{e.mean():.{decimals}f}" + (f" ± {e.std(ddof=1):.{decimals}f}" if len(e) > 1 else "")
-            col.append(text + (f" (n = {len(e)})" if len(e) != n_max else ""))
-        out[name] = col
+        name = f"ours ERR (%) ({profile}: {dataset}, {arch}, m = {m}, {n_max} seed{'s' * (n_max != 1)}, {device_text(g)})"
+        out[name] = [mean_sd(g.loc[g["variant"] == v.key, "err"], decimals, n_max=n_max) for v in VARIANTS]
     return out
 
 
@@ -197,29 +189,21 @@ def _label(key: str, runs: pd.DataFrame) -> str:
     return _BY_KEY[key].label(g.iloc[0] if len(g) else None)
 
 
+#: :func:`zmixlib.report.paired_summary`'s headings as Table 8's page names them
+_SUMMARY_COLUMNS = {
+    "arch": "model",
+    "comparison": "difference in ERR (points)",
+    "mean difference": "mean",
+    "pairs (seeds)": "seeds",
+    "better / tied / worse": "first lower / tied / higher",
+}
+
+
 def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     """Per (dataset, model, comparison): mean ± sd of the per-seed difference, its 95 % Student-t interval and
-    two-sided paired t-test (:func:`zmixlib.stats.paired_interval`), the number of seeds, and in how many the
-    first variant's ERR was lower / equal / higher."""
-    if pairs is None or len(pairs) == 0:
-        return pd.DataFrame()
-    rows = []
-    for (dataset, arch, comparison), g in pairs.groupby(["dataset", "arch", "comparison"], sort=False):
-        d = g["diff"].astype(float)
-        rows.append(
-            {
-                "dataset": dataset,
-                "model": arch,
-                "difference in ERR (points)": comparison,
-                "mean": round(d.mean(), decimals),
-                "sd": round(d.std(ddof=1), decimals) if len(d) > 1 else math.nan,
-                "95 % interval": interval_text(paired_interval(d), decimals),
-                "p (paired t)": p_text(paired_interval(d).p),
-                "seeds": len(d),
-                "first lower / tied / higher": f"{int((d < 0).sum())} / {int((d == 0).sum())} / {int((d > 0).sum())}",
-            }
-        )
-    return pd.DataFrame(rows).set_index(["dataset", "model", "difference in ERR (points)"])
+    two-sided paired t-test, the number of seeds, and in how many the first variant's ERR was lower / equal /
+    higher — :func:`zmixlib.report.paired_summary` under this chapter's headings."""
+    return report.paired_summary(pairs, decimals=decimals, columns=_SUMMARY_COLUMNS)
 
 
 def curves(runs: pd.DataFrame, history: pd.DataFrame, *, scale: float = 100.0) -> pd.DataFrame:

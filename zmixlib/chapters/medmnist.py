@@ -21,19 +21,18 @@ the ledger (chapter 11) reads these frames through zmixlib.chapters.ledger.recor
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from zmixlib import data, recipes
+from zmixlib import data, recipes, report
 from zmixlib.paper import paired, paper_table
 from zmixlib.recipes import RunMatrix
 from zmixlib.regime import RegimeCheck
-from zmixlib.report import _device_text, guarded
+from zmixlib.report import device_text, guarded
 from zmixlib.runspec import check_gamma
-from zmixlib.stats import paired_interval
+from zmixlib.stats import mean_sd
 from zmixlib.vocab import color, method_label, sort_key
 
 __all__ = [
@@ -192,14 +191,6 @@ def paper_table7(decimals: dict[str, int] | None = None) -> pd.DataFrame:
     return table
 
 
-def _mean_sd(values: pd.Series, decimals: int, n_max: int) -> str:
-    v = values.dropna()
-    if v.empty:
-        return "—"
-    text = f"{v.mean():.{decimals}f}" + (f" ± {v.std(ddof=1):.{decimals}f}" if len(v) > 1 else "")
-    return text + (f" (n = {len(v)})" if len(v) != n_max else "")
-
-
 def beside_paper(choice: pd.DataFrame, *, profile: str, auc_decimals: int = 4, acc_decimals: int = 2) -> pd.DataFrame:
     """Ours (mean ± sd over seeds of the test AUC and ACC at the validation-selected and at the last epoch)
     beside the paper's AUC and ACC of Table 7 where it has the dataset.
@@ -217,7 +208,7 @@ def beside_paper(choice: pd.DataFrame, *, profile: str, auc_decimals: int = 4, a
     rows = []
     for (dataset, arch), g in choice.groupby(["dataset", "arch"], sort=False):
         n_max = int(g.groupby("method")["seed"].nunique().max())
-        device = _device_text(g) if "device_name" in g.columns else "device unknown"
+        device = device_text(g) if "device_name" in g.columns else "device unknown"
         head = f"{dataset} — ours: {profile}, {arch}, {n_max} seed{'s' * (n_max != 1)}, {device}"
         for (method, gamma), r in g.groupby(["method", "gamma"], sort=False, dropna=False):
             label = method_label(method, gamma)
@@ -234,7 +225,7 @@ def beside_paper(choice: pd.DataFrame, *, profile: str, auc_decimals: int = 4, a
             for which, words in EPOCHS.items():
                 for col, (name, factor) in REPORTED.items():
                     dec = auc_decimals if col == "test_auc" else acc_decimals
-                    row[f"{name}, {words}"] = _mean_sd(r[f"{col}@{which}"] * factor, dec, n_max)
+                    row[f"{name}, {words}"] = mean_sd(r[f"{col}@{which}"] * factor, dec, n_max=n_max)
             row["val-selected epoch (per seed)"] = ", ".join(str(e) for e in r.sort_values("seed")["best_epoch"])
             rows.append(row)
     return pd.DataFrame(rows).set_index(["dataset", "method"])
@@ -273,34 +264,28 @@ def paired_summary(diffs: pd.DataFrame, *, auc_decimals: int = 4, acc_decimals: 
     seeds ζ-mixup's test AUC at the validation-selected epoch was higher / tied / lower."""
     if diffs is None or len(diffs) == 0:
         return pd.DataFrame()
-    rows = []
     diffs = diffs.assign(_d=diffs["dataset"].map(_dataset_key), _b=diffs["baseline"].map(["erm", "mixup"].index))
     diffs = diffs.sort_values(["_d", "arch", "_b"], kind="stable")
-    for (dataset, arch, baseline, gamma), g in diffs.groupby(["dataset", "arch", "baseline", "gamma"], sort=False):
-        row = {"dataset": dataset, "arch": arch}
-        row["comparison"] = f"{method_label('zeta_mixup', gamma)} − {method_label(baseline)}"
+    diffs = diffs.assign(
+        comparison=[f"{method_label('zeta_mixup', g)} − {method_label(b)}" for g, b in zip(diffs["gamma"], diffs["baseline"])]
+    )
+    selected = diffs[(diffs["epoch"] == "best") & (diffs["metric"] == "AUC")]
+    auc = report.paired_summary(selected[["dataset", "arch", "comparison", "diff"]], decimals=auc_decimals, lower_is_better=False)
+    rows = []
+    for (dataset, arch, comparison), g in diffs.groupby(["dataset", "arch", "comparison"], sort=False):
+        row = {"dataset": dataset, "arch": arch, "comparison": comparison}
         for which, words in EPOCHS.items():
             for metric, name, dec in (("AUC", "Δ AUC", auc_decimals), ("ACC_percent", "Δ ACC (points)", acc_decimals)):
-                d = g[(g["epoch"] == which) & (g["metric"] == metric)]["diff"].astype(float)
-                row[f"{name}, {words}"] = _signed_mean_sd(d, dec)
-        d = g[(g["epoch"] == "best") & (g["metric"] == "AUC")]["diff"].astype(float).dropna()
-        st = paired_interval(d)
-        row["Δ AUC val-selected: 95 % interval"] = (
-            "—" if math.isnan(st.lo) else f"[{st.lo:+.{auc_decimals}f}, {st.hi:+.{auc_decimals}f}]"
-        )
-        row["p (paired t)"] = "—" if math.isnan(st.p) else ("< 0.001" if st.p < 0.001 else f"{st.p:.3f}")
+                d = g[(g["epoch"] == which) & (g["metric"] == metric)]["diff"]
+                row[f"{name}, {words}"] = mean_sd(d, dec, sign=True)
+        s = auc.loc[(dataset, arch, comparison)] if (dataset, arch, comparison) in auc.index else None
+        row["Δ AUC val-selected: 95 % interval"] = "—" if s is None else s["95 % interval"]
+        row["p (paired t)"] = "—" if s is None else s["p (paired t)"]
         row["seeds: ζ-mixup AUC higher / tied / lower (val-selected)"] = (
-            f"{int((d > 0).sum())} / {int((d == 0).sum())} / {int((d < 0).sum())}"
+            "0 / 0 / 0" if s is None else s["better / tied / worse"]
         )
         rows.append(row)
     return pd.DataFrame(rows).set_index(["dataset", "arch", "comparison"])
-
-
-def _signed_mean_sd(d: pd.Series, decimals: int) -> str:
-    d = d.dropna()
-    if d.empty:
-        return "—"
-    return f"{d.mean():+.{decimals}f}" + (f" ± {d.std(ddof=1):.{decimals}f}" if len(d) > 1 else "")
 
 
 # ----------------------------------------------------------------------------------------------- reading

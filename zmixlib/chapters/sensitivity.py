@@ -31,7 +31,8 @@ from matplotlib.colors import Normalize
 from zmixlib import recipes
 from zmixlib._checks import check_float, check_int
 from zmixlib.recipes import RunMatrix
-from zmixlib.report import _device_text
+from zmixlib.report import device_text
+from zmixlib.stats import pm_text
 from zmixlib.theory import GAMMA_MIN
 from zmixlib.vocab import color, gamma_text, method_label
 
@@ -173,13 +174,6 @@ def curve_stats(curve: pd.DataFrame, mixup: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _pm(mean: float, sd: float, decimals: int = 2, sign: bool = False) -> str:
-    if mean is None or not math.isfinite(mean):
-        return "—"
-    text = f"{mean:+.{decimals}f}" if sign else f"{mean:.{decimals}f}"
-    return text + ("" if sd is None or not math.isfinite(sd) else f" ± {sd:.{decimals}f}")
-
-
 def curve_table(stats: pd.DataFrame, *, profile: str, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     """:func:`curve_stats` for the page: one row per (dataset, model, γ), mean ± sd strings; the header names
     the profile, the number of seeds and the device (from the records in ``runs``)."""
@@ -191,16 +185,16 @@ def curve_table(stats: pd.DataFrame, *, profile: str, runs: pd.DataFrame | None 
             "dataset": stats["dataset"],
             "model": stats["arch"],
             "γ": [gamma_text(g) for g in stats["gamma"]],
-            f"{method_label('zeta_mixup')} ERR (%)": [_pm(m, s) for m, s in zip(stats["mean"], stats["sd"])],
-            f"{mixup_label} ERR (%)": [_pm(m, math.nan) for m in stats["mixup_mean"]],
+            f"{method_label('zeta_mixup')} ERR (%)": [pm_text(m, s) for m, s in zip(stats["mean"], stats["sd"])],
+            f"{mixup_label} ERR (%)": [pm_text(m, None) for m in stats["mixup_mean"]],
             f"{method_label('zeta_mixup')} − {mixup_label}, seed-paired": [
-                _pm(m, s, sign=True) for m, s in zip(stats["diff_mean"], stats["diff_sd"])
+                pm_text(m, s, sign=True) for m, s in zip(stats["diff_mean"], stats["diff_sd"])
             ],
             "seeds better / tied / worse": [f"{b} / {t} / {w}" for b, t, w in zip(stats["better"], stats["tied"], stats["worse"])],
         }
     ).set_index(["dataset", "model", "γ"])
     n = int(stats["n"].max())
-    device = _device_text(runs) if runs is not None and len(runs) else "device unknown"
+    device = device_text(runs) if runs is not None and len(runs) else "device unknown"
     out.columns.name = f"ours — {profile}, {n} seed{'s' * (n != 1)}, {device}"
     return out
 

@@ -45,6 +45,7 @@ from zmixlib.mixing import Mixer
 from zmixlib.neighbours import cosine_knn, embed, same_label_counts
 from zmixlib.recipes import RunMatrix
 from zmixlib.runspec import RunSpec
+from zmixlib.stats import mean_sd
 from zmixlib.vocab import ARCHS, color, method_label, sort_key
 
 __all__ = [
@@ -223,13 +224,6 @@ def paired(runs: pd.DataFrame, *, metric: str = HEADLINE) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 
-def _pm(values: pd.Series, decimals: int) -> str:
-    v = values.astype(float).dropna()
-    if v.empty:
-        return "—"
-    return f"{v.mean():.{decimals}f}" + (f" ± {v.std(ddof=1):.{decimals}f}" if len(v) > 1 else "")
-
-
 # ------------------------------------------------------------------------------------------- neighbourhoods
 
 
@@ -379,7 +373,7 @@ def neighbour_summary(nb: Neighbourhoods, *, device: str = "") -> pd.DataFrame:
     for (dataset, arch, pool, label), g in per_seed.groupby(["dataset", "arch", "pool", "label"], sort=False):
         v = g["same_label"]
         rows.append({"dataset": dataset, "arch": arch, "pool": pool, "method": label,
-                     f"same-label neighbours of {nb.k} (mean ± sd)": _pm(v, 1),
+                     f"same-label neighbours of {nb.k} (mean ± sd)": mean_sd(v, 1),
                      "share of k (%)": round(100 * v.mean() / nb.k, 1), "seeds": len(v)})  # fmt: skip
     out = pd.DataFrame(rows)
     out = out.assign(_o=[order[m] for m in out["method"]], _p=[POOLS.index(p) for p in out["pool"]])
