@@ -1,4 +1,4 @@
-"""zmixlib.realism (notebook 02): oracle caching, the per-image measurements, the study and its tables."""
+"""zmixlib.chapters.realism (notebook 02): oracle caching, the per-image measurements, the study and its tables."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from zmixlib import plots, realism
+from zmixlib.chapters import realism
 
 try:
     from tests import dataset_fixtures as fx
@@ -183,7 +183,7 @@ def test_skin_grid(tmp_path):
     x, y = realism.skin_originals("ISIC2018", root=tmp_path, n=100, required=True)
     assert x.shape == (len(y), 3, 256, 256) and 0.0 <= float(x.min()) <= float(x.max()) <= 1.0
     mixed = realism.mix_all(x, y, realism.methods([2.4, 2.8, 4.0]), num_classes=5)
-    fig = plots.image_grids({m: xm for m, (xm, _) in mixed.items()}, max_side=16)
+    fig = realism.image_grids({m: xm for m, (xm, _) in mixed.items()}, max_side=16)
     assert len(fig.axes) == 5
     matplotlib.pyplot.close(fig)
 
@@ -200,14 +200,14 @@ class TestPlots:
         x, y = batch
         mixers = realism.methods([2.4, 2.8])
         grid = realism.mix_all(x[:20], y[:20], mixers, num_classes=K)
-        fig = plots.image_grids({k: v[0] for k, v in grid.items()}, nrow=5, title="t", max_side=4)
+        fig = realism.image_grids({k: v[0] for k, v in grid.items()}, nrow=5, title="t", max_side=4)
         assert [ax.get_title() for ax in fig.axes] == list(mixers)
         ex = {k: (v[0][:2], v[1][:2], softmax_oracle(v[0][:2])) for k, v in grid.items() if k != "original"}
-        fig = plots.soft_label_examples(ex, class_names=list("abcd"))
+        fig = realism.soft_label_examples(ex, class_names=list("abcd"))
         bars = [ax for ax in fig.axes if ax.get_xlabel() == "class"]
         assert len(bars) == 2 * len(ex) and bars[0].get_ylabel() == "probability"
         study = realism.realism_study(softmax_oracle, x, y, mixers, num_samples=20, batch_size=10, num_classes=K)
-        fig = plots.realism_densities(study, label="test", num_classes=K, h_max=1.0)
+        fig = realism.realism_densities(study, label="test", num_classes=K, h_max=1.0)
         main = fig.axes[:3]
         assert [ax.get_ylabel() for ax in main] == ["density"] * 3
         assert "entropy" in main[0].get_xlabel() and "cross-entropy" in main[1].get_xlabel()

@@ -52,7 +52,6 @@ _SUBMODULES = {
     "metrics",
     "intrinsic",
     "geometry",
-    "realism",
     "report",
     "plots",
     "profiles",

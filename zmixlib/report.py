@@ -238,15 +238,17 @@ def device_text(runs: pd.DataFrame) -> str:
 _device_text = device_text  # the name chapters.peers imports
 
 
-def provenance(runs: pd.DataFrame, profile: str) -> str:
+def provenance(runs: pd.DataFrame, profile: str, *, what: str | None = None) -> str:
     """The label of a measured number: ``"offline: Fashion-MNIST, MNIST-10k (lenet5), 5 seeds, cpu"`` — profile,
-    datasets, architectures, the number of seeds and the devices, read from the records themselves."""
+    datasets, architectures, the number of seeds and the devices, read from the records themselves; ``what``
+    (e.g. ``"the first 8 draws"``) goes before the seeds."""
     if runs is None or len(runs) == 0:
         return f"{profile}: no runs"
     datasets = ", ".join(dict.fromkeys(runs["dataset"]))
     archs = ", ".join(dict.fromkeys(runs["arch"]))
     n = int(runs["seed"].nunique())
-    return f"{profile}: {datasets} ({archs}), {n} seed{'s' * (n != 1)}, {device_text(runs)}"
+    extra = f"{what}, " if what else ""
+    return f"{profile}: {datasets} ({archs}), {extra}{n} seed{'s' * (n != 1)}, {device_text(runs)}"
 
 
 # -------------------------------------------------------------------------------------------------- tables
