@@ -1,4 +1,5 @@
-"""zmixlib.report: sweep folders, failures, labels, paper-beside-ours tables, paired summaries, curves."""
+"""zmixlib.report (sweep folders, failures, labels, paper-beside-ours tables, paired summaries, curves) and
+chapter 04's own tables (zmixlib.chapters.natural)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from zmixlib import paper, report, store
+from zmixlib.chapters import natural
 from zmixlib.runspec import RunRecord, RunSpec
 from zmixlib.sweep import SweepReport
 from zmixlib.theory import GAMMA_MIN
@@ -112,7 +114,7 @@ def test_beside_paper_keeps_only_the_datasets_run_at_paper_scale(tmp_path):
 def test_paired_summary_counts_seeds_won(swept):
     runs, _ = report.load_runs(swept[1], swept[0])
     pairs = paper.paired(runs, metric="ERR_percent")
-    wide = report.paired_table(pairs)
+    wide = natural.paired_table(pairs)
     assert wide.shape == (3, 2) and wide.to_numpy().ravel().tolist() == pytest.approx([-1.0] * 6)
     summary = report.paired_summary(pairs)
     assert wide.columns.name == "ζ-mixup − mixup"
@@ -132,3 +134,36 @@ def test_curves_long_form_in_percent(swept):
     assert list(c["curve"].cat.categories)[0] == "ERM"
     with pytest.raises(ValueError, match="history has no column 'test_auc'"):
         report.curves(history, metric="test_auc")
+
+
+def test_paired_summary_keeps_given_comparisons_and_renames_columns():
+    comparisons = ["x − y", "x − y", "x − z", "x − z"]
+    pairs = pd.DataFrame({"dataset": list("BBAA"), "arch": "net", "comparison": comparisons, "diff": [-1, -2, 0.5, 0]})
+    s = report.paired_summary(pairs, columns={"arch": "model", "better / tied / worse": "lower / tied / higher"})
+    assert list(s.index) == [("B", "net", "x − y"), ("A", "net", "x − z")]  # in the order given, not sorted
+    assert s.index.names == ["dataset", "model", "comparison"]
+    assert s["lower / tied / higher"].tolist() == ["2 / 0 / 0", "0 / 1 / 1"]
+    assert s["mean difference"].tolist() == [-1.5, 0.25]
+
+
+def test_provenance_and_device_text(swept):
+    runs, _ = report.load_runs(swept[1], swept[0])
+    assert report.device_text(runs) == "cpu"
+    assert report.device_text(runs.drop(columns="device_name")) == "device unknown"
+    assert report.provenance(runs, "smoke") == "smoke: digits (digits_cnn), 3 seeds, cpu"
+    assert report.provenance(runs, "smoke", what="the first 8 draws") == (
+        "smoke: digits (digits_cnn), the first 8 draws, 3 seeds, cpu"
+    )
+    assert report.provenance(runs.iloc[:0], "smoke") == "smoke: no runs"
+
+
+def test_natural_summary_stacks_both_baselines(swept):
+    runs, history = report.load_runs(swept[1], swept[0])
+    s = natural.paired_summary(runs)
+    both = [paper.paired(runs, metric="ERR_percent", baseline=b) for b in ("mixup", "erm")]
+    pd.testing.assert_frame_equal(s, report.paired_summary(pd.concat(both, ignore_index=True)))
+    assert {c.split(" − ")[1] for c in s.index.get_level_values("comparison")} == {"mixup", "ERM"}
+    assert natural.cutmix_pairs(runs).empty  # no CutMix run here
+    assert natural.paper_differences(runs) is None  # digits is no paper dataset
+    fig = natural.curves_figure(runs, history, profile="smoke")
+    assert fig._suptitle.get_text().endswith("— smoke: digits (digits_cnn), 3 seeds, cpu")

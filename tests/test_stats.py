@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from zmixlib.stats import PairedStat, mean_sd, paired_interval, summary_interval, welch_interval
+from zmixlib.stats import PairedStat, mean_sd, paired_interval, pm_text, summary_interval, welch_interval
 
 
 @pytest.mark.parametrize(
@@ -104,6 +104,13 @@ def test_mean_sd_formats():
     assert mean_sd([1.0, math.nan, 3.0], digits=0) == "2 ± 1"
     assert mean_sd([]) == "—"
     assert mean_sd(np.array([5.0, 7.0]), digits=3) == "6.000 ± 1.414"
+    assert mean_sd([1.0, 2.0], n_max=3) == "1.50 ± 0.71 (n = 2)" and mean_sd([1.0, 2.0], n_max=2) == "1.50 ± 0.71"
+    assert mean_sd([-1.0, -2.0, math.nan], sign=True) == "-1.50 ± 0.71" and mean_sd([0.5], 1, sign=True) == "+0.5"
+
+
+def test_pm_text_formats_given_mean_and_sd():
+    assert pm_text(1.234, 0.5) == "1.23 ± 0.50" and pm_text(1.234, math.nan) == "1.23" and pm_text(1.0, None) == "1.00"
+    assert pm_text(math.nan, 1.0) == "—" and pm_text(None, None) == "—" and pm_text(2.0, 0.1, 1, sign=True) == "+2.0 ± 0.1"
 
 
 def test_welch_interval_matches_scipy():

@@ -1,4 +1,4 @@
-"""Thin glue between a classification sweep and the page that reports it (notebook 04 and its kind).
+"""The table layer of the chapters: from a classification sweep to the page that reports it (notebooks 04–10).
 
 * :func:`sweep_dir` — where a profile's records live: ``paper`` runs where ``make paper`` writes them
   (``results/<section>/``), ``smoke`` and ``offline`` runs under ``results/<profile>/<section>/`` so they
@@ -10,8 +10,11 @@
   and the papers' rows;
 * :func:`beside_paper` — the papers' numbers in one column per dataset, ours (mean ± sd over seeds) beside
   them, labelled with profile, dataset, architecture, seeds and device;
-* :func:`paired_table` / :func:`paired_summary` — the per-seed difference ζ-mixup − mixup
-  (:func:`zmixlib.paper.paired`) as a table and as mean ± sd with a count of seeds won;
+* :func:`paired_summary` — the per-seed difference ζ-mixup − mixup (:func:`zmixlib.paper.paired`) as mean ± sd,
+  interval and test, with a count of seeds won (:func:`pair_labels` names its rows);
+* :func:`provenance` / :func:`device_text` — the label of a measured number (profile, data, seeds, device);
+* :func:`run_missing` / :func:`train` / :func:`train_checked` — a chapter's training cell: train what has no
+  record yet, read the records of exactly its runs;
 * :func:`curves` — per-epoch histories in the long form :func:`zmixlib.plots.error_curves` draws.
 """
 
@@ -47,7 +50,7 @@ __all__ = [
     "raise_failures",
     "load_runs",
     "beside_paper",
-    "paired_table",
+    "pair_labels",
     "paired_summary",
     "paired_phrases",
     "interval_text",
@@ -311,27 +314,14 @@ def beside_paper(
     return table
 
 
-def _pair_labels(pairs: pd.DataFrame) -> tuple[list[str], dict[str, tuple], str]:
-    """Labels of the paired method's settings, their table order, and the heading "method − baseline"."""
+def pair_labels(pairs: pd.DataFrame) -> tuple[list[str], dict[str, tuple], str]:
+    """``(labels, order, heading)`` of :func:`zmixlib.paper.paired`'s rows: the label of each row's setting of the
+    method (γ), label -> table position, and the heading ``"<method> − <baseline>"``."""
     labels = [method_label(m, g) for m, g in zip(pairs["method"], pairs["gamma"])]
     order = _order_of(pairs["method"], pairs["gamma"])
     first = pairs.iloc[0]
     heading = f"{display_name(first['method'])} − {display_name(first['baseline_method'])}"
     return labels, order, heading
-
-
-def paired_table(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
-    """:func:`zmixlib.paper.paired` as one row per (dataset, arch, seed), one column per setting of the
-    method (γ): method − baseline in the metric's units (negative ERR difference: the method better)."""
-    if pairs is None or len(pairs) == 0:
-        return pd.DataFrame()
-    labels, order, heading = _pair_labels(pairs)
-    p = pairs.assign(setting=labels)
-    cols = sorted(p["setting"].unique(), key=order.__getitem__)
-    table = p.pivot_table(index=["dataset", "arch", "seed"], columns="setting", values="diff", aggfunc="first")
-    table = table[cols].round(decimals)
-    table.columns.name = heading
-    return table
 
 
 def interval_text(st: PairedStat, decimals: int = 2) -> str:
@@ -367,7 +357,7 @@ def paired_summary(
         p = pairs.assign(_o=pairs.groupby(["dataset", "arch", "comparison"], sort=False).ngroup())
         keys, name = ["dataset", "arch", "comparison"], lambda key: key[2]
     else:
-        labels, order, _ = _pair_labels(pairs)
+        labels, order, _ = pair_labels(pairs)
         p = pairs.assign(setting=labels)
         p = p.assign(_o=[(order[s], sort_key(b)) for s, b in zip(p["setting"], p["baseline_method"])])
         keys, name = ["dataset", "arch", "setting", "baseline_method"], lambda key: f"{key[2]} − {display_name(key[3])}"
