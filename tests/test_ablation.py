@@ -107,6 +107,8 @@ def test_curves_keep_t2_and_tm_apart():
     c = ablation.curves(runs, history)
     assert list(c["curve"].cat.categories) == ablation.table(runs, profile="x").index.tolist()
     assert c.groupby("curve", observed=True).size().tolist() == [6, 6, 6, 6]
+    fig = ablation.curves_figure(runs, history, profile="offline")
+    assert fig._suptitle.get_text().endswith("— offline: D (net), 3 seeds, cpu") and len(fig.axes) == 1
 
 
 def test_reading_is_computed():
@@ -128,3 +130,6 @@ def test_paired_differences_with_their_interval():
     assert row["95 % interval"] == "[-1.00, -1.00]" and row["p (paired t)"] == "< 0.001"  # sd 0: the point itself
     t2 = summary.loc[("D", "net", "ζ-mixup (γ = 2.8), T = 2 − mixup")]
     assert t2["95 % interval"] == "[-1.05, +0.38]" and t2["p (paired t)"] == "0.184"
+    wide = ablation.paired_table(pairs)
+    assert wide.shape == (3, 4) and wide.columns[0] == "ζ-mixup (γ = 2.8), T = m − mixup"
+    assert wide.iloc[:, 0].tolist() == [-1.0, -1.0, -1.0] and ablation.paired_table(pairs.iloc[:0]).empty

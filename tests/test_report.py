@@ -109,6 +109,8 @@ def test_beside_paper_keeps_only_the_datasets_run_at_paper_scale(tmp_path):
         "ours (paper: CIFAR-10, resnet18_cifar, 2 seeds, cpu)",
     ]
     assert table.iloc[:, 1].tolist() == ["5.50 ± 0.00", "4.70 (n = 1)"]
+    cmp = report.paper_differences(store.load(tmp_path))
+    assert set(cmp["dataset"]) == {"CIFAR-10"} and len(cmp) >= 2
 
 
 def test_paired_summary_counts_seeds_won(swept):
@@ -164,6 +166,6 @@ def test_natural_summary_stacks_both_baselines(swept):
     pd.testing.assert_frame_equal(s, report.paired_summary(pd.concat(both, ignore_index=True)))
     assert {c.split(" − ")[1] for c in s.index.get_level_values("comparison")} == {"mixup", "ERM"}
     assert natural.cutmix_pairs(runs).empty  # no CutMix run here
-    assert natural.paper_differences(runs) is None  # digits is no paper dataset
+    assert report.paper_differences(runs) is None  # digits is no paper dataset
     fig = natural.curves_figure(runs, history, profile="smoke")
     assert fig._suptitle.get_text().endswith("— smoke: digits (digits_cnn), 3 seeds, cpu")

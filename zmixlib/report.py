@@ -32,7 +32,7 @@ from zmixlib import store, sweep
 from zmixlib._checks import check_choice
 from zmixlib._util import torch_threads
 from zmixlib.config import PROFILES
-from zmixlib.paper import PAPER_METRICS, normalize_dataset_name, paper_table
+from zmixlib.paper import PAPER_METRICS, compare, normalize_dataset_name, paper_table
 from zmixlib.recipes import RunMatrix
 from zmixlib.regime import RegimeCheck, baseline_matrix
 from zmixlib.regime import check as regime_check
@@ -52,6 +52,7 @@ __all__ = [
     "beside_paper",
     "pair_labels",
     "paired_summary",
+    "paper_differences",
     "paired_phrases",
     "interval_text",
     "p_text",
@@ -177,6 +178,19 @@ def train_summary(
         )
     notes = list(dict.fromkeys(n for m in matrices for n in getattr(m, "notes", ())))
     return "\n".join([line, *(f"shortened: {note}" for note in notes)])
+
+
+def paper_differences(
+    runs: pd.DataFrame, *, sources: Iterable[str] = ("natural-table4", "midl-table1"), decimals: int = 2
+) -> pd.DataFrame | None:
+    """Ours − the paper's per cell of the tables ``sources`` (:func:`zmixlib.paper.compare`; for ζ-mixup also the
+    seed-paired difference to mixup), rounded to ``decimals``. Where no run was on a paper dataset, prints so
+    and returns ``None``."""
+    cmp = pd.concat([compare(runs, source=s) for s in sources], ignore_index=True)
+    if cmp.empty:
+        print("No run on a paper dataset (the data stood in), so there is no cell to subtract from the paper's.")
+        return None
+    return cmp.round(decimals)
 
 
 def raise_failures(report: Any) -> None:

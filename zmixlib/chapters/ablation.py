@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from zmixlib import paper as paper_store
-from zmixlib import recipes, report
+from zmixlib import plots, recipes, report
 from zmixlib.recipes import RunMatrix
 from zmixlib.report import device_text
 from zmixlib.stats import mean_sd
@@ -45,7 +45,9 @@ __all__ = [
     "table",
     "paired",
     "paired_summary",
+    "paired_table",
     "curves",
+    "curves_figure",
     "reading",
 ]
 
@@ -206,6 +208,15 @@ def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     return report.paired_summary(pairs, decimals=decimals, columns=_SUMMARY_COLUMNS)
 
 
+def paired_table(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
+    """:func:`paired` as one row per (dataset, arch, seed), one column per comparison (in :data:`COMPARISONS`'
+    order): the ERR difference in points."""
+    if pairs is None or len(pairs) == 0:
+        return pd.DataFrame()
+    wide = pairs.pivot_table(index=["dataset", "arch", "seed"], columns="comparison", values="diff", sort=False)
+    return wide.round(decimals)
+
+
 def curves(runs: pd.DataFrame, history: pd.DataFrame, *, scale: float = 100.0) -> pd.DataFrame:
     """Per-epoch test error in the long form :func:`zmixlib.plots.error_curves` draws, one curve per variant
     (the history has no ``num_mix``: it is taken from the run records)."""
@@ -221,6 +232,12 @@ def curves(runs: pd.DataFrame, history: pd.DataFrame, *, scale: float = 100.0) -
         value=h["test_err"].astype(float) * scale,
     )
     return h[cols].sort_values(["panel", "curve", "seed", "epoch"]).reset_index(drop=True)
+
+
+def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, *, profile: str):
+    """The test error (%) during training, one curve per variant (:func:`curves`), mean ± sd over seeds, labelled
+    with :func:`zmixlib.report.provenance`. Returns the figure."""
+    return plots.error_curves(curves(runs, history.dropna(subset=["test_err"])), label=report.provenance(runs, profile))
 
 
 # ------------------------------------------------------------------------------------- reading, ledger

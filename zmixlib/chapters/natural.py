@@ -7,7 +7,6 @@ this chapter shows:
 * :func:`paired_summary` — ζ-mixup − mixup and ζ-mixup − ERM, seed by seed (:func:`zmixlib.report.paired_summary`
   over both baselines);
 * :func:`paired_table` — every seed's difference, one column per γ;
-* :func:`paper_differences` — ours − the paper's per cell, where we trained on a paper dataset;
 * :func:`curves_figure` — the test error during training;
 * :func:`cutmix_pairs` — Table 5's comparisons: each reading of CutMix + ζ-mixup − CutMix.
 """
@@ -23,7 +22,6 @@ __all__ = [
     "CUTMIX_METHODS",
     "paired_summary",
     "paired_table",
-    "paper_differences",
     "curves_figure",
     "cutmix_pairs",
 ]
@@ -53,17 +51,6 @@ def paired_table(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     table = table[cols].round(decimals)
     table.columns.name = heading
     return table
-
-
-def paper_differences(runs: pd.DataFrame) -> pd.DataFrame | None:
-    """Ours − the paper's per cell of :data:`SOURCES` (:func:`zmixlib.paper.compare`; for ζ-mixup also the
-    seed-paired difference to mixup), rounded to 2 decimals. Where no run was on a paper dataset, prints so and
-    returns ``None``."""
-    cmp = pd.concat([paper.compare(runs, source=s) for s in SOURCES], ignore_index=True)
-    if cmp.empty:
-        print("No run on a paper dataset (the data stood in), so there is no cell to subtract from the paper's.")
-        return None
-    return cmp.round(2)
 
 
 def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, *, profile: str):

@@ -37,9 +37,10 @@ from sklearn.manifold import TSNE
 from threadpoolctl import threadpool_limits
 from torch.utils.data import DataLoader
 
-from zmixlib import config, data, paper, plots, recipes, report, sweep
+from zmixlib import config, data, paper, plots, recipes, report
 from zmixlib import train as engine
 from zmixlib._checks import check_choice, check_int
+from zmixlib._util import torch_threads
 from zmixlib.device_data import DeviceData
 from zmixlib.mixing import Mixer
 from zmixlib.neighbours import cosine_knn, embed, same_label_counts
@@ -59,12 +60,12 @@ __all__ = [
     "check_knobs",
     "matrix",
     "knn_matrix",
-    "train",
     "beside_paper",
     "paper_wins",
     "paired",
     "Neighbourhoods",
     "neighbourhoods",
+    "chapter_neighbourhoods",
     "neighbour_summary",
     "neighbour_pairs",
     "paper_selection",
@@ -167,13 +168,6 @@ def knn_matrix(specs: Sequence[RunSpec], knn_runs: Sequence[Sequence[str]]) -> R
     wanted = {(data.resolve(d), a) for d, a in knn_runs}
     return RunMatrix([s for s in specs if (s.dataset, s.arch) in wanted], section=getattr(specs, "section", ""),
                      profile=getattr(specs, "profile", ""))  # fmt: skip
-
-
-def train(specs: Sequence[RunSpec], *, results_dir, knn_runs, workers: int | None = None) -> sweep.SweepReport:
-    """Train what has no record yet (:func:`zmixlib.report.run_missing`): the runs of :func:`knn_matrix` keep their
-    last checkpoint (the trained weights :func:`neighbourhoods` reads), the others do not (at paper scale their
-    checkpoints would take tens of GB)."""
-    return report.run_missing(specs, results_dir, workers=workers, keep_checkpoint=knn_matrix(specs, knn_runs))
 
 
 # ---------------------------------------------------------------------------------------------------- tables
@@ -308,11 +302,25 @@ def _pool_features(trainer: engine.Trainer, spec: RunSpec) -> dict[str, tuple[to
     return {pool: (torch.cat([f for f, _ in v]), torch.cat([y for _, y in v])) for pool, v in out.items()}
 
 
+def chapter_neighbourhoods(matrix: RunMatrix, params: Any, *, label: str) -> Neighbourhoods:
+    """The page's Fig. 8 count: :func:`neighbourhoods` of ``matrix``'s runs named by ``params.knn_runs`` (``k`` =
+    ``params.knn_k``, on ``params.threads`` torch threads), read from the profile's results folder. Prints one
+    line: what was counted, under ``label``, or that no Fig. 8 run is in this build."""
+    out = report.sweep_dir(params.results_dir, params.profile)
+    with torch_threads(getattr(params, "threads", None)):
+        nb = neighbourhoods(knn_matrix(matrix, params.knn_runs), out, k=params.knn_k, verbose=False)
+    if nb.counts.empty:
+        print("No Fig. 8 run in this build (knn_runs is empty or the methods lack ERM, mixup or ζ-mixup).")
+    else:
+        print(f"ours — {label}; {len(nb.counts)} (run, pool, test image) counts")
+    return nb
+
+
 def neighbourhoods(
     specs: Sequence[RunSpec], results_dir, *, k: int = 128, embed_points: int = 600, verbose: bool = True
 ) -> Neighbourhoods:
     """Fig. 8's count: for every run of ``specs`` (ERM, mixup, ζ-mixup runs with a checkpoint under
-    ``results_dir``, see :func:`train`) and every test image, how many of its ``k`` nearest training samples by
+    ``results_dir``, kept by :func:`zmixlib.report.train_checked` for :func:`knn_matrix`'s runs) and every test image, how many of its ``k`` nearest training samples by
     cosine similarity in the run's feature space (:func:`zmixlib.neighbours.cosine_knn` on
     ``forward_features``) share its label — among the synthesized training samples of the run's method and
     among the training images (:data:`POOLS`). The data of a (dataset, subset) is loaded once."""
