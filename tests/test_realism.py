@@ -75,6 +75,19 @@ class TestGetOracle:
         assert not again.cached and again(torch.rand(2, 1, 28, 28)).shape == (2, 10)
         assert get().cached
 
+    def test_chapter_oracle_prints_and_checks_the_floor(self, tmp_path, capsys):
+        from types import SimpleNamespace
+
+        fx.make_mnist(tmp_path / "data")
+        kw = dict(results_dir=tmp_path / "results", data_root=tmp_path / "data", oracle_epochs=1, seed=0, device="cpu")
+        params = SimpleNamespace(dataset="MNIST", profile="smoke", torch_device="cpu", **kw)
+        oracle = realism.chapter_oracle(params)
+        out = capsys.readouterr().out
+        assert "lenet5 on MNIST" in out and "[profile 'smoke', MNIST test split, cpu]" in out and "99.31 %" in out
+        if oracle.test_acc < 0.99:  # five images: the paper's floor is out of reach
+            with pytest.raises(AssertionError, match="train longer"):
+                realism.chapter_oracle(SimpleNamespace(**{**vars(params), "profile": "paper"}))
+
     def test_missing_data_names_path_and_command(self, tmp_path):
         with pytest.raises(FileNotFoundError, match=r"MNIST not found at .*make data DATASETS=MNIST"):
             realism.get_oracle("MNIST", results_dir=tmp_path, data_root=tmp_path, device="cpu", progress=False)
@@ -137,6 +150,8 @@ class TestMeasure:
         assert df["H"].iloc[0] == pytest.approx(math.log(4))
         assert df["CE"].iloc[0] == pytest.approx(math.log(4))
         assert df["label_error"].tolist() == [False, True]  # argmax of a uniform p is class 0
+        errors = realism.label_errors({"a": df, "b": df.iloc[:1]})
+        assert errors.to_dict() == {"a": 1, "b": 0} and errors.name == "label errors in the grid"
 
     def test_shape_mismatch(self):
         with pytest.raises(ValueError, match="probabilities of shape"):

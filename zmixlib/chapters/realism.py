@@ -40,7 +40,7 @@ from torchvision.utils import make_grid
 from zmixlib import data, metrics, mixing, models, store, train
 from zmixlib._checks import check_choice, check_float, check_int
 from zmixlib._util import to_numpy
-from zmixlib.config import resolve_device
+from zmixlib.device import resolve_device
 from zmixlib.plots import ZETA_STYLES, method_color
 from zmixlib.runspec import RunRecord, RunSpec
 
@@ -52,6 +52,9 @@ __all__ = [
     "Oracle",
     "oracle_spec",
     "get_oracle",
+    "ORACLE_MIN_ACC",
+    "chapter_oracle",
+    "label_errors",
     "first_per_class",
     "mixup_per_sample",
     "methods",
@@ -202,6 +205,38 @@ def get_oracle(
         model.load_state_dict(torch.load(ckpt_file, map_location="cpu", weights_only=False)["model"])
     dev = resolve_device(device)
     return Oracle(model=model.to(dev).eval(), spec=spec, record=record, device=dev, cached=cached)
+
+
+#: the test accuracy an oracle must reach before the page reads its judgements (smoke trains for seconds: none)
+ORACLE_MIN_ACC = {"smoke": None, "offline": 0.97, "paper": 0.99}
+
+
+def chapter_oracle(params) -> Oracle:
+    """The page's oracle: :func:`get_oracle` for ``params`` (a :class:`zmixlib.config.Params`: ``dataset``,
+    ``results_dir``, ``oracle_epochs``, ``seed``, ``device``, ``data_root``), described in one line beside the
+    paper's. Raises ``AssertionError`` when its test accuracy is below the profile's :data:`ORACLE_MIN_ACC`."""
+    oracle = get_oracle(
+        params.dataset,
+        results_dir=params.results_dir,
+        epochs=params.oracle_epochs,
+        seed=params.seed,
+        device=params.device,
+        data_root=params.data_root,
+        progress=False,
+    )
+    print(f"{oracle.describe()}  [profile {params.profile!r}, {params.dataset} test split, {params.torch_device}]")
+    print(f"paper: LeNet-5 on MNIST — test accuracy {100 * PAPER_ORACLE_ACC:.2f} %")
+    floor = ORACLE_MIN_ACC[params.profile]
+    assert floor is None or oracle.test_acc >= floor, (
+        f"oracle test accuracy {oracle.test_acc:.4f} < {floor}: train longer"
+    )
+    return oracle
+
+
+def label_errors(scored: dict[str, pd.DataFrame]) -> pd.Series:
+    """Method -> how many of its images' soft-label argmax differs from the oracle's (:func:`measure`'s
+    ``label_error``), named ``"label errors in the grid"``."""
+    return pd.Series({name: int(s["label_error"].sum()) for name, s in scored.items()}, name="label errors in the grid")
 
 
 def first_per_class(
