@@ -10,7 +10,7 @@ import papermill
 import pytest
 import yaml
 
-from zmixlib import book, bookrun, config
+from zmixlib import book, bookrun, config, device
 from zmixlib._util import git_info
 
 NOTEBOOKS = book.discover()
@@ -346,7 +346,7 @@ def test_execute_a_chapter(tmp_path):
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks the no-GPU error")
 def test_cuda_without_gpu_is_an_error():  # config.setup's own tests are in test_profiles.py
     with pytest.raises(ValueError, match=r"device='cuda' was requested but torch.cuda.is_available\(\) is False"):
-        config.resolve_device("cuda")
+        device.resolve_device("cuda")
 
 
 def test_an_offline_build_obtains_its_data_first_and_never_fails_on_it(tmp_path, monkeypatch):

@@ -44,8 +44,9 @@ from zmixlib._checks import check_choice
 from zmixlib._util import ROOT, atomic_write_text
 from zmixlib.bookreport import write_report
 from zmixlib.bookrun import NotebookFailed, execute, store_checked_outputs
-from zmixlib.config import DEVICES, PROFILES
+from zmixlib.config import PROFILES
 from zmixlib.data import sources as data_sources
+from zmixlib.device import DEVICES
 
 __all__ = [
     "ROOT",

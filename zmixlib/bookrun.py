@@ -26,7 +26,7 @@ from typing import IO, Any
 import yaml
 
 from zmixlib._util import ROOT, atomic_write_text, git_info
-from zmixlib.config import resolve_device
+from zmixlib.device import resolve_device
 
 __all__ = [
     "KERNEL_ENV",

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import torch
-
 from zmixlib import _util, data, profiles
+from zmixlib import device as devices
 from zmixlib._checks import check_choice, check_int
 from zmixlib.profiles import STAND_INS
 
-__all__ = ["ROOT", "PROFILES", "DEVICES", "Params", "resolve_device", "seed_everything", "setup", "dataset_present"]
+__all__ = ["ROOT", "PROFILES", "Params", "setup", "dataset_present"]
 
 #: The three profiles, and what each costs. Each notebook's default is ``smoke``.
 PROFILES: dict[str, str] = {
@@ -31,7 +28,6 @@ PROFILES: dict[str, str] = {
     "scikit-learn's tables, >= 3 seeds",
     "paper": "the papers' exact recipes and data (needs datasets under data/ and, in practice, a GPU)",
 }
-DEVICES = ("auto", "cpu", "cuda")
 
 #: The repository root; ``data/`` and ``results/`` live here whatever the working directory.
 ROOT = _util.ROOT
@@ -39,33 +35,10 @@ ROOT = _util.ROOT
 PATH_KNOBS = {"data_root": "data", "results_dir": "results"}
 
 
-def resolve_device(device: str = "auto"):
-    """Map ``"auto" | "cpu" | "cuda"`` (or ``"cuda:N"``) to a ``torch.device``.
-
-    ``"auto"`` picks CUDA when available. Asking for CUDA where there is none is an error, not a
-    silent fallback.
-    """
-    if isinstance(device, torch.device):
-        device = str(device)
-    if not isinstance(device, str) or not (device in DEVICES or device.startswith("cuda:")):
-        raise ValueError(f"device must be one of {list(DEVICES)} (or 'cuda:N'), got {device!r}")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but torch.cuda.is_available() is False; use 'cpu' or 'auto'")
-    return torch.device(device)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (all devices)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
 @dataclass
 class Params:
     """Resolved notebook parameters: attribute access, ``.to_dict()``, printed as a table."""
+
     values: dict[str, Any]
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -115,7 +88,7 @@ def setup(chapter: str, namespace: Mapping[str, Any], *, verbose: bool = True) -
     if missing:
         raise ValueError(f"the parameters cell of {chapter} lacks {missing}; its knobs: {sorted(defaults)}")
     device, seed = namespace["device"], namespace["seed"]
-    torch_device = resolve_device(device)
+    torch_device = devices.resolve_device(device)
     if seed is not None:
         seed = check_int("seed", seed, min=0)
     values: dict[str, Any] = {"profile": profile, "device": device, "torch_device": torch_device, "seed": seed}
@@ -123,7 +96,9 @@ def setup(chapter: str, namespace: Mapping[str, Any], *, verbose: bool = True) -
     for name in PATH_KNOBS:
         if name in namespace:
             given = namespace[name]
-            values[name], sources[name] = (str(ROOT / PATH_KNOBS[name]), "project folder") if given is None else (given, "parameter")
+            values[name], sources[name] = (
+                (str(ROOT / PATH_KNOBS[name]), "project folder") if given is None else (given, "parameter")
+            )
     for name, default in defaults.items():
         value = namespace[name]
         if value is None:
@@ -145,7 +120,7 @@ def setup(chapter: str, namespace: Mapping[str, Any], *, verbose: bool = True) -
                 stand_ins.update(replaced)
     values["stand_ins"], sources["stand_ins"] = stand_ins, "files absent" if stand_ins else ""
     if seed is not None:
-        seed_everything(seed)
+        devices.seed_everything(seed)
     params = Params(values, sources)
     if verbose:
         print(f"{chapter}, profile {profile!r}: {PROFILES[profile]}")

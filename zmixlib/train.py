@@ -45,7 +45,7 @@ from tqdm.auto import tqdm
 from zmixlib import __version__ as _zmixlib_version
 from zmixlib import data, device_data, models, store
 from zmixlib._util import DamagedFileError, atomic_torch_save, checked_torch_load, checksum_path, git_info
-from zmixlib.config import resolve_device, seed_everything
+from zmixlib.device import resolve_device, seed_everything
 from zmixlib.metrics import classification_metrics, soft_cross_entropy
 from zmixlib.mixing import Mixer, dense_multimix, mixup, multimix_attention, multimix_coin
 from zmixlib.runspec import RunRecord, RunSpec
@@ -206,15 +206,36 @@ class Trainer:
         verbose: bool = True,
     ) -> None:
         self.spec = spec
-        self.device = device = resolve_device(spec.device)
+        self.device = resolve_device(spec.device)
         seed_everything(spec.seed)
         splits, num_classes, self.task = datasets if datasets is not None else load_data(spec)
         self.num_classes = int(num_classes)
         train_ds = _subset(splits[spec.train_split], spec.train_subset)
         eval_ds = {s: _subset(splits[s], spec.eval_subset) for s in spec.eval_splits}
+        # the order below is the order of the random draws (the model's initialisation first): keep it
+        self._build_model(torch.as_tensor(train_ds[0][0]))
+        self._build_optimizer()
+        amp_dtype = self._build_precision()
+        self._build_mixer()
+        data_reason = self._build_data(train_ds, eval_ds)
+        compiled = self._build_forward(verbose=verbose)
+        self.execution = {
+            "data": (
+                f"device-resident ({self.train_data.storage}, {self.train_data.source}; {data_reason})"
+                if self.train_data is not None
+                else f"DataLoader ({data_reason})"
+            ),
+            "amp": str(amp_dtype).replace("torch.", "") if amp_dtype is not None else None,
+            "channels_last": self.channels_last,
+            "compiled": compiled,
+        }
+        self._stream: Iterator[tuple[torch.Tensor, torch.Tensor]] | None = None
 
-        # ---- model, optimiser, schedule, precision
-        x0 = torch.as_tensor(train_ds[0][0])
+    # ----------------------------------------------------------------------------------------- builders
+    def _build_model(self, x0: torch.Tensor) -> None:
+        """Sets ``arch`` (``"auto"`` resolved from the first example ``x0``), ``model`` on the device and
+        ``channels_last``; the model's initialisation draws from torch's global generator."""
+        spec = self.spec
         tabular = x0.ndim == 1
         in_channels, input_size = int(x0.shape[0]), (None if tabular else tuple(x0.shape[1:]))
         self.arch = spec.arch
@@ -222,12 +243,21 @@ class Trainer:
             kind = "tabular" if tabular else "image"
             self.arch = models.default_arch(kind, image_size=None if tabular else max(x0.shape[1:]))
         model = models.build(
-            self.arch, num_classes=self.num_classes, in_channels=in_channels, input_size=input_size,
+            self.arch,
+            num_classes=self.num_classes,
+            in_channels=in_channels,
+            input_size=input_size,
             **dict(spec.arch_kwargs),
-        )  # fmt: skip
-        on_cuda = device.type == "cuda"
-        self.channels_last = on_cuda and spec.channels_last and x0.ndim == 3
-        self.model = model.to(device, memory_format=torch.channels_last) if self.channels_last else model.to(device)
+        )
+        self.channels_last = self.device.type == "cuda" and spec.channels_last and x0.ndim == 3
+        if self.channels_last:
+            self.model = model.to(self.device, memory_format=torch.channels_last)
+        else:
+            self.model = model.to(self.device)
+
+    def _build_optimizer(self) -> None:
+        """Sets ``optimizer`` (SGD, Nesterov momentum where the spec has momentum) and ``scheduler`` (MultiStepLR)."""
+        spec = self.spec
         self.optimizer = torch.optim.SGD(
             self.model.parameters(),
             lr=spec.lr,
@@ -238,24 +268,36 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.MultiStepLR(
             self.optimizer, milestones=list(spec.milestones), gamma=spec.lr_gamma
         )
+
+    def _build_precision(self) -> torch.dtype | None:
+        """Sets ``scaler`` and ``autocast``; returns the autocast dtype (``None``: full precision).
+
+        On CUDA with ``spec.amp``: bf16, or fp16 with a gradient scaler where bf16 is unsupported."""
         amp_dtype = None
-        if on_cuda and spec.amp:
+        if self.device.type == "cuda" and self.spec.amp:
             amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype is torch.float16)
         self.autocast: Callable[[], Any] = (
             (lambda: torch.autocast("cuda", dtype=amp_dtype)) if amp_dtype is not None else contextlib.nullcontext
         )
+        return amp_dtype
 
-        # ---- randomness: shuffling and mixing (and flips) have their own generators (checkpointed)
+    def _build_mixer(self) -> None:
+        """Sets the shuffling (``loader_gen``) and mixing (``mix_gen``) generators — their own, checkpointed —
+        and ``mixer`` (``None`` for ERM)."""
+        spec = self.spec
         self.loader_gen = torch.Generator().manual_seed(spec.seed)
-        self.mix_gen = torch.Generator(device=device).manual_seed(spec.seed + 1)
+        self.mix_gen = torch.Generator(device=self.device).manual_seed(spec.seed + 1)
         self.mixer = (
             None
             if spec.method == "erm"
             else Mixer(spec.mixer_name, num_classes=self.num_classes, generator=self.mix_gen, **spec.mixer_hparams())
         )
 
-        # ---- data: one tensor on the device where it fits, else a DataLoader (same batches either way)
+    def _build_data(self, train_ds: Dataset, eval_ds: dict[str, Dataset]) -> str:
+        """Sets the training feed (``train_data`` on the device where it fits, else ``loader``; the same batches
+        either way), ``eval_sets`` and ``steps_per_epoch``; returns why the training split is where it is."""
+        spec, device = self.spec, self.device
         self.num_train = len(train_ds)
         self.drop_last = self.num_train % spec.batch_size == 1  # never a batch of one (BatchNorm)
         plan = device_data.plan(train_ds, device, requested=spec.device_resident)
@@ -269,7 +311,7 @@ class Trainer:
                 generator=self.loader_gen,
                 drop_last=self.drop_last,
                 num_workers=spec.num_workers,
-                pin_memory=on_cuda,
+                pin_memory=device.type == "cuda",
                 persistent_workers=False,
             )
         self.eval_sets: dict[str, Dataset | device_data.DeviceData] = {}
@@ -280,36 +322,29 @@ class Trainer:
             self.steps_per_epoch = self.num_train // spec.batch_size
         else:
             self.steps_per_epoch = -(-self.num_train // spec.batch_size)
+        return plan.reason
 
-        # ---- the forward passes, compiled where asked and possible
+    def _build_forward(self, *, verbose: bool) -> bool:
+        """Sets the forward passes (``_forward``, or ``_features`` + ``_head`` in embedding space), compiled
+        where ``spec.compile`` asks and ``torch.compile`` works here; returns whether they are compiled."""
         self._forward: Callable[..., torch.Tensor] = self.model
         self._features: Callable[..., torch.Tensor] = self.model.forward_features
         self._head: Callable[..., torch.Tensor] = self.model.forward_head
-        compiled = False
-        if spec.compile:
-            why = compile_unavailable(device.type)
-            if why is None and spec.space == "manifold":
-                why = "manifold mixup runs the blocks one at a time, around a mixing point drawn per batch"
-            if why is None:
-                if spec.space == "embedding":
-                    self._features = torch.compile(self.model.forward_features)
-                    self._head = torch.compile(self.model.forward_head)
-                else:
-                    self._forward = torch.compile(self.model)
-                compiled = True
-            elif verbose:
+        if not self.spec.compile:
+            return False
+        why = compile_unavailable(self.device.type)
+        if why is None and self.spec.space == "manifold":
+            why = "manifold mixup runs the blocks one at a time, around a mixing point drawn per batch"
+        if why is not None:
+            if verbose:
                 print(f"compile=True, but torch.compile is not used: {why}; training eagerly", file=sys.stderr)
-        self.execution = {
-            "data": (
-                f"device-resident ({self.train_data.storage}, {self.train_data.source}; {plan.reason})"
-                if self.train_data is not None
-                else f"DataLoader ({plan.reason})"
-            ),
-            "amp": str(amp_dtype).replace("torch.", "") if amp_dtype is not None else None,
-            "channels_last": self.channels_last,
-            "compiled": compiled,
-        }
-        self._stream: Iterator[tuple[torch.Tensor, torch.Tensor]] | None = None
+            return False
+        if self.spec.space == "embedding":
+            self._features = torch.compile(self.model.forward_features)
+            self._head = torch.compile(self.model.forward_head)
+        else:
+            self._forward = torch.compile(self.model)
+        return True
 
     # ------------------------------------------------------------------------------------------ batches
     @property
@@ -321,9 +356,12 @@ class Trainer:
         the shuffling generator draws them — the same batches from either data path."""
         if self.train_data is not None:
             for idx in device_data.index_batches(
-                self.num_train, self.spec.batch_size, generator=self.loader_gen, drop_last=self.drop_last,
+                self.num_train,
+                self.spec.batch_size,
+                generator=self.loader_gen,
+                drop_last=self.drop_last,
                 device=self.device,
-            ):  # fmt: skip
+            ):
                 yield self.train_data.batch(idx)
         else:
             for x, y in self.loader:

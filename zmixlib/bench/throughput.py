@@ -20,11 +20,9 @@ The data: Fashion-MNIST (the paper's recipe: ResNet-18 at 28 × 28, batch 32, ζ
 images written in Fashion-MNIST's own file format to a temporary folder, so that both data paths run exactly
 the code they run on the real files (the result says which).
 
-:func:`project` turns the measured rates into the wall time of each paper table on this device: every run
-of ``zmixlib.recipes.resolve(section, "paper")`` needs ``epochs × training-set size`` images, each
-costing its model's forward FLOPs (counted on the meta device) × 3 for the backward pass; the rate is the
-FLOP/s the benchmarked model achieved. Used by ``python -m zmixlib bench --what throughput`` and
-notebook 09.
+The speed targets it is checked against are :data:`zmixlib.bench.TARGETS`; chapter 09
+(:mod:`zmixlib.chapters.timing`) projects the measured rates onto the paper's tables. Used by
+``python -m zmixlib bench --what throughput`` and notebook 09.
 """
 
 from __future__ import annotations
@@ -35,7 +33,6 @@ import tempfile
 import time
 import traceback
 from collections.abc import Sequence
-from functools import cache
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -43,52 +40,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from medmnist.info import INFO as MEDMNIST_INFO
-from torch.utils.flop_counter import FlopCounterMode
 
-from zmixlib import data, models, recipes
+from zmixlib import data, recipes
 from zmixlib._checks import check_choice, check_int
-from zmixlib.bench import machine_info
-from zmixlib.config import resolve_device
+from zmixlib.device import resolve_device
 from zmixlib.runspec import RunSpec
-from zmixlib.workers import cpu_count
 from zmixlib.train import Trainer
+from zmixlib.workers import cpu_count
 
-__all__ = ["PATHS", "TARGETS", "TRAIN_SIZES", "measure", "project", "targets", "forward_flops", "fashion_mnist_root"]
+from .harness import machine_info, quantile
+
+__all__ = ["PATHS", "measure", "fashion_mnist_root"]
 
 #: The data paths: a DataLoader over the dataset, or the split held on the device.
 PATHS = ("loader", "device")
-
-#: The issue's targets (benchmark figures, not timed tests): name -> (threshold, device type, text).
-TARGETS: dict[str, tuple[float, str, str]] = {
-    "device_vs_loader": (1.3, "cpu", "device-resident / DataLoader images/s (eager, one run)"),
-    "two_runs_vs_one": (1.5, "cpu", "2 runs per device / 1 run, total images/s (eager, best data path)"),
-    "best_vs_baseline": (3.0, "cuda", "best cell / DataLoader + eager + one run, images/s"),
-}
-
-#: Training-set sizes of the paper's datasets (the ``train`` split the recipes use). Natural images: the
-#: official splits; MedMNIST: the medmnist package's own table; skin: the official training sets (ISIC
-#: 2016/2017/2018 task 3, derm7pt's index files) or 70 % of the set (the 70:10:20 split of
-#: :mod:`zmixlib.data.skin`). MSK and UDA are absent: their size depends on the archive downloaded.
-TRAIN_SIZES: dict[str, int] = {
-    "CIFAR-10": 50_000,
-    "CIFAR-100": 50_000,
-    "Fashion-MNIST": 60_000,
-    "MNIST": 60_000,
-    "STL-10": 5_000,
-    "Imagenette": 9_469,
-    "Imagewoof": 9_025,
-    "ISIC2016": 900,
-    "ISIC2017": 2_000,
-    "ISIC2018": 10_015,
-    "derm7point-C": 413,
-    "derm7point-D": 413,
-    "DermoFit": 910,
-    "PH2": 140,
-    "MED-NODE": 119,
-    **{name: int(MEDMNIST_INFO[name.lower()]["n_samples"]["train"]) for name in recipes.MEDMNIST_DATASETS},
-}
-
 
 # ------------------------------------------------------------------------------------------------- data
 
@@ -194,10 +159,6 @@ class _Workers:
 # ---------------------------------------------------------------------------------------------- measure
 
 
-def _q(v: Sequence[float], q: float) -> float:
-    return float(np.quantile(np.asarray(v, dtype=float), q))
-
-
 def measure(
     *,
     arch: str = "resnet18_cifar",
@@ -247,10 +208,13 @@ def measure(
     for p in paths:
         check_choice("paths[]", p, PATHS)
     if not paths or not compile or not runs_per_device:
-        raise ValueError(f"paths, compile and runs_per_device must be non-empty, got {paths!r}, {compile!r}, "
-                         f"{runs_per_device!r}")  # fmt: skip
+        raise ValueError(
+            f"paths, compile and runs_per_device must be non-empty, got {paths!r}, {compile!r}, {runs_per_device!r}"
+        )
     rpds = sorted({check_int("runs_per_device[]", k, min=1) for k in runs_per_device})
-    steps, warmup, rounds = (check_int(n, v, min=1) for n, v in (("steps", steps), ("warmup", warmup), ("rounds", rounds)))
+    steps, warmup, rounds = (
+        check_int(n, v, min=1) for n, v in (("steps", steps), ("warmup", warmup), ("rounds", rounds))
+    )
     if images is not None:
         images = check_int("images", images, min=2)
     if threads is not None:
@@ -263,8 +227,14 @@ def measure(
     n_train = min(n_train, images or n_train) // spec.batch_size * spec.batch_size
     if n_train < spec.batch_size:
         raise ValueError(f"images must be >= batch_size={spec.batch_size}, got {images!r}")
-    spec = spec.replace(data_root=str(root), device=str(torch_device), epochs=1, seed=seed, train_subset=n_train,
-                        eval_subset=spec.batch_size)  # fmt: skip
+    spec = spec.replace(
+        data_root=str(root),
+        device=str(torch_device),
+        epochs=1,
+        seed=seed,
+        train_subset=n_train,
+        eval_subset=spec.batch_size,
+    )
     cpus = cpu_count()
     per_run = {k: threads or max(1, cpus // k) for k in rpds}
     workers = _Workers(max(rpds))
@@ -295,110 +265,27 @@ def measure(
     for p, c, k in cells:
         v = np.asarray(rates[(p, c, k)])
         row = {"path": p, "compiled": c, "runs_per_device": k, "images_per_s": float(np.median(v))}
-        row.update(q1=_q(v, 0.25), q3=_q(v, 0.75), per_run_images_per_s=float(np.median(v)) / k)
+        row.update(q1=quantile(v, 0.25), q3=quantile(v, 0.75), per_run_images_per_s=float(np.median(v)) / k)
         row["threads_per_run"] = per_run[k]
         ratio = v / np.asarray(rates[base]) if base in rates else np.full(len(v), np.nan)
-        row.update(ratio_to_baseline=float(np.median(ratio)), ratio_q1=_q(ratio, 0.25), ratio_q3=_q(ratio, 0.75))
+        row.update(
+            ratio_to_baseline=float(np.median(ratio)), ratio_q1=quantile(ratio, 0.25), ratio_q3=quantile(ratio, 0.75)
+        )
         row["packing_gain"] = float(np.median(v / np.asarray(rates[(p, c, rpds[0])]))) if rpds[0] == 1 else np.nan
         row["execution"] = execution[(p, c)]
         rows.append(row)
     out = pd.DataFrame(rows).set_index(["path", "compiled", "runs_per_device"])
     out.attrs.update(machine_info(torch_device))
     out.attrs.update(
-        data=text, arch=arch, method=method, batch_size=spec.batch_size, images=n_train, steps=steps, rounds=rounds,
-        device=str(torch_device), input_shape=(1, 28, 28), num_classes=10,
-    )  # fmt: skip
+        data=text,
+        arch=arch,
+        method=method,
+        batch_size=spec.batch_size,
+        images=n_train,
+        steps=steps,
+        rounds=rounds,
+        device=str(torch_device),
+        input_shape=(1, 28, 28),
+        num_classes=10,
+    )
     return out
-
-
-# ---------------------------------------------------------------------------------------------- project
-
-
-@cache
-def forward_flops(arch: str, shape: tuple[int, ...], num_classes: int, arch_kwargs: tuple = ()) -> float:
-    """FLOPs of one forward pass of ``arch`` on one input of ``shape`` ``(C, H, W)`` (or ``(D,)``), counted
-    with ``torch.utils.flop_counter`` on the meta device (nothing is computed)."""
-    with torch.device("meta"):
-        model = models.build(arch, num_classes=num_classes, in_channels=shape[0],
-                             input_size=tuple(shape[1:]) or None, **dict(arch_kwargs))  # fmt: skip
-        x = torch.empty(1, *shape)
-    with FlopCounterMode(display=False) as counter:
-        model(x)
-    return float(counter.get_total_flops())
-
-
-def project(table: pd.DataFrame, *, sections: Sequence[str] | None = None) -> pd.DataFrame:
-    """The wall time of each paper table's runs on this device, from a :func:`measure` table.
-
-    For every run of ``zmixlib.recipes.resolve(section, "paper")``: ``epochs × TRAIN_SIZES[dataset]``
-    images × 3 × :func:`forward_flops` of its model at its dataset's shape; the rate is the FLOP/s the
-    measured model reached in a cell. Two columns: the baseline cell (DataLoader, eager, one run) and the
-    fastest cell measured. Evaluation, data loading of large images (JPEG decode) and start-up are not
-    counted: a lower bound for the large-image sections.
-
-    Returns:
-        one row per section: ``runs``, ``runs_projected`` (those with a known training-set size),
-        ``train_images``, ``train_pflop``, ``baseline_h``, ``best_h``, ``best_cell``, ``missing`` (datasets
-        of unknown size).
-    """
-    a = table.attrs
-    flops_per_image = 3 * forward_flops(a["arch"], tuple(a["input_shape"]), a["num_classes"])
-    best = table["images_per_s"].idxmax()
-    base = ("loader", False, 1)
-    rate_best = table.loc[best, "images_per_s"] * flops_per_image
-    rate_base = table.loc[base, "images_per_s"] * flops_per_image if base in table.index else np.nan
-    rows = []
-    for section in sections or recipes.SECTIONS:
-        matrix = recipes.resolve(section, "paper")
-        flop, imgs, known, missing = 0.0, 0, 0, set()
-        for spec in matrix:
-            if spec.dataset not in TRAIN_SIZES:
-                missing.add(spec.dataset)
-                continue
-            info = data.describe(spec.dataset)
-            n = spec.epochs * TRAIN_SIZES[spec.dataset]
-            flop += n * 3 * forward_flops(spec.arch, tuple(info.shape), info.num_classes, spec.arch_kwargs)
-            imgs, known = imgs + n, known + 1
-        rows.append(
-            {
-                "section": section,
-                "table": recipes.SECTIONS[section],
-                "runs": len(matrix),
-                "runs_projected": known,
-                "train_images": imgs,
-                "train_pflop": flop / 1e15,
-                "baseline_h": flop / rate_base / 3600,
-                "best_h": flop / rate_best / 3600,
-                "best_cell": f"{best[0]}, {'compiled' if best[1] else 'eager'}, {best[2]} run(s)/device",
-                "missing": ", ".join(sorted(missing)),
-            }
-        )
-    out = pd.DataFrame(rows).set_index("section")
-    out.attrs.update(device=a.get("device"), measured_arch=a["arch"], flops_per_image=flops_per_image)
-    return out
-
-
-def targets(table: pd.DataFrame) -> pd.DataFrame:
-    """The issue's throughput targets that apply to the measured device (:data:`TARGETS`).
-
-    Returns:
-        frame indexed by target: ``measured``, ``goal``, ``met``, ``description``.
-    """
-    device = torch.device(table.attrs.get("device", "cpu")).type
-    idx = set(table.index)
-    measured: dict[str, float] = {}
-    base = ("loader", False, 1)
-    if device == "cpu" and {base, ("device", False, 1)} <= idx:
-        measured["device_vs_loader"] = table.loc[("device", False, 1), "ratio_to_baseline"]
-    gains = [table.loc[(p, False, 2), "packing_gain"] for p in PATHS if {(p, False, 1), (p, False, 2)} <= idx]
-    if device == "cpu" and gains:
-        measured["two_runs_vs_one"] = max(gains)
-    if device == "cuda" and base in idx:
-        measured["best_vs_baseline"] = table["ratio_to_baseline"].max()
-    rows = []
-    for name, value in measured.items():
-        thr, _, text = TARGETS[name]
-        rows.append({"target": name, "measured": float(value), "goal": f">= {thr:g}", "met": bool(value >= thr),
-                     "description": text})  # fmt: skip
-    cols = ["measured", "goal", "met", "description"]
-    return pd.DataFrame(rows).set_index("target") if rows else pd.DataFrame(columns=cols)
