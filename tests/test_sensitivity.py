@@ -138,6 +138,9 @@ def test_flat_curve_holds_and_a_trend_does_not():
     trend = sensitivity.checks(_curve({1.8: 10.0, 3.0: 12.0, 5.0: 14.0}), _search(8, 10))
     assert _holds(trend, "flat") == [False] and _holds(trend, "γ < γ_min") == [False]
     assert "sd across γ of the mean ERR 2.00 > seed sd 0.50" in trend["measured"].iloc[0]
+    words = sensitivity.checks_table(pd.concat([flat, trend.assign(holds=[None, False])], ignore_index=True))
+    assert words.index.names == ["dataset", "arch", "check"]
+    assert words["holds"].tolist() == ["holds", "holds", "not decidable", "does not hold"]
 
 
 def test_points_below_gamma_min_do_not_count_as_flat():

@@ -28,9 +28,10 @@ import pandas as pd
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
-from zmixlib import recipes
+from zmixlib import recipes, report
 from zmixlib._checks import check_float, check_int
 from zmixlib.recipes import RunMatrix
+from zmixlib.regime import RegimeCheck
 from zmixlib.report import device_text
 from zmixlib.stats import pm_text
 from zmixlib.theory import GAMMA_MIN
@@ -42,10 +43,12 @@ __all__ = [
     "SEARCH_WEIGHT_DECAY",
     "check_knobs",
     "matrices",
+    "train_chapter",
     "search_matrix",
     "curve_stats",
     "curve_table",
     "checks",
+    "checks_table",
     "search_bands",
     "gamma_curve_figure",
     "parallel_coordinates",
@@ -131,6 +134,17 @@ def matrices(params: Any) -> dict[str, RunMatrix]:
     }
 
 
+def train_chapter(params: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, RegimeCheck]:
+    """The page's training cell: trains what :func:`matrices` lacks (chapter 04's mixup runs are read where they
+    exist) with the regime check from the curve's ERM twins (:func:`zmixlib.report.train_checked`). Returns
+    ``(curve, history, mixup_runs, search, regime)``: the records of each matrix and the curve's histories."""
+    m = matrices(params)
+    _, _, regime = report.train_checked([s for x in m.values() for s in x], params, baseline_of=m["curve"])
+    out = report.sweep_dir(params.results_dir, params.profile)
+    (curve, history), (mixup_runs, _), (search, _) = (report.load_runs(x, out) for x in m.values())
+    return curve, history, mixup_runs, search, regime
+
+
 def _err(runs: pd.DataFrame) -> pd.Series:
     return runs["test_err"].astype(float) * 100.0
 
@@ -211,6 +225,13 @@ def checks(curve: pd.DataFrame, search: pd.DataFrame) -> pd.DataFrame:
         rows.append({"dataset": dataset, "arch": arch, **_flat_check(_select(curve, dataset, arch))})
         rows.append({"dataset": dataset, "arch": arch, **_below_check(_select(search, dataset, arch))})
     return pd.DataFrame(rows, columns=["dataset", "arch", "check", "measured", "holds"])
+
+
+def checks_table(check_frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`checks` for the page: indexed by (dataset, arch, check), ``holds`` in words ("holds", "does not
+    hold", "not decidable")."""
+    holds = check_frame["holds"].map({True: "holds", False: "does not hold"}).fillna("not decidable")
+    return check_frame.assign(holds=holds).set_index(["dataset", "arch", "check"])
 
 
 def _select(frame: pd.DataFrame | None, dataset: str, arch: str) -> pd.DataFrame:
