@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zmixlib import bench, bench_cli
+from zmixlib import bench, cli
+from zmixlib.bench import goals, harness
 
 
 class Costed:
@@ -22,13 +23,13 @@ class Costed:
 
 @pytest.fixture
 def fake_timer(monkeypatch):
-    monkeypatch.setattr(bench, "_timer", lambda fn, num_threads: fn)
-    monkeypatch.setattr(bench, "_block_seconds", lambda timer, number: timer.cost)
+    monkeypatch.setattr(harness, "_timer", lambda fn, num_threads: fn)
+    monkeypatch.setattr(harness, "_block_seconds", lambda timer, number: timer.cost)
 
     def refs(x, matmul_size):
         return {bench.COPY: Costed(0.002), bench.MATMUL: Costed(0.010), bench.GEMM: Costed(0.0025)}, 100
 
-    monkeypatch.setattr(bench, "_reference_points", refs)
+    monkeypatch.setattr(harness, "_reference_points", refs)
 
 
 class TestCompare:
@@ -69,7 +70,7 @@ class TestCompare:
 
     def test_the_gemm_reference_is_zeta_mixups_product(self):
         x = torch.randn(6, 2, 3, 3)
-        refs, n = bench._reference_points(x, 8)
+        refs, n = harness._reference_points(x, 8)
         out = refs[bench.GEMM]()
         assert out.shape == (6, 18) and n == 8
         w = torch.linalg.lstsq(x.reshape(6, -1).T, out.T).solution.T  # the weights it applied
@@ -77,8 +78,8 @@ class TestCompare:
 
     def test_interleaves_every_candidate_every_round(self, monkeypatch):
         seen = []
-        monkeypatch.setattr(bench, "_timer", lambda fn, num_threads: fn)
-        monkeypatch.setattr(bench, "_block_seconds", lambda t, number: seen.append(t.name) or 0.001)
+        monkeypatch.setattr(harness, "_timer", lambda fn, num_threads: fn)
+        monkeypatch.setattr(harness, "_block_seconds", lambda t, number: seen.append(t.name) or 0.001)
 
         class Named(Costed):
             def __init__(self, name):
@@ -111,10 +112,10 @@ class TestCompare:
 
 
 def test_load_warning(monkeypatch):
-    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(bench, "_loadavg", lambda: 0.1)
+    monkeypatch.setattr(harness.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(harness, "_loadavg", lambda: 0.1)
     assert bench.load_warning(2) is None
-    monkeypatch.setattr(bench, "_loadavg", lambda: 4.0)
+    monkeypatch.setattr(harness, "_loadavg", lambda: 4.0)
     assert "machine busy" in bench.load_warning(2)
 
 
@@ -125,12 +126,41 @@ def test_dtype_supported():
 class TestCLI:
     def test_weights_to_csv(self, capsys, tmp_path):
         argv = ["--what", "weights", "--rounds", "1", "--weight-batch-sizes", "8,16", "--out", str(tmp_path)]
-        assert bench_cli.main(argv) == 0
+        assert cli.bench_main(argv) == 0
         assert "ζ-weight generation" in capsys.readouterr().out
         assert (tmp_path / "weights.csv").exists()
 
     def test_bad_what(self, capsys):
-        assert bench_cli.main(["--what", "nonsense"]) == 2
-        assert "--what must list some of ['table9', 'weights', 'scaling', 'training', 'throughput']" in capsys.readouterr().err
-        assert bench_cli.main(["--what", "throughput", "--throughput-compile", "fast"]) == 2
+        assert cli.bench_main(["--what", "nonsense"]) == 2
+        assert (
+            "--what must list some of ['table9', 'weights', 'scaling', 'training', 'throughput']"
+            in capsys.readouterr().err
+        )
+        assert cli.bench_main(["--what", "throughput", "--throughput-compile", "fast"]) == 2
         assert "--throughput-compile must list eager and/or compiled, got 'fast'" in capsys.readouterr().err
+
+
+def test_quantile_and_best_time():
+    assert bench.quantile([1.0, 2.0, 3.0], 0.5) == 2.0
+    assert bench.quantile([], 0.25) != bench.quantile([], 0.25)  # NaN when there is nothing to summarise
+    calls = []
+    seconds, result = bench.best_time(lambda: calls.append(1) or len(calls), repeats=3)
+    assert result == 3 and len(calls) == 3 and seconds >= 0
+    assert bench.best_time(lambda: torch.ones(2), repeats=0)[1].tolist() == [1.0, 1.0]  # at least one call
+
+
+def test_one_targets_table_documents_every_row():
+    assert set(bench.TARGETS) == {
+        "zeta_vs_limit",
+        "torchvision_vs_zeta",
+        "timm_vs_zeta",
+        "authors_weights_vs_ours",
+        "train_overhead_pct",
+        "device_vs_loader",
+        "two_runs_vs_one",
+        "best_vs_baseline",
+    }
+    for name, t in bench.TARGETS.items():
+        assert t.op in ("<=", ">=") and t.goal > 0 and t.what and t.source, name
+    assert all(f"``{name}``" in goals.__doc__ for name in bench.TARGETS)  # the module's table lists every target
+    assert bench.TARGETS["zeta_vs_limit"].met(1.5) and not bench.TARGETS["timm_vs_zeta"].met(2.9)

@@ -181,6 +181,8 @@ class TestBenchmarkAndSweep:
         assert len(paper) == 4
         assert paper.set_index(["dataset", "method"]).loc[("CIFAR-10", "mixup"), "sd"] == pytest.approx(9.47)
         assert set(t[t["source"] == "ours"]["method"]) == {"original", "mixup", "zeta_mixup"}
+        fig = idim.local_id_panels(s, gamma_min=1.72865, label="test", paper={("h", "mixup"): (2.0, 0.5)})
+        assert [ax.get_title() for ax in fig.axes] == ["h, k = 8", "h, k = 16"]
 
     def test_sweep_with_a_gamma_range(self):
         x, y = data.synthetic("helix1d_r3", 200, seed=0)

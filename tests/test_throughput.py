@@ -1,4 +1,4 @@
-"""zmixlib.throughput: a tiny-size run of the benchmark (CI), the projection and the targets.
+"""zmixlib.bench.throughput: a tiny-size run of the benchmark (CI), the projection and the targets.
 
 No assertion on speed: the machine is shared. The measured ratios are benchmark figures
 (``python -m zmixlib bench --what throughput``), not tests.
@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zmixlib import bench_cli, data, recipes, throughput
+from zmixlib import bench, cli, data, recipes
+from zmixlib.bench import throughput
+from zmixlib.chapters import timing
 
 
 def _table(rates: dict, arch="mlp", device="cpu") -> pd.DataFrame:
@@ -39,14 +41,18 @@ def test_stand_in_loads_as_fashion_mnist(tmp_path):
 def test_forward_flops_counts_the_mlp():
     dims = [784, 128, 128, 10]
     expected = 2 * sum(a * b for a, b in zip(dims, dims[1:]))
-    assert throughput.forward_flops("mlp", (1, 28, 28), 10) == expected
-    assert throughput.forward_flops("resnet18_cifar", (3, 32, 32), 10) > 100 * expected
+    assert timing.forward_flops("mlp", (1, 28, 28), 10) == expected
+    assert timing.forward_flops("resnet18_cifar", (3, 32, 32), 10) > 100 * expected
 
 
 def test_project():
-    rates = {("loader", False, 1): 100.0, ("loader", False, 2): 150.0, ("device", False, 1): 200.0,
-             ("device", False, 2): 400.0}  # fmt: skip
-    proj = throughput.project(_table(rates), sections=["ablation", "skin"])
+    rates = {
+        ("loader", False, 1): 100.0,
+        ("loader", False, 2): 150.0,
+        ("device", False, 1): 200.0,
+        ("device", False, 2): 400.0,
+    }
+    proj = timing.project(_table(rates), sections=["ablation", "skin"])
     abl = proj.loc["ablation"]
     assert abl["runs"] == abl["runs_projected"] == len(recipes.resolve("ablation", "paper"))
     assert abl["train_images"] == sum(s.epochs * 50_000 for s in recipes.resolve("ablation", "paper"))
@@ -54,18 +60,24 @@ def test_project():
     assert abl["best_cell"] == "device, eager, 2 run(s)/device"
     skin = proj.loc["skin"]
     assert skin["missing"] == "MSK, UDA" and 0 < skin["runs_projected"] < skin["runs"]
-    faster = throughput.project(_table({k: 2 * v for k, v in rates.items()}), sections=["ablation"])
+    faster = timing.project(_table({k: 2 * v for k, v in rates.items()}), sections=["ablation"])
     assert faster.loc["ablation", "best_h"] == pytest.approx(abl["best_h"] / 2)
 
 
 def test_targets():
-    cpu = _table({("loader", False, 1): 100.0, ("loader", False, 2): 140.0, ("device", False, 1): 150.0,
-                  ("device", False, 2): 240.0})  # fmt: skip
-    tg = throughput.targets(cpu)
+    cpu = _table(
+        {
+            ("loader", False, 1): 100.0,
+            ("loader", False, 2): 140.0,
+            ("device", False, 1): 150.0,
+            ("device", False, 2): 240.0,
+        }
+    )
+    tg = bench.targets(throughput=cpu)
     assert tg.loc["device_vs_loader", "measured"] == 1.5 and tg.loc["device_vs_loader", "met"]
     assert tg.loc["two_runs_vs_one", "measured"] == 1.6 and tg.loc["two_runs_vs_one", "met"]
     gpu = _table({("loader", False, 1): 100.0, ("device", False, 1): 250.0}, device="cuda")
-    tg = throughput.targets(gpu)
+    tg = bench.targets(throughput=gpu)
     assert list(tg.index) == ["best_vs_baseline"] and not tg.loc["best_vs_baseline", "met"]
 
 
@@ -81,11 +93,31 @@ def test_errors(tmp_path):
 def test_tiny_benchmark_from_the_command_line(tmp_path, capsys):
     """The CI-size run of ``python -m zmixlib bench --what throughput``: every cell measured, the stand-in used
     (and removed), the projection of every paper table written."""
-    argv = ["--what", "throughput", "--device", "cpu", "--throughput-arch", "mlp", "--throughput-runs-per-device",
-            "1,2", "--throughput-steps", "2", "--throughput-warmup", "1", "--throughput-rounds", "2",
-            "--throughput-images", "72", "--throughput-batch-size", "16", "--data-root", str(tmp_path / "none"),
-            "--out", str(tmp_path / "out")]  # fmt: skip
-    assert bench_cli.main(argv) == 0
+    argv = [
+        "--what",
+        "throughput",
+        "--device",
+        "cpu",
+        "--throughput-arch",
+        "mlp",
+        "--throughput-runs-per-device",
+        "1,2",
+        "--throughput-steps",
+        "2",
+        "--throughput-warmup",
+        "1",
+        "--throughput-rounds",
+        "2",
+        "--throughput-images",
+        "72",
+        "--throughput-batch-size",
+        "16",
+        "--data-root",
+        str(tmp_path / "none"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    assert cli.bench_main(argv) == 0
     out = capsys.readouterr().out
     assert "data: stand-in: 72 random 28x28 uint8 images" in out and "batch 16, 64 images" in out  # whole batches
     assert "Projected training time of each paper table" in out
@@ -94,7 +126,9 @@ def test_tiny_benchmark_from_the_command_line(tmp_path, capsys):
     assert (table["images_per_s"] > 0).all() and (table["q1"] <= table["q3"]).all()
     assert table.loc[("loader", False, 1), "ratio_to_baseline"] == 1.0
     assert table.loc[("device", False, 1), "packing_gain"] == 1.0
-    assert table.loc[("loader", False, 2), "per_run_images_per_s"] == table.loc[("loader", False, 2), "images_per_s"] / 2
+    assert (
+        table.loc[("loader", False, 2), "per_run_images_per_s"] == table.loc[("loader", False, 2), "images_per_s"] / 2
+    )
     assert list(table["execution"]) == ["DataLoader, eager"] * 2 + ["device-resident, eager"] * 2
     proj = pd.read_csv(tmp_path / "out" / "projection.csv", index_col=0)
     assert set(recipes.SECTIONS) == set(proj.index) and np.isfinite(proj["best_h"]).all()

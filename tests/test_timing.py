@@ -1,4 +1,4 @@
-"""zmixlib.timing: Table 9's protocol, the paper's numbers, the targets (no timing assertions: the machine is shared)."""
+"""zmixlib.chapters.timing: Table 9's protocol, the paper's numbers, the targets (no timing assertions: the machine is shared)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import torch
 
-from zmixlib import bench, timing
+from zmixlib import bench
+from zmixlib.chapters import timing
 
 
 class TestPaper:
@@ -91,11 +92,11 @@ class TestSuites:
             index=["zeta_mixup", "torchvision MixUp", "timm Mixup"],
         )
         weights = pd.DataFrame({"speedup": [2.0, 4.0]}, index=pd.Index([32, 512], name="batch_size"))
-        tg = timing.targets(table, weights)
+        tg = bench.targets(table, weights)
         assert tg.loc["zeta_vs_limit", "met"] and tg.loc["torchvision_vs_zeta", "met"]
         assert not tg.loc["timm_vs_zeta", "met"]
         assert tg.loc["authors_weights_vs_ours", "measured"] == 4.0
-        assert len(timing.targets()) == 0
+        assert len(bench.targets()) == 0
 
 
 def test_target_notes():
@@ -111,7 +112,7 @@ def test_target_notes():
         "flops": 3e8,
         "bound": "compute (roofline)",
     }
-    notes = timing.target_notes(timing.targets(table), table)
+    notes = timing.target_notes(bench.targets(table), table)
     assert notes[0].startswith("zeta_vs_limit") and notes[0].endswith("met.")
     assert "out of reach" in notes[1]  # torchvision: 4 ms / 2 ms limit = 2 < 3
     assert notes[2].endswith("met.")
@@ -123,9 +124,59 @@ def test_the_limit_note_names_the_kernel_and_its_rate():
         index=["zeta_mixup", "torchvision MixUp"],
     )
     table.attrs["batch_shape"] = [32, 3, 224, 224]
-    table.attrs["limit"] = {"limit_ms": 2.0, "copy_ms": 1.0, "roofline_ms": 2.0, "matmul_gflops": 100.0,
-                            "flops": 2e8, "bound": "compute (roofline)", "gemm_ms": 4.0, "gemm_gflops": 50.0}  # fmt: skip
-    note = next(n for n in timing.target_notes(timing.targets(table), table) if n.startswith("zeta_vs_limit"))
+    table.attrs["limit"] = {
+        "limit_ms": 2.0,
+        "copy_ms": 1.0,
+        "roofline_ms": 2.0,
+        "matmul_gflops": 100.0,
+        "flops": 2e8,
+        "bound": "compute (roofline)",
+        "gemm_ms": 4.0,
+        "gemm_gflops": 50.0,
+    }
+    note = next(n for n in timing.target_notes(bench.targets(table), table) if n.startswith("zeta_vs_limit"))
     assert "ζ-mixup is 1.25× its own kernel" in note
     assert "K = B = 32, runs at 50 GFLOP/s, 50 % of the square matmul's 100 GFLOP/s" in note
     assert "4.00× the time of one copy" in note
+
+
+def test_table9_times_a_chosen_few_on_any_batch_shape():
+    df = timing.table9(shape=[4, 1, 4, 4], methods=timing.LSI_METHODS, limit=False, rounds=1, blocks=1, block_time=1e-4)
+    assert list(df.index) == list(timing.LSI_METHODS) and df.attrs["batch_shape"] == [4, 1, 4, 4]
+    assert "limit" not in df.attrs and "ratio_to_limit" not in df
+    with pytest.raises(ValueError, match="methods must name Table 9's candidates"):
+        timing.table9(shape=[4, 1, 4, 4], methods=["nonsense"], rounds=1)
+
+
+def test_lsi_timing_sets_table9_beside_ours():
+    t = timing.lsi_timing([4, 1, 4, 4], rounds=1)
+    lsi = t.loc["local synthetic instances"]
+    assert lsi["paper × ζ-mixup"] == pytest.approx(38700 / 345) and lsi["ours × ζ-mixup (median over rounds)"] > 0
+    assert lsi["paper (µs)"] == pytest.approx(38700)
+    assert math.isclose(t.loc["ζ-mixup (γ = 2.8)", "ours × ζ-mixup (median over rounds)"], 1.0)
+    assert t.attrs["shape"] == [4, 1, 4, 4] and t.attrs["num_threads"] >= 1
+
+
+def test_figures_draw_the_measured_frames():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    df = timing.table9(batch_size=4, resolution=8, rounds=1, blocks=1, block_time=1e-4, include_slow=False)
+    assert timing.timing_bars(df, label="test").axes
+    s = timing.scaling(
+        batch_sizes=(4,),
+        resolutions=(8,),
+        fixed_resolution=8,
+        fixed_batch=4,
+        dtypes=("float32",),
+        rounds=1,
+        blocks=1,
+        block_time=1e-4,
+        matmul_size=8,
+    )
+    assert len(timing.timing_growth_grid(s, label="test").axes) == 2
+    tr = pd.DataFrame(
+        {"overhead_pct": [2.0], "overhead_q1_pct": [1.0], "overhead_q3_pct": [3.0], "mix_share_pct": [0.5]},
+        index=["zeta_mixup"],
+    )
+    assert timing.overhead_bars(tr, label="test").axes

@@ -58,8 +58,6 @@ _SUBMODULES = {
     "config",
     "chapters",
     "bench",
-    "timing",
-    "throughput",
     "device_data",
     "reference_impl",
     "book",

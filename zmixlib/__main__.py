@@ -13,7 +13,7 @@ COMMANDS = {
     "book": ("zmixlib.book", "execute the notebooks with papermill under a profile and build the HTML book"),
     "train": ("zmixlib.cli:train_main", "train one run (dataset x method x seed) and write its record"),
     "sweep": ("zmixlib.cli:sweep_main", "run a matrix of runs, skipping finished ones"),
-    "bench": ("zmixlib.bench_cli", "time the mixing methods side by side, and training throughput"),
+    "bench": ("zmixlib.cli:bench_main", "time the mixing methods side by side, and training throughput"),
     "data": ("zmixlib.data", "download datasets where possible, or print how to obtain them"),
     "ledger": ("zmixlib.cli:ledger_main", "the claims ledger; --self-check proves its rules on the papers' numbers"),
 }

@@ -1,4 +1,4 @@
-"""Timing harness: side-by-side, interleaved timings with the hardware limits of ζ-mixup.
+"""The timers: side-by-side, interleaved timings with the hardware limits of ζ-mixup.
 
 Everything here is built on ``torch.utils.benchmark.Timer`` (which synchronises CUDA around every
 measurement) and is made for noisy, shared machines:
@@ -11,12 +11,10 @@ measurement) and is made for noisy, shared machines:
   memory-bound copy of the batch (``x.clone()``) and a compute roofline (a square ``n × n`` matmul
   gives the machine's FLOP/s; ζ-mixup's ``(B × B)·(B × D)`` product needs ``2 B² D`` flops). The
   limit for ζ-mixup is the larger of the two times, per round.
+* :func:`time_fn` (one callable, ``blocked_autorange``) and :func:`best_time` (best of a few calls of a
+  long-running one, keeping its result).
 * :func:`machine_info`, :func:`load_warning`, :func:`dtype_supported`: what a timing was measured on,
-  and whether the machine was quiet enough.
-
-The protocols built on it: :mod:`zmixlib.timing` (Table 9, weight generation, growth, training-step
-overhead) and :mod:`zmixlib.throughput` (training images/s); the command is ``python -m zmixlib bench``
-(:mod:`zmixlib.bench_cli`). Used by notebook 09.
+  and whether the machine was quiet enough; :func:`quantile` summarises every spread.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ import logging
 import math
 import os
 import platform
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -44,7 +43,18 @@ try:
 finally:
     _cpp_log.setLevel(_cpp_level)
 
-__all__ = ["COPY", "MATMUL", "GEMM", "compare", "time_fn", "machine_info", "load_warning", "dtype_supported"]
+__all__ = [
+    "COPY",
+    "MATMUL",
+    "GEMM",
+    "compare",
+    "time_fn",
+    "best_time",
+    "quantile",
+    "machine_info",
+    "load_warning",
+    "dtype_supported",
+]
 
 #: Names of the reference points that ``compare(..., limit_for=x)`` adds: the two hardware ones, and ζ-mixup's
 #: own kernel alone (the ``(B × B)·(B × D)`` product of a fixed weight matrix and the flattened batch)
@@ -79,6 +89,31 @@ def time_fn(fn: Callable[[], Any], *, min_run_time: float = 0.2, num_threads: in
     }
 
 
+def _sync(result: Any = None) -> None:
+    """Wait for the CUDA device that ``result`` lives on (every initialised device when it is no tensor)."""
+    if isinstance(result, torch.Tensor):
+        if result.is_cuda:
+            torch.cuda.synchronize(result.device)
+    elif torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+
+
+def best_time(fn: Callable[[], Any], repeats: int = 1) -> tuple[float, Any]:
+    """Call ``fn`` ``repeats`` times (at least once), synchronising CUDA after each call.
+
+    For calls that take seconds (a whole local-ID pass), where :func:`time_fn`'s blocks would repeat them
+    too often. Returns:
+        ``(seconds, result)``: the shortest wall time of one call, and the last call's result.
+    """
+    best, result = float("inf"), None
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        result = fn()
+        _sync(result)
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
 def _matmul_size(device: torch.device) -> int:
     return 8192 if device.type == "cuda" else 1024
 
@@ -93,7 +128,9 @@ def _reference_points(x: torch.Tensor, matmul_size: int | None) -> tuple[dict[st
     return {COPY: lambda: x.clone(), MATMUL: lambda: torch.mm(a, b), GEMM: lambda: torch.mm(w, flat)}, n
 
 
-def _q(v: np.ndarray, q: float) -> float:
+def quantile(values: Any, q: float) -> float:
+    """The ``q`` quantile of ``values`` (any sequence of numbers) as a float; NaN when there are none."""
+    v = np.asarray(values, dtype=float)
     return float(np.quantile(v, q)) if v.size else float("nan")
 
 
@@ -221,14 +258,16 @@ def compare(
         v = per_block[name].ravel()
         row = {
             "median_ms": float(np.median(v)) * 1e3,
-            "q1_ms": _q(v, 0.25) * 1e3,
-            "q3_ms": _q(v, 0.75) * 1e3,
+            "q1_ms": quantile(v, 0.25) * 1e3,
+            "q3_ms": quantile(v, 0.75) * 1e3,
         }
         row["iqr_ms"] = row["q3_ms"] - row["q1_ms"]
         if reference is not None:
             ratios = round_med[name] / round_med[reference]
             row.update(
-                ratio_to_reference=float(np.median(ratios)), ratio_q1=_q(ratios, 0.25), ratio_q3=_q(ratios, 0.75)
+                ratio_to_reference=float(np.median(ratios)),
+                ratio_q1=quantile(ratios, 0.25),
+                ratio_q3=quantile(ratios, 0.75),
             )
         if limit_r is not None:
             row["ratio_to_limit"] = float(np.median(round_med[name] / limit_r))

@@ -1,5 +1,6 @@
 """Chapter 03's protocol: local intrinsic dimension of the original data, of mixup's and of ζ-mixup's
-output (Fig. 6, MIDL 2023), the check against scikit-dimension, and the timing of our implementation.
+output (Fig. 6, MIDL 2023, drawn by :func:`local_id_panels`), the check against scikit-dimension, and the timing
+of our implementation (:func:`zmixlib.bench.best_time`).
 
 The algorithm itself (:func:`zmixlib.intrinsic.local_id`) lives in :mod:`zmixlib.intrinsic`.
 """
@@ -8,19 +9,21 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Sequence
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import skdim
 import torch
 
 from zmixlib import data
+from zmixlib.bench import best_time
 from zmixlib.geometry import augment_dataset
 from zmixlib.intrinsic import _as_points, agreement, local_id, local_id_skdim, local_id_summary
 from zmixlib.paper import paper_table
+from zmixlib.plots import method_color
 from zmixlib.vocab import gamma_text
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "local_id_sweep",
     "summarize_sweep",
     "midl_table",
+    "local_id_panels",
 ]
 
 
@@ -62,8 +66,8 @@ def benchmark_local_id(
     n, dim = x64.shape
     m = min(n, 4 * k)
     local_id(x64[:m], min(k, m - 1), alpha=alpha, device=device, method=method)  # warm-up
-    t_ours, ours = _best_time(lambda: _synced(local_id(x64, k, alpha=alpha, device=device, method=method)), repeats)
-    t_ref, ref = _best_time(lambda: local_id_skdim(x64, k, alpha=alpha, n_jobs=1), repeats)
+    t_ours, ours = best_time(lambda: local_id(x64, k, alpha=alpha, device=device, method=method), repeats)
+    t_ref, ref = best_time(lambda: local_id_skdim(x64, k, alpha=alpha, n_jobs=1), repeats)
     return {
         "n": n,
         "dim": dim,
@@ -86,21 +90,6 @@ def _benchmark_points(n: int, dim: int, seed: int) -> np.ndarray:
     return gen.generate("M5a_Helix1d", n=n, dim=dim, d=1)
 
 
-def _synced(t: torch.Tensor) -> torch.Tensor:
-    if t.is_cuda:
-        torch.cuda.synchronize(t.device)
-    return t
-
-
-def _best_time(fn, repeats: int) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(max(1, repeats)):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, result
-
-
 def check_against_skdim(
     sets: dict[str, Any], ks: Sequence[int], *, alpha: float = 0.05, device: torch.device | str | None = None
 ) -> Any:
@@ -113,8 +102,8 @@ def check_against_skdim(
     for name, points in sets.items():
         pts = np.asarray(_as_points(points, "cpu").numpy())
         for k in ks:
-            t_ours, ours = _best_time(lambda p=pts, k=k: _synced(local_id(p, k, alpha=alpha, device=device)), 1)
-            t_ref, ref = _best_time(lambda p=pts, k=k: local_id_skdim(p, k, alpha=alpha), 1)
+            t_ours, ours = best_time(lambda p=pts, k=k: local_id(p, k, alpha=alpha, device=device))
+            t_ref, ref = best_time(lambda p=pts, k=k: local_id_skdim(p, k, alpha=alpha))
             same = agreement(ours, ref)
             rows.append(
                 dict(set=name, n=len(pts), dim=pts.shape[1], k=k, agreement=same)
@@ -255,3 +244,47 @@ def midl_table(summary: Any, *, gamma: float | tuple[float, float], k: int = 128
 def _sd_from_note(note: Any) -> float:
     m = re.search(r"\+-\s*([0-9.]+)", str(note))
     return float(m.group(1)) if m else float("nan")
+
+
+def local_id_panels(summary, *, gamma_min: float, label: str, paper: dict | None = None):
+    """Fig. 6 of ζ-mixup (MIDL 2023): local ID against γ, one panel per (dataset, k).
+
+    ``summary`` is :func:`summarize_sweep`'s frame: ζ-mixup is a line (mean over
+    points) with a ± sd band, the original data and mixup are horizontal lines with their own bands;
+    γ_min is a vertical dotted line. ``paper`` optionally maps ``(dataset, method)`` to a paper
+    ``(mean, sd)`` drawn as a dashed line at k = 128 (MIDL 2023). ``label`` goes in the title.
+    """
+
+    panels = list(summary[["dataset", "k"]].drop_duplicates().itertuples(index=False, name=None))
+    cols = len(summary["k"].unique())
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
+    for ax, (dataset, k) in zip(axes.flat, panels):
+        df = summary[(summary["dataset"] == dataset) & (summary["k"] == k)]
+        zeta = df[df["method"] == "zeta_mixup"].sort_values("gamma")
+        g = zeta["gamma"].to_numpy(float)
+        color = method_color("zeta_mixup")
+        ax.plot(g, zeta["mean"], color=color, lw=2, label="ζ-mixup")
+        ax.fill_between(g, zeta["mean"] - zeta["sd"], zeta["mean"] + zeta["sd"], color=color, alpha=0.2)
+        lo, hi = (g.min(), g.max()) if len(g) else (0.0, 1.0)
+        for method, name, style in (("original", "original", "-"), ("mixup", "mixup", "-.")):
+            row = df[df["method"] == method]
+            if len(row):
+                m, s = float(row["mean"].iloc[0]), float(row["sd"].iloc[0])
+                ax.axhline(m, color=method_color(method), ls=style, lw=1.5, label=f"{name} ({m:.2f} ± {s:.2f})")
+                ax.axhspan(m - s, m + s, color=method_color(method), alpha=0.08)
+        for (p_dataset, p_method), (m, s) in (paper or {}).items():
+            if p_dataset == dataset and k == 128:
+                paper_label = f"paper {p_method} ({m:.2f} ± {s:.2f})"
+                ax.axhline(m, color=method_color(p_method), ls="--", lw=1, label=paper_label)
+        ax.axvline(gamma_min, color="black", ls=":", lw=1, label=f"γ_min = {gamma_min:.5f}")
+        ax.set_xlim(lo, hi)
+        ax.set_xlabel("γ (ζ-mixup)")
+        ax.set_ylabel("local ID (mean ± sd over points)")
+        ax.set_title(f"{dataset}, k = {k}")
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"Local intrinsic dimension (Fukunaga–Olsen, α = 5 %) — {label}")
+    fig.tight_layout()
+    return fig
