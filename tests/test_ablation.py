@@ -22,7 +22,14 @@ def test_paper_matrix_is_table8():
     m = ablation.matrix(_params("paper"))
     assert len(m) == 4 * 3 and {s.dataset for s in m} == {"CIFAR-100"} and {s.seed for s in m} == {0, 1, 2}
     for s in m:  # ResNet-18, the NATURAL recipe, m = 128
-        assert (s.arch, s.epochs, s.milestones, s.lr, s.lr_gamma, s.batch_size) == ("resnet18_cifar", 200, (80, 120, 160), 0.1, 0.2, 128)
+        assert (s.arch, s.epochs, s.milestones, s.lr, s.lr_gamma, s.batch_size) == (
+            "resnet18_cifar",
+            200,
+            (80, 120, 160),
+            0.1,
+            0.2,
+            128,
+        )
         assert s.nesterov and s.momentum == 0.9 and s.weight_decay == 5e-4 and s.hflip
     rows = [(s.method, s.gamma, s.alpha, s.num_mix) for s in m if s.seed == 0]
     assert rows == [
@@ -31,7 +38,9 @@ def test_paper_matrix_is_table8():
         ("dirichlet_mixup", None, 1.0, None),  # Dirichlet(1, ..., 1), T = m
         ("zeta_mixup", 2.8, None, None),  # ζ-mixup, T = m
     ]
-    assert [ablation.variant_of(s.method, s.num_mix).key for s in m if s.seed == 0] == [v.key for v in ablation.VARIANTS]
+    assert [ablation.variant_of(s.method, s.num_mix).key for s in m if s.seed == 0] == [
+        v.key for v in ablation.VARIANTS
+    ]
 
 
 def test_every_variant_has_its_paper_row_in_err():
@@ -73,25 +82,49 @@ def test_bad_knobs_fail_by_name(given, exc, match):
 
 
 def _runs(errs: dict[str, list[float]], dataset: str = "D") -> pd.DataFrame:
-    spec = {"mixup": ("mixup", np.nan, np.nan), "pseries_t2": ("zeta_mixup", 2.8, 2), "dirichlet_tm": ("dirichlet_mixup", np.nan, np.nan),
-            "zeta": ("zeta_mixup", 2.8, np.nan)}  # fmt: skip
+    spec = {
+        "mixup": ("mixup", np.nan, np.nan),
+        "pseries_t2": ("zeta_mixup", 2.8, 2),
+        "dirichlet_tm": ("dirichlet_mixup", np.nan, np.nan),
+        "zeta": ("zeta_mixup", 2.8, np.nan),
+    }
     rows = []
     for key, values in errs.items():
         method, gamma, num_mix = spec[key]
         for seed, e in enumerate(values):
             rows.append(
-                {"run_id": f"{dataset}-{key}-{seed}", "dataset": dataset, "arch": "net", "method": method, "gamma": gamma,
-                 "num_mix": num_mix, "seed": seed, "batch_size": 32, "test_err": e / 100, "device_name": "x86_64"}
-            )  # fmt: skip
+                {
+                    "run_id": f"{dataset}-{key}-{seed}",
+                    "dataset": dataset,
+                    "arch": "net",
+                    "method": method,
+                    "gamma": gamma,
+                    "num_mix": num_mix,
+                    "seed": seed,
+                    "batch_size": 32,
+                    "test_err": e / 100,
+                    "device_name": "x86_64",
+                }
+            )
     return pd.DataFrame(rows)
 
 
-ERRS = {"mixup": [10.0, 11.0, 12.0], "pseries_t2": [9.5, 11.0, 11.5], "dirichlet_tm": [60.0, 61.0, 62.0], "zeta": [9.0, 10.0, 11.0]}
+ERRS = {
+    "mixup": [10.0, 11.0, 12.0],
+    "pseries_t2": [9.5, 11.0, 11.5],
+    "dirichlet_tm": [60.0, 61.0, 62.0],
+    "zeta": [9.0, 10.0, 11.0],
+}
 
 
 def test_table_labels_and_paper_column():
     t = ablation.table(_runs(ERRS), profile="offline")
-    assert t.index.tolist() == ["mixup", "ζ-mixup (γ = 2.8), T = 2", "Dirichlet mixup, T = m", "ζ-mixup (γ = 2.8), T = m"]
+    assert t.index.tolist() == [
+        "mixup",
+        "ζ-mixup (γ = 2.8), T = 2",
+        "Dirichlet mixup, T = m",
+        "ζ-mixup (γ = 2.8), T = m",
+    ]
     paper_col = "paper ERR (%) (Table 8: CIFAR-100, ResNet-18, m = 128)"
     assert t[paper_col].tolist() == ["21.85 ± 0.07", "21.77 ± 0.17", "94.69 ± 0.08", "21.35 ± 0.02"]
     ours = "ours ERR (%) (offline: D, net, m = 32, 3 seeds, cpu)"
@@ -101,9 +134,21 @@ def test_table_labels_and_paper_column():
 def test_curves_keep_t2_and_tm_apart():
     runs = _runs(ERRS)
     history = pd.DataFrame(
-        [{"run_id": r, "dataset": "D", "arch": "net", "method": m, "gamma": g, "seed": s, "epoch": e, "test_err": 0.1}
-         for r, m, g, s in zip(runs["run_id"], runs["method"], runs["gamma"], runs["seed"]) for e in (1, 2)]
-    )  # fmt: skip
+        [
+            {
+                "run_id": r,
+                "dataset": "D",
+                "arch": "net",
+                "method": m,
+                "gamma": g,
+                "seed": s,
+                "epoch": e,
+                "test_err": 0.1,
+            }
+            for r, m, g, s in zip(runs["run_id"], runs["method"], runs["gamma"], runs["seed"])
+            for e in (1, 2)
+        ]
+    )
     c = ablation.curves(runs, history)
     assert list(c["curve"].cat.categories) == ablation.table(runs, profile="x").index.tolist()
     assert c.groupby("curve", observed=True).size().tolist() == [6, 6, 6, 6]
@@ -114,7 +159,9 @@ def test_curves_keep_t2_and_tm_apart():
 def test_reading_is_computed():
     runs = _runs(ERRS)
     text = ablation.reading(runs, ablation.paired(runs), profile="offline")
-    assert text.startswith("D (net, offline, 3 seeds): mean ERR from lowest to highest — ζ-mixup (γ = 2.8), T = m 10.00 %")
+    assert text.startswith(
+        "D (net, offline, 3 seeds): mean ERR from lowest to highest — ζ-mixup (γ = 2.8), T = m 10.00 %"
+    )
     assert "ζ-mixup (γ = 2.8), T = m − Dirichlet mixup, T = m: -51.00 ± 0.00 (3 / 0 / 0)" in text
 
 

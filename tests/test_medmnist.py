@@ -48,7 +48,22 @@ class TestHeldOutSplits:
         # the split is derived from the labels, never stored: a change of the rule must fail here
         labels = np.array([2, 0, 1, 1, 0, 2, 2, 1, 0, 2, 1, 0, 2, 2, 1, 0, 0, 1, 2, 2] * 3)
         assert held_out_indices(labels).tolist() == [4, 18, 21, 33, 37, 42]
-        assert held_out_indices(labels, fraction=0.25, seed=3).tolist() == [4, 8, 9, 14, 22, 23, 30, 33, 36, 46, 48, 53, 58, 59]
+        assert held_out_indices(labels, fraction=0.25, seed=3).tolist() == [
+            4,
+            8,
+            9,
+            14,
+            22,
+            23,
+            30,
+            33,
+            36,
+            46,
+            48,
+            53,
+            58,
+            59,
+        ]
 
     def test_fit_and_val_partition_train_stratified(self):
         labels = np.random.default_rng(1).integers(0, 7, 503)
@@ -117,7 +132,9 @@ class TestMatrix:
         cells = {(s.method, s.gamma, s.alpha) for s in m}
         assert cells == {("erm", None, None), ("mixup", None, 1.0), ("zeta_mixup", 2.8, None)}
         assert sorted({s.seed for s in m}) == [0, 1, 2] and len(m) == 10 * 3 * 3
-        fields = {(s.arch, s.epochs, s.batch_size, s.lr, s.milestones, s.lr_gamma, s.train_split, s.eval_splits) for s in m}
+        fields = {
+            (s.arch, s.epochs, s.batch_size, s.lr, s.milestones, s.lr_gamma, s.train_split, s.eval_splits) for s in m
+        }
         assert fields == {("resnet18_cifar", 100, 128, 0.01, (50, 75), 0.1, "train", ("val", "test"))}
         assert {(s.momentum, s.nesterov, s.weight_decay, s.hflip) for s in m} == {(0.9, True, 5e-4, False)}
         # every cell of Table 7 has runs; the two datasets of the ten without values are BloodMNIST and TissueMNIST
@@ -139,8 +156,18 @@ class TestMatrix:
 
 
 def _params(**given):
-    p = dict(profile="smoke", device="cpu", data_root="data", results_dir=None, datasets=["digits"],
-             methods=["erm", "mixup", "zeta_mixup"], gammas=[2.8], seeds=[0], epochs=2, train_subset=64)  # fmt: skip
+    p = dict(
+        profile="smoke",
+        device="cpu",
+        data_root="data",
+        results_dir=None,
+        datasets=["digits"],
+        methods=["erm", "mixup", "zeta_mixup"],
+        gammas=[2.8],
+        seeds=[0],
+        epochs=2,
+        train_subset=64,
+    )
     p.update(given)
     return SimpleNamespace(**p)
 
@@ -152,14 +179,22 @@ class TestCheckKnobs:
     @pytest.mark.parametrize(
         "given,error,match",
         [
-            ({"methods": ["erm", "cutmix"]}, ValueError, r"methods\[1\] must be one of \['erm', 'mixup', 'zeta_mixup'\].*got 'cutmix'"),
+            (
+                {"methods": ["erm", "cutmix"]},
+                ValueError,
+                r"methods\[1\] must be one of \['erm', 'mixup', 'zeta_mixup'\].*got 'cutmix'",
+            ),
             ({"methods": "erm"}, TypeError, "methods must be a non-empty list"),
             ({"gammas": [-1.0]}, ValueError, r"gammas\[0\] must be > 0"),
             ({"epochs": 0}, ValueError, "epochs must be >= 1, got 0"),
             ({"datasets": ["nothing"]}, ValueError, "dataset must be one of"),
-            ({"datasets": ["CIFAR-10"]}, ValueError, r"datasets\[0\] 'CIFAR-10' cannot run the MedMNIST protocol .*needs the splits \['fit', 'val', 'test'\]"),
+            (
+                {"datasets": ["CIFAR-10"]},
+                ValueError,
+                r"datasets\[0\] 'CIFAR-10' cannot run the MedMNIST protocol .*needs the splits \['fit', 'val', 'test'\]",
+            ),
         ],
-    )  # fmt: skip
+    )
     def test_bad(self, given, error, match):
         with pytest.raises(error, match=match):
             medmnist.check_knobs(_params(**given))
@@ -176,12 +211,21 @@ def _history(dataset="PathMNIST", arch="resnet18_cifar", seeds=(0, 1)):
     for method, gamma, alpha in (("erm", None, None), ("mixup", None, 1.0), ("zeta_mixup", 2.8, None)):
         for seed in seeds:
             for epoch, val_auc in zip(range(1, 5), (0.80, 0.90, 0.90, 0.85)):
-                rows.append({
-                    "run_id": f"{dataset}-{method}-{seed}", "dataset": dataset, "arch": arch, "method": method,
-                    "gamma": gamma, "alpha": alpha, "seed": seed, "epoch": epoch, "val_auc": val_auc,
-                    "test_auc": 0.5 + 0.1 * epoch + offset[method] + 0.001 * seed,
-                    "test_medmnist_acc": 0.4 + 0.1 * epoch + offset[method],
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "run_id": f"{dataset}-{method}-{seed}",
+                        "dataset": dataset,
+                        "arch": arch,
+                        "method": method,
+                        "gamma": gamma,
+                        "alpha": alpha,
+                        "seed": seed,
+                        "epoch": epoch,
+                        "val_auc": val_auc,
+                        "test_auc": 0.5 + 0.1 * epoch + offset[method] + 0.001 * seed,
+                        "test_medmnist_acc": 0.4 + 0.1 * epoch + offset[method],
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -246,9 +290,16 @@ def test_paper_path_on_a_medmnist_fixture(tmp_path, monkeypatch):
     labels = fx.make_medmnist(tmp_path / "data" / "medmnist", "breastmnist", 1, 2, sizes=(12, 6, 6))
     monkeypatch.setitem(INFO["breastmnist"], "n_samples", {k: len(v) for k, v in labels.items()})
     m = recipes.resolve(
-        "medmnist", "paper", datasets=["BreastMNIST"], seeds=[0], epochs=2, batch_size=8, archs=["lenet5"],
-        data_root=str(tmp_path / "data"), device="cpu",
-    )  # fmt: skip  (LeNet-5 for seconds; the recipe's ResNet-18 is checked in TestMatrix)
+        "medmnist",
+        "paper",
+        datasets=["BreastMNIST"],
+        seeds=[0],
+        epochs=2,
+        batch_size=8,
+        archs=["lenet5"],
+        data_root=str(tmp_path / "data"),
+        device="cpu",
+    )  # LeNet-5 for seconds; the recipe's ResNet-18 is checked in TestMatrix
     out = tmp_path / "results"
     report.raise_failures(sweep.run(m, results_dir=out, executor="inline", progress=False))
     runs, history = report.load_runs(m, out)

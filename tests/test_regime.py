@@ -20,9 +20,16 @@ def _history(accs: dict[tuple[str, int], list[float]], method: str = "erm") -> p
     for (dataset, seed), curve in accs.items():
         for epoch, acc in enumerate(curve, start=1):
             rows.append(
-                {"run_id": f"{dataset}-{seed}-{method}", "method": method, "dataset": dataset, "arch": "lenet5",
-                 "seed": seed, "epoch": epoch, "train_acc": acc}
-            )  # fmt: skip
+                {
+                    "run_id": f"{dataset}-{seed}-{method}",
+                    "method": method,
+                    "dataset": dataset,
+                    "arch": "lenet5",
+                    "seed": seed,
+                    "epoch": epoch,
+                    "train_acc": acc,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -127,8 +134,17 @@ def test_eval_every_unset_leaves_run_ids_as_they_were():
 
 
 def test_fit_evaluates_every_eval_every_th_epoch_and_the_last():
-    spec = RunSpec(dataset="digits", arch="digits_cnn", epochs=5, batch_size=64, lr=0.05, train_subset=128,
-                   eval_subset=64, eval_every=2, device="cpu")  # fmt: skip
+    spec = RunSpec(
+        dataset="digits",
+        arch="digits_cnn",
+        epochs=5,
+        batch_size=64,
+        lr=0.05,
+        train_subset=128,
+        eval_subset=64,
+        eval_every=2,
+        device="cpu",
+    )
     rec = fit(spec, results_dir=None, progress=False)
     evaluated_epochs = [h["epoch"] for h in rec.history if "test_acc" in h]
     assert evaluated_epochs == [2, 4, 5]

@@ -36,13 +36,22 @@ class TestPaperMatrix:
 
     def _natural_recipe(self, specs):
         for s in specs:
-            assert (s.arch, s.epochs, s.milestones, s.lr, s.lr_gamma, s.batch_size) == ("resnet18_cifar", 200, (80, 120, 160), 0.1, 0.2, 128)
+            assert (s.arch, s.epochs, s.milestones, s.lr, s.lr_gamma, s.batch_size) == (
+                "resnet18_cifar",
+                200,
+                (80, 120, 160),
+                0.1,
+                0.2,
+                128,
+            )
             assert s.nesterov and s.momentum == 0.9 and s.hflip
 
     def test_gamma_curve(self, m):
         curve = m["curve"]
         assert len(curve) == 2 * 17 * 3
-        assert {(s.dataset, s.gamma, s.seed) for s in curve} == {(d, g, k) for d in ("CIFAR-10", "CIFAR-100") for g in GRID for k in (0, 1, 2)}
+        assert {(s.dataset, s.gamma, s.seed) for s in curve} == {
+            (d, g, k) for d in ("CIFAR-10", "CIFAR-100") for g in GRID for k in (0, 1, 2)
+        }
         assert {(s.method, s.num_mix, s.weight_decay) for s in curve} == {("zeta_mixup", None, 5e-4)}
         self._natural_recipe(curve)
 
@@ -111,7 +120,15 @@ def test_check_knobs_names_the_parameter(given, exc, match):
 
 def _curve(means: dict[float, float], seeds=(0, 1, 2), noise=(-0.5, 0.0, 0.5), dataset="D") -> pd.DataFrame:
     rows = [
-        {"dataset": dataset, "arch": "net", "method": "zeta_mixup", "gamma": g, "seed": s, "test_err": (m + e) / 100, "device_name": "x86_64"}
+        {
+            "dataset": dataset,
+            "arch": "net",
+            "method": "zeta_mixup",
+            "gamma": g,
+            "seed": s,
+            "test_err": (m + e) / 100,
+            "device_name": "x86_64",
+        }
         for g, m in means.items()
         for s, e in zip(seeds, noise)
     ]
@@ -123,9 +140,17 @@ def _search(low_err: float, high_err: float, dataset="D") -> pd.DataFrame:
     errs = [low_err, low_err + 1, high_err, high_err + 0.5, high_err - 0.5, high_err]
     wds = [1e-4, 6e-4, 1e-4, 6e-4, 2e-4, 9e-4]
     return pd.DataFrame(
-        {"dataset": dataset, "arch": "net", "method": "zeta_mixup", "gamma": gammas, "weight_decay": wds, "seed": 0,
-         "test_err": np.array(errs) / 100, "device_name": "x86_64"}
-    )  # fmt: skip
+        {
+            "dataset": dataset,
+            "arch": "net",
+            "method": "zeta_mixup",
+            "gamma": gammas,
+            "weight_decay": wds,
+            "seed": 0,
+            "test_err": np.array(errs) / 100,
+            "device_name": "x86_64",
+        }
+    )
 
 
 def _holds(frame, check):

@@ -351,11 +351,16 @@ def test_paper_selection_counts_what_the_paper_counts():
 def test_paired_signs_and_tables():
     runs = pd.DataFrame(
         {
-            "dataset": "PH2", "arch": "resnet18", "seed": [0, 0, 0, 1, 1, 1],
-            "method": ["erm", "mixup", "zeta_mixup"] * 2, "gamma": [None, None, 2.8] * 2, "alpha": [None, 1.0, None] * 2,
-            "test_bal_acc": [0.80, 0.85, 0.90, 0.70, 0.75, 0.74], "device_name": "cpu",
+            "dataset": "PH2",
+            "arch": "resnet18",
+            "seed": [0, 0, 0, 1, 1, 1],
+            "method": ["erm", "mixup", "zeta_mixup"] * 2,
+            "gamma": [None, None, 2.8] * 2,
+            "alpha": [None, 1.0, None] * 2,
+            "test_bal_acc": [0.80, 0.85, 0.90, 0.70, 0.75, 0.74],
+            "device_name": "cpu",
         }
-    )  # fmt: skip
+    )
     pairs = skin.paired(runs)
     by = pairs.groupby("baseline")["diff"].apply(list)
     np.testing.assert_allclose(by[method_label("erm")], [10.0, 4.0])
@@ -368,7 +373,10 @@ def test_paired_signs_and_tables():
     assert any(i.startswith("ours (offline: PH2, resnet18, 2 seeds") for i in table.index)
     text = report.reading(runs, pairs, profile="offline", metric="ACC_bal_percent")
     assert "highest mean balanced accuracy ζ-mixup (γ = 2.8) at 82.00 %" in text
-    assert "ζ-mixup (γ = 2.8) − ERM: +7.00 ± 4.24, 95 % interval [-31.12, +45.12], p = 0.258 (better / tied / worse: 2 / 0 / 0)" in text
+    assert (
+        "ζ-mixup (γ = 2.8) − ERM: +7.00 ± 4.24, 95 % interval [-31.12, +45.12], p = 0.258 (better / tied / worse: 2 / 0 / 0)"
+        in text
+    )
     wins = skin.paper_wins()
     assert len(wins) == 20 and wins["ζ-mixup higher"].sum() == 19  # MED-NODE ResNet-50: a tie at 81.79
 

@@ -110,7 +110,9 @@ def test_mean_sd_formats():
 
 def test_pm_text_formats_given_mean_and_sd():
     assert pm_text(1.234, 0.5) == "1.23 ± 0.50" and pm_text(1.234, math.nan) == "1.23" and pm_text(1.0, None) == "1.00"
-    assert pm_text(math.nan, 1.0) == "—" and pm_text(None, None) == "—" and pm_text(2.0, 0.1, 1, sign=True) == "+2.0 ± 0.1"
+    assert (
+        pm_text(math.nan, 1.0) == "—" and pm_text(None, None) == "—" and pm_text(2.0, 0.1, 1, sign=True) == "+2.0 ± 0.1"
+    )
 
 
 def test_welch_interval_matches_scipy():

@@ -92,7 +92,9 @@ def variant_of(method: str, num_mix: Any = None) -> Variant:
     for v in VARIANTS:
         if v.method == method and v.num_mix == n:
             return v
-    raise ValueError(f"a run of the ablation must be one of {[(v.method, v.num_mix) for v in VARIANTS]}, got {(method, num_mix)!r}")
+    raise ValueError(
+        f"a run of the ablation must be one of {[(v.method, v.num_mix) for v in VARIANTS]}, got {(method, num_mix)!r}"
+    )
 
 
 # ------------------------------------------------------------------------------------------------- runs
@@ -161,7 +163,9 @@ def table(runs: pd.DataFrame, *, profile: str, decimals: int = 2) -> pd.DataFram
     for (dataset, arch), g in lab.groupby(["dataset", "arch"], sort=False):
         n_max = int(g.groupby("variant")["seed"].nunique().max())
         m = ", ".join(str(b) for b in sorted(g["batch_size"].unique())) if "batch_size" in g.columns else "?"
-        name = f"ours ERR (%) ({profile}: {dataset}, {arch}, m = {m}, {n_max} seed{'s' * (n_max != 1)}, {device_text(g)})"
+        name = (
+            f"ours ERR (%) ({profile}: {dataset}, {arch}, m = {m}, {n_max} seed{'s' * (n_max != 1)}, {device_text(g)})"
+        )
         out[name] = [mean_sd(g.loc[g["variant"] == v.key, "err"], decimals, n_max=n_max) for v in VARIANTS]
     return out
 
@@ -180,7 +184,15 @@ def paired(runs: pd.DataFrame) -> pd.DataFrame:
             d = (by[first] - by[second]).dropna()
             name = f"{_label(first, g)} − {_label(second, g)}"
             rows += [
-                {"dataset": dataset, "arch": arch, "comparison": name, "first": first, "second": second, "seed": int(s), "diff": float(v)}
+                {
+                    "dataset": dataset,
+                    "arch": arch,
+                    "comparison": name,
+                    "first": first,
+                    "second": second,
+                    "seed": int(s),
+                    "diff": float(v),
+                }
                 for s, v in d.items()
             ]
     return pd.DataFrame(rows, columns=cols)
@@ -259,11 +271,12 @@ def reading(runs: pd.DataFrame, pairs: pd.DataFrame, *, profile: str) -> str:
         if len(summary) and (dataset, arch) in summary.index.droplevel(2):
             rows = summary.loc[(dataset, arch)]
             diffs = [
-                f"{name}: {r['mean']:+.2f}" + ("" if pd.isna(r["sd"]) else f" ± {r['sd']:.2f}") + f" ({r['first lower / tied / higher']})"
+                f"{name}: {r['mean']:+.2f}"
+                + ("" if pd.isna(r["sd"]) else f" ± {r['sd']:.2f}")
+                + f" ({r['first lower / tied / higher']})"
                 for name, r in rows.iterrows()
                 if name.startswith(_label("zeta", g))
             ]
             text += "; seed-paired (lower / tied / higher) " + "; ".join(diffs)
         parts.append(text)
     return ". ".join(parts)
-

@@ -134,7 +134,9 @@ def epoch_choice(history: pd.DataFrame, runs: pd.DataFrame | None = None, *, sel
         else:
             best, selected_by = last, f"last epoch ({select} undefined)"
         row = {"run_id": run_id, **{k: last.get(k) for k in keys}, "epochs": int(last["epoch"])}
-        row.update({"best_epoch": int(best["epoch"]), f"best_{select}": float(best[select]), "selected_by": selected_by})
+        row.update(
+            {"best_epoch": int(best["epoch"]), f"best_{select}": float(best[select]), "selected_by": selected_by}
+        )
         for col in REPORTED:
             row[f"{col}@best"], row[f"{col}@last"] = float(best[col]), float(last[col])
         rows.append(row)
@@ -267,10 +269,14 @@ def paired_summary(diffs: pd.DataFrame, *, auc_decimals: int = 4, acc_decimals: 
     diffs = diffs.assign(_d=diffs["dataset"].map(_dataset_key), _b=diffs["baseline"].map(["erm", "mixup"].index))
     diffs = diffs.sort_values(["_d", "arch", "_b"], kind="stable")
     diffs = diffs.assign(
-        comparison=[f"{method_label('zeta_mixup', g)} − {method_label(b)}" for g, b in zip(diffs["gamma"], diffs["baseline"])]
+        comparison=[
+            f"{method_label('zeta_mixup', g)} − {method_label(b)}" for g, b in zip(diffs["gamma"], diffs["baseline"])
+        ]
     )
     selected = diffs[(diffs["epoch"] == "best") & (diffs["metric"] == "AUC")]
-    auc = report.paired_summary(selected[["dataset", "arch", "comparison", "diff"]], decimals=auc_decimals, lower_is_better=False)
+    auc = report.paired_summary(
+        selected[["dataset", "arch", "comparison", "diff"]], decimals=auc_decimals, lower_is_better=False
+    )
     rows = []
     for (dataset, arch, comparison), g in diffs.groupby(["dataset", "arch", "comparison"], sort=False):
         row = {"dataset": dataset, "arch": arch, "comparison": comparison}
@@ -343,8 +349,13 @@ def curves_figure(history: pd.DataFrame, choice: pd.DataFrame, *, label: str):
                 n = int(stats["count"].max())
                 ax.plot(stats.index, stats["mean"], color=col, lw=1.6, label=f"{method_label(method, gamma)} (n = {n})")
                 sd = stats["std"].fillna(0.0)
-                ax.fill_between(stats.index, (stats["mean"] - sd).clip(lower=stats["mean"] / 10), stats["mean"] + sd,
-                                color=col, alpha=0.12)  # fmt: skip
+                ax.fill_between(
+                    stats.index,
+                    (stats["mean"] - sd).clip(lower=stats["mean"] / 10),
+                    stats["mean"] + sd,
+                    color=col,
+                    alpha=0.12,
+                )
                 sel = c[(c["method"] == method) & ((c["gamma"] == gamma) | (pd.isna(gamma) & c["gamma"].isna()))]
                 at = [
                     1.0 - float(g[(g["seed"] == s) & (g["epoch"] == e)][f"{split}_auc"].iloc[0])
@@ -363,4 +374,3 @@ def curves_figure(history: pd.DataFrame, choice: pd.DataFrame, *, label: str):
 
 
 # ------------------------------------------------------------------------------------------------ ledger
-

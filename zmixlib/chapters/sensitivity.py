@@ -117,7 +117,9 @@ def check_knobs(params: Any) -> None:
         raise TypeError(f"gammas must be a non-empty list of numbers, got {gammas!r}")
     for i, g in enumerate(gammas):
         if isinstance(g, (list, tuple)):
-            raise ValueError(f"gammas[{i}] must be a number (this chapter draws a curve over fixed γ values), got {g!r}")
+            raise ValueError(
+                f"gammas[{i}] must be a number (this chapter draws a curve over fixed γ values), got {g!r}"
+            )
         check_float(f"gammas[{i}]", g, min=0.0)
     matrices(params)
 
@@ -162,7 +164,11 @@ def curve_stats(curve: pd.DataFrame, mixup: pd.DataFrame) -> pd.DataFrame:
     if curve is None or len(curve) == 0:
         return pd.DataFrame(columns=cols)
     z = curve.assign(err=_err(curve))
-    m = mixup.assign(err=_err(mixup)) if mixup is not None and len(mixup) else pd.DataFrame(columns=["dataset", "arch", "seed", "err"])
+    m = (
+        mixup.assign(err=_err(mixup))
+        if mixup is not None and len(mixup)
+        else pd.DataFrame(columns=["dataset", "arch", "seed", "err"])
+    )
     rows = []
     for (dataset, arch, gamma), g in z.groupby(["dataset", "arch", "gamma"], sort=True):
         ref = m[(m["dataset"] == dataset) & (m["arch"] == arch)]
@@ -204,7 +210,9 @@ def curve_table(stats: pd.DataFrame, *, profile: str, runs: pd.DataFrame | None 
             f"{method_label('zeta_mixup')} − {mixup_label}, seed-paired": [
                 pm_text(m, s, sign=True) for m, s in zip(stats["diff_mean"], stats["diff_sd"])
             ],
-            "seeds better / tied / worse": [f"{b} / {t} / {w}" for b, t, w in zip(stats["better"], stats["tied"], stats["worse"])],
+            "seeds better / tied / worse": [
+                f"{b} / {t} / {w}" for b, t, w in zip(stats["better"], stats["tied"], stats["worse"])
+            ],
         }
     ).set_index(["dataset", "model", "γ"])
     n = int(stats["n"].max())
@@ -264,7 +272,11 @@ def _below_check(search: pd.DataFrame) -> dict[str, Any]:
     s = search.assign(err=_err(search))
     low, high = s[s["gamma"].astype(float) < GAMMA_MIN], s[s["gamma"].astype(float) >= GAMMA_MIN]
     if len(low) == 0 or len(high) == 0:
-        return {"check": name, "measured": f"no search model with γ {'<' if len(low) == 0 else '≥'} γ_min", "holds": None}
+        return {
+            "check": name,
+            "measured": f"no search model with γ {'<' if len(low) == 0 else '≥'} γ_min",
+            "holds": None,
+        }
     a, b = float(low["err"].median()), float(high["err"].median())
     holds = a > b
     measured = (
@@ -333,9 +345,16 @@ def gamma_curve_figure(curve: pd.DataFrame, mixup: pd.DataFrame, *, label: str, 
         ax.scatter(c["gamma"], c["err"], s=12, color=zeta, alpha=0.35, lw=0, label="one seed")
         n = int(stats["count"].max())
         ax.errorbar(
-            stats["gamma"], stats["mean"], yerr=stats["std"].fillna(0.0), color=zeta, marker="o", ms=4, lw=1.6,
-            capsize=3, label=f"{method_label('zeta_mixup')}, mean ± sd (n = {n})",
-        )  # fmt: skip
+            stats["gamma"],
+            stats["mean"],
+            yerr=stats["std"].fillna(0.0),
+            color=zeta,
+            marker="o",
+            ms=4,
+            lw=1.6,
+            capsize=3,
+            label=f"{method_label('zeta_mixup')}, mean ± sd (n = {n})",
+        )
         m = _select(mixup, dataset, arch)
         if len(m):
             e = _err(m)
@@ -387,10 +406,18 @@ def parallel_coordinates(search: pd.DataFrame, *, label: str, ax_width: float = 
         for i in (0, 1):
             xs, yy = _smooth(ys[i], ys[i + 1], float(i))
             for k in np.argsort(acc):  # the best models on top
-                style = {"color": "0.8", "lw": 1.0, "zorder": 1} if grey[k] else {"color": plt.get_cmap(cmap)(norm(acc[k])), "lw": 1.3, "zorder": 2}
+                style = (
+                    {"color": "0.8", "lw": 1.0, "zorder": 1}
+                    if grey[k]
+                    else {"color": plt.get_cmap(cmap)(norm(acc[k])), "lw": 1.3, "zorder": 2}
+                )
                 ax.plot(xs, yy[k], alpha=0.9, **style)
         ticks = [
-            ("γ", [(v - SEARCH_GAMMA[0]) / (SEARCH_GAMMA[1] - SEARCH_GAMMA[0]) for v in range(1, 7)], [str(v) for v in range(1, 7)]),
+            (
+                "γ",
+                [(v - SEARCH_GAMMA[0]) / (SEARCH_GAMMA[1] - SEARCH_GAMMA[0]) for v in range(1, 7)],
+                [str(v) for v in range(1, 7)],
+            ),
             (
                 "weight decay",
                 [(np.log10(v) - lg[0]) / (lg[1] - lg[0]) for v in (5e-5, 1e-4, 2e-4, 5e-4, 1e-3)],
@@ -411,7 +438,9 @@ def parallel_coordinates(search: pd.DataFrame, *, label: str, ax_width: float = 
         gmin = (GAMMA_MIN - SEARCH_GAMMA[0]) / (SEARCH_GAMMA[1] - SEARCH_GAMMA[0])
         ax.plot([0, 0.08], [gmin, gmin], color="0.3", ls="--", lw=1, zorder=3)
         ax.text(0.09, gmin, "γ_min", fontsize=7, va="center")
-        fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.04, pad=0.01, label="test accuracy (%), γ ≥ γ_min")
+        fig.colorbar(
+            ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.04, pad=0.01, label="test accuracy (%), γ ≥ γ_min"
+        )
         ax.set_xlim(-0.25, 2.3)
         ax.set_ylim(-0.04, 1.12)
         ax.axis("off")
@@ -450,4 +479,3 @@ def reading(stats: pd.DataFrame, check_frame: pd.DataFrame, search: pd.DataFrame
             text += f"; {row['check']}: {verdict} ({row['measured']})"
         parts.append(text)
     return ". ".join(parts)
-

@@ -93,9 +93,23 @@ POOLS = ("synthesized", "train")
 #: labelled synthesized training samples among the 128 nearest (cosine similarity) than mixup's, and how many
 #: more such neighbours it had in all
 FIG8_PAPER = (
-    {"dataset": "derm7point-C", "arch": "ResNet-18", "feature_dim": 512, "test_images": 14, "zeta_more": 12, "percent_more": 208.2},
-    {"dataset": "ISIC 2017", "arch": "ResNet-50", "feature_dim": 2048, "test_images": 14, "zeta_more": 14, "percent_more": 1908.8},
-)  # fmt: skip
+    {
+        "dataset": "derm7point-C",
+        "arch": "ResNet-18",
+        "feature_dim": 512,
+        "test_images": 14,
+        "zeta_more": 12,
+        "percent_more": 208.2,
+    },
+    {
+        "dataset": "ISIC 2017",
+        "arch": "ResNet-50",
+        "feature_dim": 2048,
+        "test_images": 14,
+        "zeta_more": 14,
+        "percent_more": 1908.8,
+    },
+)
 
 
 # ------------------------------------------------------------------------------------------------ parameters
@@ -166,8 +180,11 @@ def knn_matrix(specs: Sequence[RunSpec], knn_runs: Sequence[Sequence[str]]) -> R
     """The runs of ``specs`` whose trained weights the neighbourhood analysis reads (the ``[dataset, arch]``
     pairs of ``knn_runs``)."""
     wanted = {(data.resolve(d), a) for d, a in knn_runs}
-    return RunMatrix([s for s in specs if (s.dataset, s.arch) in wanted], section=getattr(specs, "section", ""),
-                     profile=getattr(specs, "profile", ""))  # fmt: skip
+    return RunMatrix(
+        [s for s in specs if (s.dataset, s.arch) in wanted],
+        section=getattr(specs, "section", ""),
+        profile=getattr(specs, "profile", ""),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- tables
@@ -199,8 +216,15 @@ def paper_wins(metric: str = HEADLINE) -> pd.DataFrame:
     for (dataset, arch), g in t.groupby(["dataset", "arch"], sort=False):
         base = float(g[g["method"].isin(["ERM", "mixup"])]["value"].max())
         zeta = float(g[g["method"] == "zeta-mixup"]["value"].max())
-        rows.append({"dataset": dataset, "arch": arch, "best of ERM, mixup": base, "best ζ-mixup": zeta,
-                     "ζ-mixup higher": zeta > base})  # fmt: skip
+        rows.append(
+            {
+                "dataset": dataset,
+                "arch": arch,
+                "best of ERM, mixup": base,
+                "best ζ-mixup": zeta,
+                "ζ-mixup higher": zeta > base,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -209,7 +233,18 @@ def paired(runs: pd.DataFrame, *, metric: str = HEADLINE) -> pd.DataFrame:
     and seed) stacked, in ``metric``'s paper units, for :func:`zmixlib.report.paired_summary` and
     :func:`zmixlib.report.reading`; ``baseline_method`` is the method subtracted, ``baseline`` its table label.
     Positive = ζ-mixup higher, i.e. better for every metric of this chapter."""
-    cols = ["dataset", "arch", "method", "baseline_method", "gamma", "seed", "baseline", "ours", "baseline_value", "diff"]
+    cols = [
+        "dataset",
+        "arch",
+        "method",
+        "baseline_method",
+        "gamma",
+        "seed",
+        "baseline",
+        "ours",
+        "baseline_value",
+        "diff",
+    ]
     frames = []
     for baseline in ("erm", "mixup"):
         p = paper.paired(runs, metric=metric, baseline=baseline) if len(runs) else pd.DataFrame()
@@ -248,8 +283,10 @@ def _load_trained(spec: RunSpec, results_dir, datasets) -> engine.Trainer:
     path = engine.checkpoint_path(spec, results_dir)
     state = torch.load(path, map_location="cpu", weights_only=False) if path.is_file() else None
     if state is None or state.get("epoch") != spec.epochs:
-        print(f"note: no final checkpoint of run {spec.run_id} ({spec.dataset}, {spec.label()}, seed {spec.seed}); "
-              "training it again to keep its weights (its record stays as it is)")  # fmt: skip
+        print(
+            f"note: no final checkpoint of run {spec.run_id} ({spec.dataset}, {spec.label()}, seed {spec.seed}); "
+            "training it again to keep its weights (its record stays as it is)"
+        )
         engine.fit(
             spec, results_dir=None, checkpoint_dir=path.parent, keep_checkpoint=True, progress=False, datasets=datasets
         )
@@ -337,16 +374,31 @@ def neighbourhoods(
         label = method_label(spec.method, spec.gamma)
         test_z, test_y, test_pred = _test_features(trainer)
         pools = _pool_features(trainer, spec)
-        base = {"dataset": spec.dataset, "arch": spec.arch, "method": spec.method, "gamma": spec.gamma, "label": label,
-                "seed": spec.seed}  # fmt: skip
+        base = {
+            "dataset": spec.dataset,
+            "arch": spec.arch,
+            "method": spec.method,
+            "gamma": spec.gamma,
+            "label": label,
+            "seed": spec.seed,
+        }
         for pool, (z, y) in pools.items():
             if k > len(z):
                 raise ValueError(f"k must be <= the {len(z)} training samples of run {spec.run_id}, got {k}")
             _, idx = cosine_knn(test_z, z, k)
             same = same_label_counts(test_y, y, idx).cpu().numpy()
-            rows.append(pd.DataFrame({**base, "pool": pool, "test_index": np.arange(len(test_y)),
-                                      "y": test_y.cpu().numpy(), "correct": (test_pred == test_y).cpu().numpy(),
-                                      "same_label": same}))  # fmt: skip
+            rows.append(
+                pd.DataFrame(
+                    {
+                        **base,
+                        "pool": pool,
+                        "test_index": np.arange(len(test_y)),
+                        "y": test_y.cpu().numpy(),
+                        "correct": (test_pred == test_y).cpu().numpy(),
+                        "same_label": same,
+                    }
+                )
+            )
         cell = (spec.dataset, spec.arch, label)
         if first_seed.setdefault(cell, spec.seed) == spec.seed:
             z, y = pools["synthesized"]
@@ -354,8 +406,10 @@ def neighbourhoods(
             embeddings[cell] = {"pool": (z[keep].cpu(), y[keep].cpu()), "test": (test_z.cpu(), test_y.cpu())}
             test_sets.setdefault((spec.dataset, spec.arch), trainer.eval_sets["test"])
         if verbose:
-            print(f"neighbourhoods: {spec.dataset} {spec.arch} {label} seed {spec.seed}: {len(test_y)} test images, "
-                  f"{len(pools['synthesized'][0])} synthesized / {len(pools['train'][0])} training samples")  # fmt: skip
+            print(
+                f"neighbourhoods: {spec.dataset} {spec.arch} {label} seed {spec.seed}: {len(test_y)} test images, "
+                f"{len(pools['synthesized'][0])} synthesized / {len(pools['train'][0])} training samples"
+            )
     counts = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     return Neighbourhoods(counts=counts, k=k, embeddings=embeddings, test_sets=test_sets)
 
@@ -380,9 +434,17 @@ def neighbour_summary(nb: Neighbourhoods, *, device: str = "") -> pd.DataFrame:
     rows = []
     for (dataset, arch, pool, label), g in per_seed.groupby(["dataset", "arch", "pool", "label"], sort=False):
         v = g["same_label"]
-        rows.append({"dataset": dataset, "arch": arch, "pool": pool, "method": label,
-                     f"same-label neighbours of {nb.k} (mean ± sd)": mean_sd(v, 1),
-                     "share of k (%)": round(100 * v.mean() / nb.k, 1), "seeds": len(v)})  # fmt: skip
+        rows.append(
+            {
+                "dataset": dataset,
+                "arch": arch,
+                "pool": pool,
+                "method": label,
+                f"same-label neighbours of {nb.k} (mean ± sd)": mean_sd(v, 1),
+                "share of k (%)": round(100 * v.mean() / nb.k, 1),
+                "seeds": len(v),
+            }
+        )
     out = pd.DataFrame(rows)
     out = out.assign(_o=[order[m] for m in out["method"]], _p=[POOLS.index(p) for p in out["pool"]])
     return (
@@ -397,7 +459,19 @@ def neighbour_pairs(nb: Neighbourhoods, *, pool: str = "synthesized", baseline: 
     (dataset, arch, γ, seed): ``ours``, ``baseline_value``, ``diff`` (positive: ζ-mixup's neighbourhoods hold
     more of the test image's class), shaped for :func:`zmixlib.report.paired_summary`."""
     check_choice("pool", pool, POOLS)
-    cols = ["dataset", "arch", "method", "baseline_method", "gamma", "label", "seed", "baseline", "ours", "baseline_value", "diff"]
+    cols = [
+        "dataset",
+        "arch",
+        "method",
+        "baseline_method",
+        "gamma",
+        "label",
+        "seed",
+        "baseline",
+        "ours",
+        "baseline_value",
+        "diff",
+    ]
     c = nb.counts
     if c.empty:
         return pd.DataFrame(columns=cols)
@@ -441,9 +515,19 @@ def paper_selection(nb: Neighbourhoods, *, pool: str = "synthesized") -> pd.Data
             z, m = same.loc[sel, lab], same.loc[sel, need[1]]
             more = int((z > m).sum())
             pct = 100.0 * (z.sum() / m.sum() - 1.0) if m.sum() > 0 else math.nan
-            rows.append({"dataset": dataset, "arch": arch, "seed": seed, "ζ-mixup": lab, "selected": int(sel.sum()),
-                         "ζ-mixup more same-label neighbours": more,
-                         "same-label neighbours, ζ-mixup vs mixup (% more)": round(pct, 1) if math.isfinite(pct) else math.nan})  # fmt: skip
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "arch": arch,
+                    "seed": seed,
+                    "ζ-mixup": lab,
+                    "selected": int(sel.sum()),
+                    "ζ-mixup more same-label neighbours": more,
+                    "same-label neighbours, ζ-mixup vs mixup (% more)": round(pct, 1)
+                    if math.isfinite(pct)
+                    else math.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -460,14 +544,18 @@ def knn_reading(nb: Neighbourhoods, *, profile: str) -> str:
     parts = []
     for (dataset, arch), g in pairs.groupby(["dataset", "arch"], sort=False):
         n = int(g["seed"].nunique())
-        text = (f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): same-label neighbours of {nb.k} per "
-                f"test image, seed-paired, {phrases[(dataset, arch)]}")  # fmt: skip
+        text = (
+            f"{dataset} ({arch}, {profile}, {n} seed{'s' * (n != 1)}): same-label neighbours of {nb.k} per "
+            f"test image, seed-paired, {phrases[(dataset, arch)]}"
+        )
         s = sel[(sel["dataset"] == dataset) & (sel["arch"] == arch)] if len(sel) else sel
         if len(s):
             total = int(s.drop_duplicates("seed")["selected"].sum())
             more = int(s["ζ-mixup more same-label neighbours"].sum())
-            text += (f"; the paper's selection held {total} test image{'s' * (total != 1)} over the seeds, and in "
-                     f"{more} of {int(s['selected'].sum())} (image, γ) cases ζ-mixup's neighbourhood held more of its class")  # fmt: skip
+            text += (
+                f"; the paper's selection held {total} test image{'s' * (total != 1)} over the seeds, and in "
+                f"{more} of {int(s['selected'].sum())} (image, γ) cases ζ-mixup's neighbourhood held more of its class"
+            )
         parts.append(text)
     return ". ".join(parts)
 
@@ -475,9 +563,14 @@ def knn_reading(nb: Neighbourhoods, *, profile: str) -> str:
 def fig8_paper_table() -> pd.DataFrame:
     """The paper's Fig. 8 numbers (J Big Data, text of "Results and Discussion"), labelled as the paper's."""
     df = pd.DataFrame(FIG8_PAPER)
-    return df.rename(columns={"feature_dim": "feature dim", "test_images": "selected test images (paper)",
-                              "zeta_more": "ζ-mixup more same-label neighbours (paper)",
-                              "percent_more": "same-label neighbours, ζ-mixup vs mixup (% more, paper)"})  # fmt: skip
+    return df.rename(
+        columns={
+            "feature_dim": "feature dim",
+            "test_images": "selected test images (paper)",
+            "zeta_more": "ζ-mixup more same-label neighbours (paper)",
+            "percent_more": "same-label neighbours, ζ-mixup vs mixup (% more, paper)",
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- figures
@@ -525,8 +618,12 @@ def neighbour_figure(nb: Neighbourhoods, *, label: str, ax_width: float = 5.0):
 def _shown(nb: Neighbourhoods, dataset: str, arch: str, seed: int, zeta_label: str, n: int) -> tuple[list[int], str]:
     """The test images Fig. 8a shows: the paper's selection first, then those mixup got wrong and ζ-mixup right,
     then the largest gains in same-label neighbours."""
-    c = nb.counts[(nb.counts["dataset"] == dataset) & (nb.counts["arch"] == arch) & (nb.counts["seed"] == seed)
-                  & (nb.counts["pool"] == "synthesized")]  # fmt: skip
+    c = nb.counts[
+        (nb.counts["dataset"] == dataset)
+        & (nb.counts["arch"] == arch)
+        & (nb.counts["seed"] == seed)
+        & (nb.counts["pool"] == "synthesized")
+    ]
     wide = c.pivot_table(index="test_index", columns="label", values=["correct", "same_label"], aggfunc="first")
     correct, same = wide["correct"].astype(bool), wide["same_label"]
     erm, mix = method_label("erm"), method_label("mixup")
@@ -551,8 +648,17 @@ def _image(x: torch.Tensor) -> np.ndarray:
     return x[0].numpy() if x.shape[0] == 1 else x.permute(1, 2, 0).clamp(0, 1).numpy()
 
 
-def fig8_figure(nb: Neighbourhoods, dataset: str, arch: str, *, label: str, class_names: Sequence[str],
-                n_images: int = 14, zeta_gamma: float = 2.8, perplexity: float = 30.0):  # fmt: skip
+def fig8_figure(
+    nb: Neighbourhoods,
+    dataset: str,
+    arch: str,
+    *,
+    label: str,
+    class_names: Sequence[str],
+    n_images: int = 14,
+    zeta_gamma: float = 2.8,
+    perplexity: float = 30.0,
+):
     """Fig. 8 drawn for one (dataset, arch), first seed: (a) test images (see :func:`_shown`) with their label and
     the same-label neighbour counts of the mixup and ζ-mixup models; (b–d) t-SNE of the synthesized training
     samples' features (circles, class colours) with the shown test images (squares, black edge, their true
@@ -603,16 +709,29 @@ def fig8_figure(nb: Neighbourhoods, dataset: str, arch: str, *, label: str, clas
             xy = tsne.fit_transform(pts)
         n_pool = len(pool_z)
         ax.scatter(xy[:n_pool, 0], xy[:n_pool, 1], c=[cmap(int(v) % 10) for v in pool_y], s=7, alpha=0.45, linewidths=0)
-        ax.scatter(xy[n_pool:, 0], xy[n_pool:, 1], c=[cmap(int(v) % 10) for v in test_y[shown]], s=55, marker="s",
-                   edgecolors="black", linewidths=1.0)  # fmt: skip
+        ax.scatter(
+            xy[n_pool:, 0],
+            xy[n_pool:, 1],
+            c=[cmap(int(v) % 10) for v in test_y[shown]],
+            s=55,
+            marker="s",
+            edgecolors="black",
+            linewidths=1.0,
+        )
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"{lab}: {'training images' if lab == method_label('erm') else 'synthesized samples'} (○), "
-                     "test images (□)", fontsize=9)  # fmt: skip
+        ax.set_title(
+            f"{lab}: {'training images' if lab == method_label('erm') else 'synthesized samples'} (○), test images (□)",
+            fontsize=9,
+        )
     handles = [
         plt.Line2D([], [], marker="o", ls="", color=cmap(i % 10), label=str(n)) for i, n in enumerate(class_names)
     ]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(class_names), 10), fontsize=8, frameon=False)
-    fig.suptitle(f"Fig. 8 — {dataset} ({arch}), seed {seed}, {label}. Top: {why}; under each image its same-label "
-                 f"neighbours of {nb.k}, mixup → {zeta_label}", fontsize=9, wrap=True)  # fmt: skip
+    fig.suptitle(
+        f"Fig. 8 — {dataset} ({arch}), seed {seed}, {label}. Top: {why}; under each image its same-label "
+        f"neighbours of {nb.k}, mixup → {zeta_label}",
+        fontsize=9,
+        wrap=True,
+    )
     return fig
