@@ -1,0 +1,142 @@
+"""Chapter 01, synthetic manifolds: ζ-mixup (Abhishek et al., J Big Data 2024) Figs. 2 and 7 on 2-D and 3-D sets.
+
+What mixup and ζ-mixup make of points on a known manifold — crescents and spirals in 2-D (Fig. 2a:
+:func:`scatter_panels`, :func:`mixed_scatter_grid`), a 1-D helix in ℝ³ (Fig. 2b: :func:`helix_projections`),
+ζ-mixup over T × γ (:func:`mix_grid`) — and the evidence the claims ledger takes from them
+(:func:`zeta_minus_mixup`). The measurements are :mod:`zmixlib.geometry`'s (chapter 03 uses them too);
+this module draws and arranges them for notebook 01.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from zmixlib import data, geometry
+from zmixlib.plots import house_style, method_color
+
+__all__ = ["scatter_panels", "zeta_minus_mixup", "mixed_scatter_grid", "helix_projections", "mix_grid"]
+
+
+def scatter_panels(
+    names: Sequence[str],
+    *,
+    n_points: int,
+    noise: float,
+    gammas: Sequence[float],
+    seed: int,
+    batch_size: int,
+) -> dict[str, dict[str, tuple]]:
+    """Fig. 2a's panels: each 2-class 2-D set ``names`` drawn with ``seed``, as is and mixed.
+
+    Returns:
+        ``{set: {"original" | "mixup" | "ζ-mixup (γ = …)": (X (N, 2), P(class 1) (N,))}}`` for
+        :func:`mixed_scatter_grid`.
+    """
+    return {
+        name: {
+            title: (xs, ys[:, 1])
+            for title, (xs, ys) in geometry.augmented_sets(
+                *data.synthetic(name, n_points, noise=noise, seed=seed),
+                gammas=gammas,
+                seed=seed,
+                batch_size=batch_size,
+                num_classes=2,
+            ).items()
+        }
+        for name in names
+    }
+
+
+def zeta_minus_mixup(frame: pd.DataFrame, column: str, keys: Sequence[str]) -> list[float]:
+    """Per ``keys`` (which include ``"gamma"``), ζ-mixup's ``column`` minus mixup's at the same other keys.
+
+    ``frame`` holds one row per method and key (``method`` is ``"zeta_mixup"`` or ``"mixup"``; mixup rows
+    have no γ). Returns the differences in ζ-mixup's row order.
+    """
+    keys = list(keys)
+    zeta = frame[frame["method"] == "zeta_mixup"].set_index(keys)[column]
+    mix = frame[frame["method"] == "mixup"].set_index([k for k in keys if k != "gamma"])[column]
+    return [float(v - mix.loc[tuple(k[i] for i, name in enumerate(keys) if name != "gamma")]) for k, v in zeta.items()]
+
+
+@house_style()
+def mixed_scatter_grid(rows: dict, *, label: str, cmap: str = "coolwarm_r"):
+    """ζ-mixup's Fig. 2a: 2-D point sets, one row per dataset and one column per method.
+
+    ``rows`` maps a row title to ``{column title: (X (N, 2), p (N,))}`` where ``p`` is the soft-label
+    probability of class 1 (the colour; its argmax is ``p > 0.5``). Returns the figure.
+    """
+
+    ncols = max(len(cols) for cols in rows.values())
+    fig, axes = plt.subplots(
+        len(rows), ncols, figsize=(2.7 * ncols + 1, 2.8 * len(rows)), squeeze=False, layout="constrained"
+    )
+    sc = None
+    for r, (row_title, cols) in enumerate(rows.items()):
+        for c, (title, (xy, p)) in enumerate(cols.items()):
+            ax = axes[r, c]
+            sc = ax.scatter(xy[:, 0], xy[:, 1], c=p, cmap=cmap, vmin=0, vmax=1, s=4)
+            ax.set_title(f"{row_title}: {title}", fontsize=8)
+            ax.set_xlabel("x₁", fontsize=7)
+            ax.set_ylabel("x₂", fontsize=7)
+            ax.tick_params(labelsize=6)
+    if sc is not None:
+        fig.colorbar(sc, ax=axes, shrink=0.6, label="soft label: P(class 1)")
+    fig.suptitle(f"Original data, mixup and ζ-mixup (colour: soft label) — {label}")
+    return fig
+
+
+@house_style()
+def helix_projections(sets: dict, *, views=((0, 0), (70, 0), (90, 0)), label: str, original=None):
+    """ζ-mixup's Fig. 2b: 3-D point sets seen from several (elevation, azimuth) views.
+
+    ``sets`` maps a row title to ``(points (N, 3), method)``, the method choosing the colour;
+    ``original`` (optional) is drawn in grey under every set that is not the original. Returns the figure.
+    """
+
+    fig = plt.figure(figsize=(3.2 * len(views), 3.0 * len(sets)))
+    for r, (title, (pts, method)) in enumerate(sets.items()):
+        for c, (elev, azim) in enumerate(views):
+            ax = fig.add_subplot(len(sets), len(views), r * len(views) + c + 1, projection="3d")
+            if original is not None and method != "original":
+                ax.scatter(*original[:, :3].T, s=0.3, color=method_color("original"), alpha=0.3)
+            ax.scatter(*pts[:, :3].T, s=0.3, color=method_color(method), alpha=0.5)
+            ax.view_init(elev=elev, azim=azim)
+            ax.set_title(f"{title} (elev {elev}°, azim {azim}°)", fontsize=8)
+            ax.set_xlabel("x", fontsize=7)
+            ax.set_ylabel("y", fontsize=7)
+            ax.set_zlabel("z", fontsize=7)
+            ax.tick_params(labelsize=5)
+    fig.suptitle(f"1-D helix in ℝ³: original, mixup and ζ-mixup — {label}")
+    fig.tight_layout()
+    return fig
+
+
+@house_style()
+def mix_grid(cells: dict, *, row_key: str, col_key: str, label: str, original=None, annotate: dict | None = None):
+    """A grid of 2-D projections (x, y) of point sets keyed ``(row, col)`` — e.g. ζ-mixup over T × γ.
+
+    ``annotate`` maps the same keys to a short text written in each panel (e.g. the mean distance to
+    the manifold). ``original`` is drawn in grey underneath. Returns the figure.
+    """
+
+    rows = sorted({r for r, _ in cells})
+    cols = sorted({c for _, c in cells})
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.6 * len(cols), 2.5 * len(rows)), squeeze=False)
+    for (r, c), pts in cells.items():
+        ax = axes[rows.index(r), cols.index(c)]
+        if original is not None:
+            ax.scatter(original[:, 0], original[:, 1], s=0.2, color=method_color("original"), alpha=0.3)
+        ax.scatter(pts[:, 0], pts[:, 1], s=0.2, color=method_color("zeta_mixup"), alpha=0.5)
+        ax.set_title(f"{row_key} = {r}, {col_key} = {c}", fontsize=8)
+        ax.set_xlabel("x", fontsize=7)
+        ax.set_ylabel("y", fontsize=7)
+        ax.tick_params(labelsize=6)
+        if annotate and (r, c) in annotate:
+            ax.text(0.02, 0.02, annotate[(r, c)], transform=ax.transAxes, fontsize=7, va="bottom")
+    fig.suptitle(f"ζ-mixup over {row_key} × {col_key} (top view, x–y) — {label}")
+    fig.tight_layout()
+    return fig
