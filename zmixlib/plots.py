@@ -14,17 +14,27 @@ from matplotlib.ticker import MaxNLocator, ScalarFormatter
 from zmixlib.bench import COPY, GEMM, MATMUL
 from zmixlib.vocab import color
 
-matplotlib.rcParams.update(
-    {
-        "figure.dpi": 100,
-        "savefig.dpi": 150,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "legend.frameon": False,
-    }
-)
+#: The house style of every figure: light grid, no top/right spines, legends without frames.
+HOUSE_STYLE: dict[str, object] = {
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+}
+
+
+def house_style():
+    """Returns a context (also a decorator) in which figures are drawn in :data:`HOUSE_STYLE`.
+
+    The style is applied per figure and undone on exit: importing this module changes no global matplotlib
+    setting. Every figure helper, here and in ``zmixlib.chapters``, draws inside it (``@plots.house_style()``
+    on the helper, or ``with plots.house_style():`` around the drawing).
+    """
+    return matplotlib.rc_context(HOUSE_STYLE)
+
 
 def method_color(name: str) -> str:
     """The colour of a method on every page (``zeta_mixup(gamma=2.4)`` and ``zeta_mixup`` share one)."""
@@ -33,37 +43,6 @@ def method_color(name: str) -> str:
 
 #: Line styles that tell the γ values of ζ-mixup apart (they share one colour).
 ZETA_STYLES = ("-", "--", ":", "-.")
-
-
-def dominance_curves(gammas, curves: dict, gamma_min: float, *, ax=None):
-    """Theorem 1: ``w_1 − Σ_{i≥2} w_i`` against γ, one line per T, with γ_min marked (notebook 00)."""
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    for label, values in curves.items():
-        ax.plot(gammas, values, label=f"T = {label}")
-    ax.axhline(0.0, color="black", lw=0.8)
-    ax.axvline(gamma_min, color="black", ls="--", lw=1, label=f"γ_min = {gamma_min:.5f}")
-    ax.set_xlabel("γ")
-    ax.set_ylabel(r"$w_1 - \sum_{i \geq 2} w_i$")
-    ax.set_title("Theorem 1: the first weight dominates for γ ≥ γ_min, whatever T")
-    ax.legend(ncol=2, fontsize=8)
-    return ax.figure
-
-
-def lambda_gamma_map(lams, gammas, *, ax=None):
-    """Theorem 2: the γ at which T=2 ζ-mixup reproduces mixup's λ, with λ < ½ ↔ γ < 0 shaded (notebook 00)."""
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(lams, gammas, color=method_color("zeta_mixup"))
-    ax.axvspan(0, 0.5, color="grey", alpha=0.15, label="λ < ½  →  γ < 0")
-    ax.axhline(0.0, color="black", lw=0.8)
-    ax.set_xlabel("mixup λ")
-    ax.set_ylabel(r"γ = log$_2$(λ / (1 − λ))")
-    ax.set_title("Theorem 2: T = 2 ζ-mixup equals mixup at this γ")
-    ax.legend(loc="upper left")
-    return ax.figure
 
 
 def timing_bars(table, *, label: str, paper_label: str = "paper (GTX TITAN X)", ax=None):
@@ -185,133 +164,10 @@ def timing_growth_grid(frame, *, label: str):
     return fig
 
 
-# ---------------------------------------------------------------- notebooks 01 and 03 (synthetic manifolds, local ID)
+# ------------------------------------------------------------------ classification sweeps
 
 
-def local_id_panels(summary, *, gamma_min: float, label: str, paper: dict | None = None):
-    """Paper 000 Fig. 6: local ID against γ, one panel per (dataset, k).
-
-    ``summary`` is :func:`zmixlib.intrinsic.summarize_sweep`'s frame: ζ-mixup is a line (mean over
-    points) with a ± sd band, the original data and mixup are horizontal lines with their own bands;
-    γ_min is a vertical dotted line. ``paper`` optionally maps ``(dataset, method)`` to a paper
-    ``(mean, sd)`` drawn as a dashed line at k = 128 (MIDL 2023). ``label`` goes in the title.
-    """
-
-    panels = list(summary[["dataset", "k"]].drop_duplicates().itertuples(index=False, name=None))
-    cols = len(summary["k"].unique())
-    rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
-    for ax, (dataset, k) in zip(axes.flat, panels):
-        df = summary[(summary["dataset"] == dataset) & (summary["k"] == k)]
-        zeta = df[df["method"] == "zeta_mixup"].sort_values("gamma")
-        g = zeta["gamma"].to_numpy(float)
-        color = method_color("zeta_mixup")
-        ax.plot(g, zeta["mean"], color=color, lw=2, label="ζ-mixup")
-        ax.fill_between(g, zeta["mean"] - zeta["sd"], zeta["mean"] + zeta["sd"], color=color, alpha=0.2)
-        lo, hi = (g.min(), g.max()) if len(g) else (0.0, 1.0)
-        for method, name, style in (("original", "original", "-"), ("mixup", "mixup", "-.")):
-            row = df[df["method"] == method]
-            if len(row):
-                m, s = float(row["mean"].iloc[0]), float(row["sd"].iloc[0])
-                ax.axhline(m, color=method_color(method), ls=style, lw=1.5, label=f"{name} ({m:.2f} ± {s:.2f})")
-                ax.axhspan(m - s, m + s, color=method_color(method), alpha=0.08)
-        for (p_dataset, p_method), (m, s) in (paper or {}).items():
-            if p_dataset == dataset and k == 128:
-                paper_label = f"paper {p_method} ({m:.2f} ± {s:.2f})"
-                ax.axhline(m, color=method_color(p_method), ls="--", lw=1, label=paper_label)
-        ax.axvline(gamma_min, color="black", ls=":", lw=1, label=f"γ_min = {gamma_min:.5f}")
-        ax.set_xlim(lo, hi)
-        ax.set_xlabel("γ (ζ-mixup)")
-        ax.set_ylabel("local ID (mean ± sd over points)")
-        ax.set_title(f"{dataset}, k = {k}")
-        ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(panels) :]:
-        ax.set_visible(False)
-    fig.suptitle(f"Local intrinsic dimension (Fukunaga–Olsen, α = 5 %) — {label}")
-    fig.tight_layout()
-    return fig
-
-
-def mixed_scatter_grid(rows: dict, *, label: str, cmap: str = "coolwarm_r"):
-    """Paper 000 Fig. 2a: 2-D point sets, one row per dataset and one column per method.
-
-    ``rows`` maps a row title to ``{column title: (X (N, 2), p (N,))}`` where ``p`` is the soft-label
-    probability of class 1 (the colour; its argmax is ``p > 0.5``). Returns the figure.
-    """
-
-    ncols = max(len(cols) for cols in rows.values())
-    fig, axes = plt.subplots(
-        len(rows), ncols, figsize=(2.7 * ncols + 1, 2.8 * len(rows)), squeeze=False, layout="constrained"
-    )
-    sc = None
-    for r, (row_title, cols) in enumerate(rows.items()):
-        for c, (title, (xy, p)) in enumerate(cols.items()):
-            ax = axes[r, c]
-            sc = ax.scatter(xy[:, 0], xy[:, 1], c=p, cmap=cmap, vmin=0, vmax=1, s=4)
-            ax.set_title(f"{row_title}: {title}", fontsize=8)
-            ax.set_xlabel("x₁", fontsize=7)
-            ax.set_ylabel("x₂", fontsize=7)
-            ax.tick_params(labelsize=6)
-    if sc is not None:
-        fig.colorbar(sc, ax=axes, shrink=0.6, label="soft label: P(class 1)")
-    fig.suptitle(f"Original data, mixup and ζ-mixup (colour: soft label) — {label}")
-    return fig
-
-
-def helix_projections(sets: dict, *, views=((0, 0), (70, 0), (90, 0)), label: str, original=None):
-    """Paper 000 Fig. 2b: 3-D point sets seen from several (elevation, azimuth) views.
-
-    ``sets`` maps a row title to ``(points (N, 3), method)``, the method choosing the colour;
-    ``original`` (optional) is drawn in grey under every set that is not the original. Returns the figure.
-    """
-
-    fig = plt.figure(figsize=(3.2 * len(views), 3.0 * len(sets)))
-    for r, (title, (pts, method)) in enumerate(sets.items()):
-        for c, (elev, azim) in enumerate(views):
-            ax = fig.add_subplot(len(sets), len(views), r * len(views) + c + 1, projection="3d")
-            if original is not None and method != "original":
-                ax.scatter(*original[:, :3].T, s=0.3, color=method_color("original"), alpha=0.3)
-            ax.scatter(*pts[:, :3].T, s=0.3, color=method_color(method), alpha=0.5)
-            ax.view_init(elev=elev, azim=azim)
-            ax.set_title(f"{title} (elev {elev}°, azim {azim}°)", fontsize=8)
-            ax.set_xlabel("x", fontsize=7)
-            ax.set_ylabel("y", fontsize=7)
-            ax.set_zlabel("z", fontsize=7)
-            ax.tick_params(labelsize=5)
-    fig.suptitle(f"1-D helix in ℝ³: original, mixup and ζ-mixup — {label}")
-    fig.tight_layout()
-    return fig
-
-
-def mix_grid(cells: dict, *, row_key: str, col_key: str, label: str, original=None, annotate: dict | None = None):
-    """A grid of 2-D projections (x, y) of point sets keyed ``(row, col)`` — e.g. ζ-mixup over T × γ.
-
-    ``annotate`` maps the same keys to a short text written in each panel (e.g. the mean distance to
-    the manifold). ``original`` is drawn in grey underneath. Returns the figure.
-    """
-
-    rows = sorted({r for r, _ in cells})
-    cols = sorted({c for _, c in cells})
-    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.6 * len(cols), 2.5 * len(rows)), squeeze=False)
-    for (r, c), pts in cells.items():
-        ax = axes[rows.index(r), cols.index(c)]
-        if original is not None:
-            ax.scatter(original[:, 0], original[:, 1], s=0.2, color=method_color("original"), alpha=0.3)
-        ax.scatter(pts[:, 0], pts[:, 1], s=0.2, color=method_color("zeta_mixup"), alpha=0.5)
-        ax.set_title(f"{row_key} = {r}, {col_key} = {c}", fontsize=8)
-        ax.set_xlabel("x", fontsize=7)
-        ax.set_ylabel("y", fontsize=7)
-        ax.tick_params(labelsize=6)
-        if annotate and (r, c) in annotate:
-            ax.text(0.02, 0.02, annotate[(r, c)], transform=ax.transAxes, fontsize=7, va="bottom")
-    fig.suptitle(f"ζ-mixup over {row_key} × {col_key} (top view, x–y) — {label}")
-    fig.tight_layout()
-    return fig
-
-
-# ------------------------------------------------------------------ classification sweeps (notebook 04)
-
-
+@house_style()
 def error_curves(frame, *, label: str, ylabel: str = "test error (%)", log: bool = True, ax_width: float = 6.5):
     """Test error per epoch, one line per method (mean over seeds) with a ± sd band, one panel per dataset.
 
