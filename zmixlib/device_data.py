@@ -19,7 +19,7 @@ dataset whose item changes from one read to the next), items are
 feature vectors or images of side ≤ :data:`MAX_SIDE` px, and the split takes at most
 :data:`MEMORY_FRACTION` of the device's free memory. Larger images keep the DataLoader path.
 
-Used by :mod:`zmixlib.train` (``RunSpec.device_resident``) and :mod:`zmixlib.throughput`.
+Used by :mod:`zmixlib.train` (``RunSpec.device_resident``) and :mod:`zmixlib.bench.throughput`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ The official code (github.com/kakumarabhishek/zeta-mixup, called in paper 001's 
 the FFT* so that rank 1 lands on the diagonal, then ``rank^-γ`` normalised per row; the batch is mixed with
 two einsums. :func:`zmixlib.mixing.zeta_weights` samples the same distribution directly on the device.
 
-Used by :mod:`zmixlib.timing` (Table 9, ζ-weight generation; notebook 09) and ``tests/test_reference_impl.py``.
+Used by :mod:`zmixlib.chapters.timing` (Table 9, ζ-weight generation; notebook 09) and ``tests/test_reference_impl.py``.
 """
 
 from __future__ import annotations

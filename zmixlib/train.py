@@ -185,7 +185,7 @@ class Trainer:
     """One run's moving parts: the data feed, model, optimiser, schedule, AMP and generators.
 
     :func:`fit` drives it epoch by epoch (:meth:`train_epoch`, :meth:`evaluate`) and checkpoints its
-    :meth:`state_dict`; :mod:`zmixlib.throughput` times :meth:`train_steps`. Building one seeds everything
+    :meth:`state_dict`; :mod:`zmixlib.bench.throughput` times :meth:`train_steps`. Building one seeds everything
     with ``spec.seed``, so two trainers of one spec train identically.
 
     Args:
@@ -489,7 +489,7 @@ class Trainer:
     def train_steps(self, num_steps: int) -> int:
         """Train ``num_steps`` mini-batches (continuing across epochs; no evaluation, schedule untouched), then
         wait for the device. Returns the number of (mixed) samples trained on. For timing
-        (:mod:`zmixlib.throughput`)."""
+        (:mod:`zmixlib.bench.throughput`)."""
         self.model.train()
         images, loss = 0, None
         for _ in range(num_steps):
