@@ -292,7 +292,7 @@ def test_neighbourhoods(trained, measured, one_thread):
     ).all()
     # the counts are the brute-force ones: recompute one run's "train" pool by hand
     spec = next(s for s in specs if s.method == "zeta_mixup")
-    trainer = skin._load_trained(spec, out, None)
+    trainer = skin.fig8._load_trained(spec, out, None)
     x_tr, y_tr = data.as_tensors("iris", "train")
     x_te, y_te = data.as_tensors("iris", "test")
     with torch.no_grad():
@@ -317,7 +317,7 @@ def test_missing_checkpoint_is_trained_again_into_the_checkpoint_only(trained, c
     record = out / "skin" / f"{spec.run_id}.json"
     before = record.read_text()
     path.unlink()
-    trainer = skin._load_trained(spec, out, None)
+    trainer = skin.fig8._load_trained(spec, out, None)
     assert path.exists() and record.read_text() == before and "training it again" in capsys.readouterr().out
     assert trainer.model is not None
 
