@@ -1,0 +1,36 @@
+"""zmixlib.chapters.synthetic_manifolds: chapter 01's panels and its ζ-mixup − mixup differences."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from zmixlib.chapters import synthetic_manifolds
+
+
+def test_scatter_panels():
+    panels = synthetic_manifolds.scatter_panels(
+        ("crescents", "spirals"), n_points=64, noise=0.1, gammas=[2.4], seed=0, batch_size=16
+    )
+    assert list(panels) == ["crescents", "spirals"]
+    for cols in panels.values():
+        assert "original" in cols and "mixup" in cols and len(cols) == 3
+        for xy, p in cols.values():
+            assert xy.shape[1] == 2 and p.shape == (xy.shape[0],)
+            assert ((p >= 0) & (p <= 1)).all()
+        assert set(cols["original"][1].unique().tolist()) <= {0.0, 1.0}  # the data's labels are hard
+
+
+def test_zeta_minus_mixup_pairs_by_the_other_keys():
+    frame = pd.DataFrame(
+        [
+            dict(dataset="a", method="mixup", gamma=None, seed=0, err=0.5),
+            dict(dataset="a", method="mixup", gamma=None, seed=1, err=0.4),
+            dict(dataset="a", method="zeta_mixup", gamma=2.4, seed=0, err=0.3),
+            dict(dataset="a", method="zeta_mixup", gamma=4.0, seed=0, err=0.2),
+            dict(dataset="a", method="zeta_mixup", gamma=2.4, seed=1, err=0.1),
+            dict(dataset="a", method="original", gamma=None, seed=0, err=0.0),
+        ]
+    )
+    diffs = synthetic_manifolds.zeta_minus_mixup(frame, "err", ["dataset", "gamma", "seed"])
+    assert diffs == pytest.approx([-0.2, -0.3, -0.3])
