@@ -113,11 +113,16 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="no mixed precision on CUDA")
     p.add_argument("--no-channels-last", dest="channels_last", action="store_false", default=None)
     p.add_argument(
-        "--device-resident", dest="device_resident", action="store_true", default=None,
+        "--device-resident",
+        dest="device_resident",
+        action="store_true",
+        default=None,
         help="hold the splits on the device (default: wherever they fit)",
     )
     p.add_argument("--no-device-resident", dest="device_resident", action="store_false")
-    p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (falls back with a message)")
+    p.add_argument(
+        "--compile", action="store_true", default=None, help="torch.compile the model (falls back with a message)"
+    )
     p.add_argument("--results-dir", default=str(ROOT / "results"), help="default: the project's results/")
     p.add_argument("--force", action="store_true", help="train even if the record exists")
     p.add_argument("--dry-run", action="store_true", help="print the resolved RunSpec as JSON and stop")
@@ -199,20 +204,20 @@ def sweep_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--section", required=True, choices=list(recipes.SECTIONS))
     p.add_argument("--profile", default="smoke", help="smoke | offline | paper (default smoke)")
+    p.add_argument("--executor", choices=sweep.EXECUTORS, help="default: inline, or process with --runs-per-device")
     p.add_argument(
-        "--executor", choices=sweep.EXECUTORS, help="default: inline, or process with --runs-per-device"
-    )
-    p.add_argument(
-        "--runs-per-device", type=int,
+        "--runs-per-device",
+        type=int,
         help="runs at once per visible GPU (on CPU: worker processes); with --executor slurm: per GPU of each job",
-    )  # fmt: skip
+    )
     p.add_argument("--workers", type=int, help="at most this many worker processes in all (executor process)")
     p.add_argument("--results-dir", default=str(ROOT / "results"), help="default: the project's results/")
     p.add_argument(
-        "--book", action="store_true",
+        "--book",
+        action="store_true",
         help="train what the section's chapter reads at its defaults under --profile, into the folder "
         "`make book PROFILE=...` reads (results/ for paper, results/<profile>/ otherwise): what `make paper` runs",
-    )  # fmt: skip
+    )
     p.add_argument("--datasets", type=_csv(str), help="comma-separated")
     p.add_argument("--methods", type=_csv(str), help="comma-separated")
     p.add_argument("--gammas", type=_csv(float), help="comma-separated")
@@ -226,10 +231,13 @@ def sweep_parser() -> argparse.ArgumentParser:
         "--set", action="append", default=[], metavar="KEY=VALUE", help="any resolve() override, Python literal"
     )
     p.add_argument(
-        "--slurm", action="append", default=[], metavar="KEY=VALUE",
+        "--slurm",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="job parameter: partition, time (minutes or [D-]HH:MM:SS), gpus, gres, cpus, mem, qos, account, "
         "runs_per_gpu (runs packed per GPU in one array task), or any submitit parameter",
-    )  # fmt: skip
+    )
     p.add_argument("--dry-run", action="store_true", help="print the matrix and what would run")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -284,8 +292,10 @@ def sweep_main(argv: list[str] | None = None) -> int:
             results_dir = str(sweep_dir(args.results_dir, args.profile))
             matrix = book_matrix(args.section, args.profile, **overrides)
             if matrix is None:
-                print(f"note: the chapter of section {args.section!r} builds its own matrices; this trains the "
-                      f"section's recipe matrix into {results_dir}, and the book trains whatever else its page needs")  # fmt: skip
+                print(
+                    f"note: the chapter of section {args.section!r} builds its own matrices; this trains the "
+                    f"section's recipe matrix into {results_dir}, and the book trains whatever else its page needs"
+                )
         if matrix is None:
             matrix = recipes.resolve(args.section, args.profile, **overrides)
     except (TypeError, ValueError) as err:
@@ -293,7 +303,9 @@ def sweep_main(argv: list[str] | None = None) -> int:
         return 2
     print(matrix)
     if args.dry_run:
-        print(f"{len(sweep.pending(matrix, results_dir))} of {len(matrix)} run(s) have no record yet (in {results_dir})")
+        print(
+            f"{len(sweep.pending(matrix, results_dir))} of {len(matrix)} run(s) have no record yet (in {results_dir})"
+        )
         return 0
     try:
         report = sweep.run(
@@ -309,6 +321,7 @@ def sweep_main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0 if report.ok else 1
+
 
 # ----------------------------------------------------------------------------------------------------- bench
 
@@ -341,9 +354,10 @@ def bench_parser() -> argparse.ArgumentParser:
     g.add_argument("--throughput-batch-size", type=int, default=None, help="default: the paper's recipe (32)")
     g.add_argument("--throughput-paths", default="loader,device", help="data paths: loader, device")
     g.add_argument(
-        "--throughput-compile", default="auto",
+        "--throughput-compile",
+        default="auto",
         help="eager, compiled or both (comma list); auto: both on CUDA, eager on CPU (compiling takes ~1 min there)",
-    )  # fmt: skip
+    )
     g.add_argument("--throughput-runs-per-device", type=_csv(int), default=[1, 2, 4, 8], help="comma list")
     g.add_argument("--throughput-steps", type=int, default=None, help="timed steps per run, cell and round")
     g.add_argument("--throughput-warmup", type=int, default=3)
@@ -507,7 +521,9 @@ def ledger_main(argv: list[str] | None = None) -> int:
     from zmixlib.chapters import ledger
 
     p = argparse.ArgumentParser(prog="python -m zmixlib ledger", description=ledger_main.__doc__.split("\n\n")[0])
-    p.add_argument("--self-check", action="store_true", help="prove the rules on the papers' numbers (exit 1 on failure)")
+    p.add_argument(
+        "--self-check", action="store_true", help="prove the rules on the papers' numbers (exit 1 on failure)"
+    )
     p.add_argument("--profile", default="offline", help="whose evidence to print (default offline)")
     p.add_argument("--results-dir", default=None, help="results folder (default: the project's results/)")
     args = p.parse_args(argv)
@@ -521,7 +537,9 @@ def ledger_main(argv: list[str] | None = None) -> int:
                 print(f"  {r['claim']}: {r['statistic']}")
             unsupported = frame[~frame["expected"].str.startswith(("reproduced", "no numbers"))]
             if len(unsupported):
-                print("\nclaims the papers' own numbers do not support under their rule (expected not to be reproduced):")
+                print(
+                    "\nclaims the papers' own numbers do not support under their rule (expected not to be reproduced):"
+                )
                 for _, r in unsupported.iterrows():
                     print(f"  {r['claim']}: {r['expected'].removeprefix('anything but reproduced: ')}")
             n_fail = int((~frame["ok"]).sum())

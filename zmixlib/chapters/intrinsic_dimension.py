@@ -23,7 +23,7 @@ from zmixlib.bench import best_time
 from zmixlib.geometry import augment_dataset
 from zmixlib.intrinsic import _as_points, agreement, local_id, local_id_skdim, local_id_summary
 from zmixlib.paper import paper_table
-from zmixlib.plots import method_color
+from zmixlib.plots import house_style, method_color
 from zmixlib.vocab import gamma_text
 
 __all__ = [
@@ -246,6 +246,7 @@ def _sd_from_note(note: Any) -> float:
     return float(m.group(1)) if m else float("nan")
 
 
+@house_style()
 def local_id_panels(summary, *, gamma_min: float, label: str, paper: dict | None = None):
     """Fig. 6 of ζ-mixup (MIDL 2023): local ID against γ, one panel per (dataset, k).
 

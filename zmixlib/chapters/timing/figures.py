@@ -6,11 +6,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from zmixlib.bench import COPY, GEMM, MATMUL
-from zmixlib.plots import method_color
+from zmixlib.plots import house_style, method_color
 
 __all__ = ["timing_bars", "timing_growth", "timing_growth_grid", "overhead_bars"]
 
 
+@house_style()
 def timing_bars(table, *, label: str, paper_label: str = "paper (GTX TITAN X)", ax=None):
     """Table 9 as bars: median time per method (log axis) with IQR whiskers (notebook 09).
 
@@ -46,6 +47,7 @@ def timing_bars(table, *, label: str, paper_label: str = "paper (GTX TITAN X)", 
     return ax.figure
 
 
+@house_style()
 def timing_growth(frame, *, x: str, label: str, ax=None):
     """Cost against ``x`` (``"batch_size"`` or ``"resolution"``), log–log, one line per method (notebook 09).
 
@@ -79,6 +81,7 @@ def timing_growth(frame, *, x: str, label: str, ax=None):
     return ax.figure
 
 
+@house_style()
 def overhead_bars(frame, *, label: str, target_pct: float | None = 3.0, ax=None):
     """Training-step overhead vs ERM per method, % (bars with IQR over rounds), and the mixing's own share (notebook 09)."""
 
@@ -112,6 +115,7 @@ def overhead_bars(frame, *, label: str, target_pct: float | None = 3.0, ax=None)
     return ax.figure
 
 
+@house_style()
 def timing_growth_grid(frame, *, label: str):
     """``zmixlib.chapters.timing.scaling(...)`` as a grid: one row per dtype, columns = batch-size and resolution sweeps (notebook 09)."""
 
