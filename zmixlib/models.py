@@ -96,8 +96,8 @@ class StagedNet(nn.Module):
 
     def forward_head(self, z: torch.Tensor, *, dense: bool = False) -> torch.Tensor:
         """``(B, D)`` embedding → ``(B, K)`` logits; with ``dense=True`` the head at every position of a spatial
-        embedding ``(B, D, r)`` → ``(B, r, K)`` (a linear head as a 1×1 convolution, paper 003 §3.3: its mean over
-        positions is the head of the pooled embedding)."""
+        embedding ``(B, D, r)`` → ``(B, r, K)`` (a linear head as a 1×1 convolution, MultiMix (Venkataramanan et
+        al.) §3.3: its mean over positions is the head of the pooled embedding)."""
         return self.head(z.transpose(1, 2)) if dense else self.head(z)
 
     @property

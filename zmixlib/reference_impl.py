@@ -1,7 +1,7 @@
 """The authors' ζ-mixup, as published, for side-by-side timing and distribution tests — not for training.
 
-The official code (github.com/kakumarabhishek/zeta-mixup, called in paper 001's Listing A1) builds the
-ζ-weights on the CPU in NumPy: a random ranking per row (argsort of uniform noise), circularly shifted *via
+The official code (github.com/kakumarabhishek/zeta-mixup, listed in ζ-mixup's Listing A1, Abhishek et al.) builds
+the ζ-weights on the CPU in NumPy: a random ranking per row (argsort of uniform noise), circularly shifted *via
 the FFT* so that rank 1 lands on the diagonal, then ``rank^-γ`` normalised per row; the batch is mixed with
 two einsums. :func:`zmixlib.mixing.zeta_weights` samples the same distribution directly on the device.
 
@@ -50,7 +50,7 @@ def authors_zeta_weights(
 def authors_zeta_mixup(
     x: torch.Tensor, y: torch.Tensor, *, num_classes: int, gamma: float = 2.8
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """ζ-mixup as in paper 001's Listing A1: CPU weights moved to ``x``'s device, two einsums.
+    """ζ-mixup as in its paper's Listing A1 (Abhishek et al.): CPU weights moved to ``x``'s device, two einsums.
 
     ``X̂ = einsum("ijkl,pi->pjkl", X, W)``, ``Ŷ = W · one_hot(Y)``. A timing reference only.
     """

@@ -408,16 +408,16 @@ class Trainer:
         correct = (logits.detach().argmax(1) == target.argmax(1)).sum()
         return loss.detach(), correct, int(logits.shape[0])
 
-    # ---- embedding space: MultiMix's protocol and Dense MultiMix (added for chapter 10) --------------------------
+    # ---- embedding space: MultiMix's protocol and Dense MultiMix ---------------------------------------------------
     def _embedding_step(
         self, x: torch.Tensor, y_soft: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Mixing in embedding space: ``forward_features`` → mix → ``forward_head``.
 
-        MultiMix and Dense MultiMix (mixer ``multimix``) follow their paper's protocol (003 §4.1): per mini-batch,
-        with probability ``prob`` MultiMix of the embeddings — Dense MultiMix at every position of the embedding
-        before pooling, weighted by the attention of Eq. 9 (computed without gradient) and with the loss weights
-        of Eq. 14 — otherwise mixup of the *inputs* (``Beta(mixup_alpha, mixup_alpha)``).
+        MultiMix and Dense MultiMix (mixer ``multimix``) follow MultiMix's protocol (Venkataramanan et al., §4.1):
+        per mini-batch, with probability ``prob`` MultiMix of the embeddings — Dense MultiMix at every position of
+        the embedding before pooling, weighted by the attention of Eq. 9 (computed without gradient) and with the
+        loss weights of Eq. 14 — otherwise mixup of the *inputs* (``Beta(mixup_alpha, mixup_alpha)``).
 
         Returns:
             ``(logits, target, weight)``: ``(N, K)`` logits and targets — ``(N, r, K)`` for Dense MultiMix, with

@@ -69,7 +69,7 @@ class Method:
             object.__setattr__(self, "mixer", self.name)
 
 
-#: MultiMix's and Dense MultiMix's hyperparameters as their paper trains them (003 §4.1).
+#: MultiMix's and Dense MultiMix's hyperparameters as MultiMix (Venkataramanan et al., §4.1) trains them.
 MULTIMIX_HPARAMS: dict[str, Any] = {"n": 1000, "alpha": (0.5, 2.0), "prob": 0.5, "mixup_alpha": 2.0}
 
 #: Every method the engine trains, in the order tables list them.
@@ -92,8 +92,8 @@ METHODS: dict[str, Method] = {
         ),
         Method("dirichlet_mixup", "Dirichlet mixup", "Dirichlet(1) weights, T=m", "#8c564b", {"alpha": 1.0}),
         Method("kmixup", "k-mixup", "k-mixup (k, xi opt.)", "#e377c2"),
-        # MultiMix's protocol (paper 003 §4.1, after AlignMixup): n = 1000 examples per batch, α ~ U[0.5, 2]; MultiMix
-        # on a mini-batch with probability 0.5, else input mixup with α = 2
+        # MultiMix's protocol (Venkataramanan et al. §4.1, after AlignMixup): n = 1000 examples per batch,
+        # α ~ U[0.5, 2]; MultiMix on a mini-batch with probability 0.5, else input mixup with α = 2
         Method("multimix", "MultiMix", "MultiMix", "#17becf", dict(MULTIMIX_HPARAMS), space="embedding"),
         # Dense MultiMix applies MultiMix's sampling at every spatial position (zmixlib.mixing.dense_multimix; the
         # engine's "dense" space); its hyperparameters are MultiMix's
