@@ -28,6 +28,7 @@ import pandas as pd
 
 from zmixlib import data, recipes, report
 from zmixlib.paper import paired, paper_table
+from zmixlib.plots import house_style
 from zmixlib.recipes import RunMatrix
 from zmixlib.regime import RegimeCheck
 from zmixlib.report import device_text, guarded
@@ -331,6 +332,7 @@ def reading(choice: pd.DataFrame, diffs: pd.DataFrame, *, profile: str, regime: 
 # ------------------------------------------------------------------------------------------------ figure
 
 
+@house_style()
 def curves_figure(history: pd.DataFrame, choice: pd.DataFrame, *, label: str):
     """1 − AUC per epoch on the validation and the test split (mean over seeds, ± sd band, log scale), one row
     per (dataset, arch); dots mark each run's validation-selected epoch. Returns the figure."""

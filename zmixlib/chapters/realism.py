@@ -41,7 +41,7 @@ from zmixlib import data, metrics, mixing, models, store, train
 from zmixlib._checks import check_choice, check_float, check_int
 from zmixlib._util import to_numpy
 from zmixlib.device import resolve_device
-from zmixlib.plots import ZETA_STYLES, method_color
+from zmixlib.plots import ZETA_STYLES, house_style, method_color
 from zmixlib.runspec import RunRecord, RunSpec
 
 __all__ = [
@@ -501,6 +501,7 @@ def _method_styles(names) -> dict:
     return styles
 
 
+@house_style()
 def image_grids(
     panels: dict, *, nrow: int = 10, cmap: str = "gray", max_side: int | None = None, title: str | None = None
 ):
@@ -527,6 +528,7 @@ def image_grids(
     return fig
 
 
+@house_style()
 def soft_label_examples(examples: dict, *, class_names, title: str | None = None, cmap: str = "gray"):
     """Synthetic images above bar charts of their soft labels, with the oracle's probabilities (Fig. 3d–e).
 
@@ -597,6 +599,7 @@ def _density_with_log_inset(ax, groups: dict, *, xlabel: str, title: str, clip, 
     inset.set_ylim(max(lo, hi * 1e-5), hi)
 
 
+@house_style()
 def realism_densities(frame, *, label: str, num_classes: int, h_max: float = 0.1, exclude=("original",)):
     """Fig. 3f–g: KDEs of the oracle's entropy H (realism) and of the cross-entropy CE between
     soft label and oracle (label correctness), and CE restricted to images with H < ``h_max``.

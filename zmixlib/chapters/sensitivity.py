@@ -30,6 +30,7 @@ from matplotlib.colors import Normalize
 
 from zmixlib import recipes, report
 from zmixlib._checks import check_float, check_int
+from zmixlib.plots import house_style
 from zmixlib.recipes import RunMatrix
 from zmixlib.regime import RegimeCheck
 from zmixlib.report import device_text
@@ -332,6 +333,7 @@ def _panels(*frames: pd.DataFrame | None) -> list[tuple[str, str]]:
     return keys
 
 
+@house_style()
 def gamma_curve_figure(curve: pd.DataFrame, mixup: pd.DataFrame, *, label: str, ax_width: float = 5.5):
     """Fig. 10a, b: ζ-mixup's ERR (%) against γ — seeds as dots, mean ± sd — beside mixup's mean ± sd (a
     band), γ_min as a dashed vertical line; one panel per (dataset, model). Returns the figure."""
@@ -380,6 +382,7 @@ def _smooth(y0: np.ndarray, y1: np.ndarray, x0: float, steps: int = 24) -> tuple
     return x0 + t, y0[:, None] + (y1 - y0)[:, None] * s[None, :]
 
 
+@house_style()
 def parallel_coordinates(search: pd.DataFrame, *, label: str, ax_width: float = 7.0, cmap: str = "viridis"):
     """Fig. 10c, d: one curve per search model through γ, weight decay (log scale) and test accuracy (%),
     coloured by accuracy (lighter = higher, as the paper; the colour scale spans the models with γ ≥ γ_min)

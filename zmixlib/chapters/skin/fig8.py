@@ -26,6 +26,7 @@ from zmixlib._checks import check_choice, check_int
 from zmixlib.device_data import DeviceData
 from zmixlib.mixing import Mixer
 from zmixlib.neighbours import cosine_knn, embed, same_label_counts
+from zmixlib.plots import house_style
 from zmixlib.runspec import RunSpec
 from zmixlib.stats import mean_sd
 from zmixlib.vocab import color, method_label, sort_key
@@ -381,6 +382,7 @@ def fig8_paper_table() -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------------- figures
 
 
+@house_style()
 def neighbour_figure(nb: Neighbourhoods, *, label: str, ax_width: float = 5.0):
     """Per (dataset, arch) and pool, the distribution over test images (all seeds) of the number of same-label
     neighbours among the ``k`` nearest: one violin per method in its colour, the mean marked (◆) and the
@@ -445,6 +447,7 @@ def _image(x: torch.Tensor) -> np.ndarray:
     return x[0].numpy() if x.shape[0] == 1 else x.permute(1, 2, 0).clamp(0, 1).numpy()
 
 
+@house_style()
 def fig8_figure(
     nb: Neighbourhoods,
     dataset: str,
