@@ -117,6 +117,9 @@ def test_load_warning(monkeypatch):
     assert bench.load_warning(2) is None
     monkeypatch.setattr(harness, "_loadavg", lambda: 4.0)
     assert "machine busy" in bench.load_warning(2)
+    assert bench.machine_text("cpu", 2).startswith(
+        "machine: device=cpu, cpu="
+    ) and "\nNOTE: machine busy" in bench.machine_text("cpu", 2)
 
 
 def test_dtype_supported():

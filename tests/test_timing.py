@@ -85,6 +85,7 @@ class TestSuites:
         assert list(tr.index) == ["ERM", "zeta_mixup"]
         assert tr.loc["ERM", "ratio_to_erm"] == 1.0 and tr.loc["ERM", "overhead_pct"] == 0.0
         assert tr.loc["zeta_mixup", "mix_ms"] > 0
+        assert timing.training_caption(tr).startswith("lenet5, B = 4, 32 px, cpu, AMP False, load average")
 
     def test_targets(self):
         table = pd.DataFrame(
@@ -144,6 +145,9 @@ def test_table9_times_a_chosen_few_on_any_batch_shape():
     df = timing.table9(shape=[4, 1, 4, 4], methods=timing.LSI_METHODS, limit=False, rounds=1, blocks=1, block_time=1e-4)
     assert list(df.index) == list(timing.LSI_METHODS) and df.attrs["batch_shape"] == [4, 1, 4, 4]
     assert "limit" not in df.attrs and "ratio_to_limit" not in df
+    assert timing.table9_caption(df).startswith(
+        "batch [4, 1, 4, 4] float32 on cpu"
+    ) and "limit" not in timing.table9_caption(df)
     with pytest.raises(ValueError, match="methods must name Table 9's candidates"):
         timing.table9(shape=[4, 1, 4, 4], methods=["nonsense"], rounds=1)
 
@@ -163,6 +167,9 @@ def test_figures_draw_the_measured_frames():
     matplotlib.use("Agg")
     df = timing.table9(batch_size=4, resolution=8, rounds=1, blocks=1, block_time=1e-4, include_slow=False)
     assert timing.timing_bars(df, label="test").axes
+    assert "ζ-mixup limit: {" in timing.table9_caption(
+        df
+    ) and "local synthetic instances: not timed" in timing.table9_caption(df)
     s = timing.scaling(
         batch_sizes=(4,),
         resolutions=(8,),

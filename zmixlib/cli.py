@@ -446,10 +446,7 @@ def bench_main(argv: list[str] | None = None) -> int:
     frames: dict[str, Any] = {}
     t0 = time.perf_counter()
     with torch_threads(args.num_threads):
-        info = bench.machine_info(device)
-        print("machine:", ", ".join(f"{k}={v}" for k, v in info.items()), flush=True)
-        if device.type == "cpu" and bench.load_warning(args.num_threads):
-            print("NOTE:", bench.load_warning(args.num_threads))
+        print(bench.machine_text(device, args.num_threads), flush=True)
         if "table9" in what:
             print(f"\nTable 9: [{args.batch_size}, 3, {args.resolution}, {args.resolution}] {args.dtype} on {device}")
             frames["table9"] = t9 = timing.table9(

@@ -2,7 +2,7 @@
 
 * :mod:`~zmixlib.bench.harness` — :func:`compare` (candidates side by side in interleaved, rotated rounds, ratios
   taken per round, with ζ-mixup's copy/roofline limit), :func:`time_fn`, :func:`best_time`, :func:`quantile`,
-  :func:`machine_info`, :func:`load_warning`, :func:`dtype_supported`;
+  :func:`machine_info`, :func:`machine_text`, :func:`load_warning`, :func:`dtype_supported`;
 * :mod:`~zmixlib.bench.goals` — :data:`TARGETS`, the one table of speed targets, and :func:`targets`;
 * :mod:`zmixlib.bench.throughput` — training images/s of the engine's own step in packed worker processes
   (imported on its own: it loads the training engine).
@@ -23,6 +23,7 @@ from .harness import (
     dtype_supported,
     load_warning,
     machine_info,
+    machine_text,
     quantile,
     time_fn,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "dtype_supported",
     "load_warning",
     "machine_info",
+    "machine_text",
     "quantile",
     "targets",
     "time_fn",

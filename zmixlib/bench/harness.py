@@ -52,6 +52,7 @@ __all__ = [
     "best_time",
     "quantile",
     "machine_info",
+    "machine_text",
     "load_warning",
     "dtype_supported",
 ]
@@ -310,6 +311,15 @@ def machine_info(device: torch.device | str = "cpu") -> dict[str, Any]:
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
+
+
+def machine_text(device: torch.device | str = "cpu", num_threads: int | None = None) -> str:
+    """Returns ``"machine: key=value, ..."`` (:func:`machine_info`) and, on a CPU too busy to time with
+    ``num_threads`` threads, a second line ``"NOTE: ..."`` (:func:`load_warning`)."""
+    device = torch.device(device)
+    text = "machine: " + ", ".join(f"{k}={v}" for k, v in machine_info(device).items())
+    warning = load_warning(num_threads) if device.type == "cpu" else None
+    return text + (f"\nNOTE: {warning}" if warning else "")
 
 
 def load_warning(num_threads: int | None = None) -> str | None:

@@ -27,8 +27,10 @@ from .table9 import (
     parse_duration,
     table9,
     table9_candidates,
+    table9_caption,
     table9_view,
     target_notes,
+    training_caption,
 )
 
 __all__ = [
@@ -45,7 +47,9 @@ __all__ = [
     "scaling",
     "table9",
     "table9_candidates",
+    "table9_caption",
     "table9_view",
+    "training_caption",
     "target_notes",
     "timing_bars",
     "timing_growth",

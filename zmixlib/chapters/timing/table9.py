@@ -39,6 +39,8 @@ __all__ = [
     "paper_training_times",
     "paper_training_overhead",
     "table9_view",
+    "table9_caption",
+    "training_caption",
     "parse_duration",
     "target_notes",
 ]
@@ -185,6 +187,33 @@ def table9_view(table):
         "paper_ratio_to_zeta": "× ζ-mixup, paper",
     }
     return table[[c for c in cols if c in table]].rename(columns=cols).round(3)
+
+
+def table9_caption(table) -> str:
+    """Returns what a :func:`table9` frame measured: the batch, dtype, device, threads and load average, ζ-mixup's
+    limit (when timed), and a line when local synthetic instances were left out."""
+    a = table.attrs
+    text = (
+        f"batch {a['batch_shape']} {a['dtype']} on {a['device']}, {a['num_threads']} thread(s), "
+        f"load average {a['load_before']} -> {a['load_after']}"
+    )
+    if "limit" in a:
+        text += "\nζ-mixup limit: " + str(
+            {k: round(v, 4) if isinstance(v, float) else v for k, v in a["limit"].items()}
+        )
+    if "local_synthetic_instances" not in table.index:
+        text += "\nlocal synthetic instances: not timed (a per-sample Python loop; include_slow=True times it)"
+    return text
+
+
+def training_caption(training) -> str:
+    """Returns what a :func:`~zmixlib.chapters.timing.training_overhead` frame measured: model, batch, image size,
+    device, AMP and load average."""
+    a = training.attrs
+    return (
+        f"{a['arch']}, B = {a['batch_size']}, {a['image_size']} px, {a['device']}, AMP {a['amp']}, "
+        f"load average {a['load_before']} -> {a['load_after']}"
+    )
 
 
 def target_notes(tg, table=None) -> list[str]:
