@@ -252,7 +252,6 @@ def device_text(runs: pd.DataFrame) -> str:
     return ", ".join(shown) or "device unknown"
 
 
-_device_text = device_text  # the name chapters.peers imports
 
 
 def provenance(runs: pd.DataFrame, profile: str, *, what: str | None = None) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from zmixlib import recipes
 from zmixlib.recipes import RunMatrix
-from zmixlib.report import _device_text
+from zmixlib.report import device_text
 from zmixlib.vocab import color, display_name, method_label
 
 from ._shared import ZETA_GAMMA
@@ -78,7 +78,7 @@ def fig9_frame(manifold_runs: pd.DataFrame, zeta_runs: pd.DataFrame) -> pd.DataF
                 "ζ − manifold error (points)": diff.mean(),
                 "diffs": list(diff),
                 "cost ratio (wall time)": m["wall_time_s"].sum() / z["wall_time_s"].sum(),
-                "device": _device_text(g),
+                "device": device_text(g),
             }
         )
     return pd.DataFrame(rows)

@@ -13,7 +13,7 @@ import pandas as pd
 from zmixlib import recipes
 from zmixlib.paper import paired
 from zmixlib.recipes import RunMatrix
-from zmixlib.report import _device_text, paired_summary
+from zmixlib.report import device_text, paired_summary
 from zmixlib.runspec import RunSpec
 from zmixlib.stats import mean_sd
 from zmixlib.vocab import METHOD_NAMES, display_name, method_label
@@ -100,7 +100,7 @@ def leaderboard(
                     "accuracy (%)": text + (f" (n = {len(acc)})" if len(acc) != n else ""),
                     "time / epoch vs ERM": f"{ratio:.2f}×" if not math.isnan(ratio) else "—",
                     "− ζ-mixup (points)": diff,
-                    "note": f"{profile}, {n} seed{'s' * (n != 1)}, {_device_text(r)}",
+                    "note": f"{profile}, {n} seed{'s' * (n != 1)}, {device_text(r)}",
                 }
             )
     return pd.DataFrame(rows).set_index(["dataset", "method"])

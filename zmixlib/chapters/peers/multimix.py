@@ -9,7 +9,7 @@ import pandas as pd
 
 from zmixlib import paper, recipes
 from zmixlib.recipes import RunMatrix
-from zmixlib.report import _device_text, paired_summary
+from zmixlib.report import device_text, paired_summary
 from zmixlib.stats import mean_sd
 from zmixlib.vocab import method_label
 
@@ -61,7 +61,7 @@ def table2(runs: pd.DataFrame, *, profile: str) -> pd.DataFrame:
         r = runs.assign(_acc=runs["test_acc"].astype(float) * 100.0, _label=[method_label(m) for m in runs["method"]])
         for (d, arch), g in r.groupby(["dataset", "arch"], sort=False):
             n = int(g["seed"].nunique())
-            col = f"{d} · {arch} (ours: {profile}, {n} seed{'s' * (n != 1)}, {_device_text(g)})"
+            col = f"{d} · {arch} (ours: {profile}, {n} seed{'s' * (n != 1)}, {device_text(g)})"
             table = table.join(g.groupby("_label")["_acc"].apply(mean_sd).rename(col), how="outer")
     order = [method_label(m) for m in MULTIMIX_METHODS]
     table = table.loc[sorted(table.index, key=lambda lab: (order.index(lab) if lab in order else len(order), lab))]
