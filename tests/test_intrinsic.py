@@ -167,6 +167,8 @@ class TestBenchmarkAndSweep:
         assert {"seconds_ours", "seconds_skdim", "speedup", "agreement", "n", "dim", "k"} <= set(r)
         assert r["n"] == 300 and r["dim"] == 12 and r["agreement"] == 1.0
         assert r["speedup"] == pytest.approx(r["seconds_skdim"] / r["seconds_ours"])
+        text = idim.benchmark_text(r, label="here")
+        assert text.startswith("300 points in R^12, k = 16, here:\n  local_id ") and "agreement 100.0000%" in text
 
     def test_sweep_rows_and_summary(self):
         x, y = data.synthetic("helix1d_r3", 256, seed=0)

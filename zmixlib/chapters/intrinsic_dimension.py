@@ -28,6 +28,7 @@ from zmixlib.vocab import gamma_text
 
 __all__ = [
     "benchmark_local_id",
+    "benchmark_text",
     "check_against_skdim",
     "dataset_points",
     "local_id_sweep",
@@ -81,6 +82,17 @@ def benchmark_local_id(
         "agreement": agreement(ours, ref),
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
     }
+
+
+def benchmark_text(result: dict[str, Any], *, label: str) -> str:
+    """Returns :func:`benchmark_local_id`'s ``result`` in two lines: the data, ``label`` (what was measured, where),
+    both times, the speed-up, the agreement and the machine's load."""
+    r = result
+    return (
+        f"{r['n']} points in R^{r['dim']}, k = {r['k']}, {label}:\n"
+        f"  local_id {r['seconds_ours']:.3f} s, skdim {r['seconds_skdim']:.3f} s -> {r['speedup']:.1f}x faster;"
+        f" agreement {r['agreement']:.4%} (1-minute load average {r['load_average']:.1f} on {os.cpu_count()} CPUs)"
+    )
 
 
 def _benchmark_points(n: int, dim: int, seed: int) -> np.ndarray:
