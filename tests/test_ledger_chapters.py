@@ -358,3 +358,57 @@ def test_a_search_with_too_few_models_in_the_box_is_not_testable(tmp_path):
     t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
     assert t.loc["sensitivity_search", "verdict"] == "not testable"
     assert "1 of the 6 search models lie inside" in t.loc["sensitivity_search", "statistic"]
+
+
+def _read(tmp_path, chapter):
+    import json
+
+    return json.loads((tmp_path / "offline" / "ledger" / f"{chapter}.json").read_text())
+
+
+def test_record_claims_for_chapters_00_to_03(tmp_path):
+    from zmixlib import theory
+
+    p = SimpleNamespace(results_dir=tmp_path, profile="offline", seed=0, num_seeds=2, n_points=100, noise=0.1)
+    p.helix_points, p.dataset, p.seeds = 50, "MNIST-10k", [0, 1]
+    assert ledger.record_claims("00_theorems", g_min=theory.gamma_min(), params=p) == ["gamma_min"]
+    e = _read(tmp_path, "00_theorems")["gamma_min"]
+    assert e["ours"].startswith("γ_min = 1.7286") and e["paper_value"] == theory.GAMMA_MIN_PAPER
+
+    realism = pd.DataFrame(
+        [
+            {"dataset": "spirals", "method": m, "gamma": g, "seed": s, "label_error": err + 0.01 * s}
+            for m, g, err in (("mixup", None, 0.30), ("zeta_mixup", 2.4, 0.10), ("zeta_mixup", 4.0, 0.05))
+            for s in (0, 1)
+        ]
+    )
+    hollow = {"original": 0.0, "mixup": 0.5, "zeta(γ=2.4)": 0.2, "zeta(γ=4)": 0.1}
+    done = ledger.record_claims("01_synthetic_manifolds", realism=realism, hollow=hollow, params=p)
+    assert done == ["label_correctness_2d", "helix_hollow"]
+    e = _read(tmp_path, "01_synthetic_manifolds")
+    assert e["label_correctness_2d"]["data"] == "crescents, spirals: n = 100, σ = 0.1, seeds [0, 1]"
+    assert e["label_correctness_2d"]["diffs"] == pytest.approx([-0.2, -0.2, -0.25, -0.25])
+    assert e["helix_hollow"]["ours"] == "mean distance to the helix: mixup 0.5000, ζ-mixup 0.1000–0.2000"
+    assert e["helix_hollow"]["diffs"] == pytest.approx([-0.3, -0.4])
+
+    checked = pd.DataFrame({"claim": ["a", "b", "c"], "holds": [True, False, True]})
+    oracle = SimpleNamespace(spec=SimpleNamespace(arch="lenet5"), test_acc=0.9876)
+    assert ledger.record_claims("02_realism", checked=checked, oracle=oracle, params=p) == ["realism_mnist"]
+    e = _read(tmp_path, "02_realism")["realism_mnist"]
+    assert e["data"] == "MNIST-10k test split, oracle lenet5 (98.76 % test accuracy), seeds [0, 1]"
+    assert e["ours"] == "2 of 3 (claim, γ) checks hold" and e["checks"] == [True, False, True]
+
+    table = pd.DataFrame(
+        {
+            "dataset": ["CIFAR-10"] * 3 + ["MNIST"] * 3,
+            "method": ["original", "mixup", "zeta_mixup"] * 2,
+            "source": ["ours"] * 3 + ["paper"] * 3,
+            "mean": [10.0, 12.0, 11.0, 5.0, 6.0, 4.0],
+        }
+    )
+    done = ledger.record_claims("03_intrinsic_dimension", table=table, gamma=2.8, params=p)
+    e = _read(tmp_path, "03_intrinsic_dimension")["local_id"]
+    assert done == ["local_id"] and e["diffs"] == [-1.0]
+    assert e["ours"] == "ζ-mixup vs mixup local ID — CIFAR-10: 11.00 vs 12.00" and e["data"].startswith(
+        "CIFAR-10; k = 128"
+    )

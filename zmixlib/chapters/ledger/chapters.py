@@ -1,5 +1,5 @@
-"""Evidence from chapters 04–10: :func:`record_claims` builds every claim of a chapter from its frames and
-records it."""
+"""Evidence from every chapter: :func:`record_claims` builds every claim of a chapter from its frames and records
+it (chapters 00–03's builders are in :mod:`.foundations`, chapter 10's in :mod:`.peers_evidence`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import _best_gamma_cells, _regime_of, _run_text, _seed_cells, put_cells
-from .claims import CLAIMS
+from .foundations import _intrinsic_dimension, _realism, _synthetic_manifolds, _theorems
 from .peers_evidence import _peers
 from .store import record
 
@@ -26,7 +26,8 @@ def record_claims(chapter: str, *, params: Any, regime: Any = None, **frames: An
     ``params`` is the notebook's ``P`` (profile, results_dir, seeds, torch_device); ``regime`` the chapter's
     ``RegimeCheck`` (``None``: no check, the evidence counts as testable; in chapter 10 it applies to MultiMix
     only, see ``_REGIME_CLAIMS``) or a dict of them per claim id.
-    Frames per chapter — ``04_natural``: ``runs``, ``pairs`` (ζ-mixup − mixup), ``runs5``, ``pairs5``;
+    Frames per chapter — ``00_theorems``: ``g_min``; ``01_synthetic_manifolds``: ``realism``, ``hollow``;
+    ``02_realism``: ``checked``, ``oracle``; ``03_intrinsic_dimension``: ``table``, ``gamma``; ``04_natural``: ``runs``, ``pairs`` (ζ-mixup − mixup), ``runs5``, ``pairs5``;
     ``05_skin``: ``runs``, ``pairs`` (:func:`zmixlib.chapters.skin.paired`), ``knn_pairs``, optional
     ``runs_f1`` (not used yet); ``06_medmnist``: ``choice``, ``diffs``; ``07_sensitivity``: ``curve``,
     ``mixup_runs``, ``search``; ``08_ablation``: ``runs``, ``pairs``; ``09_timing``: ``t9``, ``tr``;
@@ -42,9 +43,7 @@ def record_claims(chapter: str, *, params: Any, regime: Any = None, **frames: An
             done.append(claim_id)
 
     if chapter not in _BUILDERS:
-        raise ValueError(
-            f"chapter must be one of {sorted({c.chapter for c in CLAIMS if c.chapter >= '04'})}, got {chapter!r}"
-        )
+        raise ValueError(f"chapter must be one of {sorted(_BUILDERS)}, got {chapter!r}")
     _BUILDERS[chapter](put, frames, params)
     return done
 
@@ -216,6 +215,10 @@ def _sensitivity(put: Callable[..., None], f: dict[str, Any], params: Any) -> No
 
 
 _BUILDERS: dict[str, Callable[[Callable[..., None], dict[str, Any], Any], None]] = {
+    "00_theorems": _theorems,
+    "01_synthetic_manifolds": _synthetic_manifolds,
+    "02_realism": _realism,
+    "03_intrinsic_dimension": _intrinsic_dimension,
     "04_natural": _natural,
     "05_skin": _skin,
     "06_medmnist": _medmnist,
