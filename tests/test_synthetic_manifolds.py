@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from zmixlib import data
 from zmixlib.chapters import synthetic_manifolds
 
 
@@ -34,3 +35,13 @@ def test_zeta_minus_mixup_pairs_by_the_other_keys():
     )
     diffs = synthetic_manifolds.zeta_minus_mixup(frame, "err", ["dataset", "gamma", "seed"])
     assert diffs == pytest.approx([-0.2, -0.3, -0.3])
+
+
+def test_helix_sets_views_and_distances():
+    helix = data.synthetic("helix1d_r3", 128, seed=0)[0]
+    dense = data.dense_points("helix1d_r3", 2000, seed=1)[0]
+    sets = synthetic_manifolds.helix_sets(helix, gammas=[2.4], seed=0, batch_size=32)
+    views = synthetic_manifolds.helix_views(sets)
+    assert [m for _, m in views.values()] == ["original", "mixup", "zeta_mixup"]
+    d = synthetic_manifolds.distances_to(sets, dense)
+    assert list(d) == list(sets) and d["original"] < d["mixup"]  # mixup cuts through the helix's hollow

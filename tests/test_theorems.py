@@ -43,3 +43,10 @@ def test_ordering_counts():
     t = theorems.ordering_counts((2, 3, 4))
     assert t.iloc[:, 0].tolist() == [math.factorial(T) for T in (2, 3, 4)]
     assert t.iloc[:, 1].tolist() == [1, 3, 6]
+
+
+def test_weight_assignments():
+    weights, distinct = theorems.weight_assignments(4, 2.4)
+    assert list(weights.index) == ["rank 1", "rank 2", "rank 3", "rank 4"]
+    assert weights.sum() == pytest.approx(1.0, abs=1e-5) and weights.is_monotonic_decreasing
+    assert distinct == math.factorial(4)

@@ -13,11 +13,24 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import torch
 
 from zmixlib import data, geometry
 from zmixlib.plots import house_style, method_color
 
-__all__ = ["scatter_panels", "zeta_minus_mixup", "mixed_scatter_grid", "helix_projections", "mix_grid"]
+__all__ = [
+    "scatter_panels",
+    "realism_tables",
+    "helix_sets",
+    "helix_views",
+    "distances_to",
+    "grid_cells",
+    "disagreement_pivot",
+    "zeta_minus_mixup",
+    "mixed_scatter_grid",
+    "helix_projections",
+    "mix_grid",
+]
 
 
 def scatter_panels(
@@ -48,6 +61,63 @@ def scatter_panels(
         }
         for name in names
     }
+
+
+def realism_tables(
+    names: Sequence[str],
+    *,
+    gammas: Sequence[float],
+    seeds: Sequence[int],
+    n_points: int,
+    noise: float,
+    batch_size: int,
+    n_dense: int,
+) -> pd.DataFrame:
+    """:func:`zmixlib.geometry.realism_table` of each 2-D set ``names``, one frame (one row per set, method,
+    γ and seed)."""
+    tables = [
+        geometry.realism_table(
+            name, gammas=gammas, seeds=seeds, n=n_points, noise=noise, batch_size=batch_size, n_dense=n_dense
+        )
+        for name in names
+    ]
+    return pd.concat(tables, ignore_index=True)
+
+
+def helix_sets(helix: torch.Tensor, *, gammas: Sequence[float], seed: int, batch_size: int) -> dict[str, tuple]:
+    """Fig. 2b's point sets: the helix ``(N, 3)`` as is, mixed by mixup and by ζ-mixup at each γ.
+
+    Returns:
+        ``{"original" | "mixup" | "ζ-mixup (γ = …)": (points (N, 3), soft labels (N, 1))}``.
+    """
+    labels = torch.zeros(len(helix), dtype=torch.long)
+    return geometry.augmented_sets(helix, labels, gammas=gammas, seed=seed, batch_size=batch_size, num_classes=1)
+
+
+def helix_views(sets: dict[str, tuple]) -> dict[str, tuple]:
+    """Returns :func:`helix_sets`' sets as :func:`helix_projections` takes them: ``{title: (points, method)}``."""
+    return {t: (xs, t if t in ("original", "mixup") else "zeta_mixup") for t, (xs, _) in sets.items()}
+
+
+def distances_to(sets: dict[str, tuple], dense: torch.Tensor) -> dict[str, float]:
+    """Returns each set's mean distance to the manifold, sampled densely by ``dense`` ``(M, D)``."""
+    return {t: geometry.nearest_distance(xs, dense).mean().item() for t, (xs, _) in sets.items()}
+
+
+def grid_cells(
+    helix: torch.Tensor, *, num_mix: Sequence[int], gammas: Sequence[float], seed: int, batch_size: int
+) -> dict[tuple[int, float], torch.Tensor]:
+    """Returns ζ-mixup's output of the helix for every ``(T, γ)`` (:func:`zmixlib.geometry.zeta_grid`), for
+    :func:`mix_grid`."""
+    grid = geometry.zeta_grid(helix, num_mix=num_mix, gammas=gammas, seed=seed, batch_size=batch_size)
+    return {key: xm for key, (xm, _) in grid.items()}
+
+
+def disagreement_pivot(summary: pd.DataFrame) -> pd.DataFrame:
+    """Fig. 7's table: mean and sd of the label disagreement per (dataset, method, γ), one column per k."""
+    return summary.fillna({"gamma": "—"}).pivot_table(
+        index=["dataset", "method", "gamma"], columns="k", values=["disagreement_mean", "disagreement_sd"], sort=False
+    )
 
 
 def zeta_minus_mixup(frame: pd.DataFrame, column: str, keys: Sequence[str]) -> list[float]:

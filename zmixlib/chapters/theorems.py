@@ -9,6 +9,7 @@ The number of distinct weight assignments is ``T!`` (:func:`ordering_counts`). T
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -24,6 +25,7 @@ __all__ = [
     "dominance_by_T",
     "threshold_table",
     "theorem2",
+    "weight_assignments",
     "ordering_counts",
     "dominance_curves",
     "lambda_gamma_map",
@@ -65,6 +67,19 @@ def theorem2(n_lambda: int) -> tuple[np.ndarray, np.ndarray, float]:
     weights = np.array([theory.zeta_series_weights(2, g) for g in gammas])
     err = float(np.abs(weights - np.stack([lams, 1 - lams], axis=1)).max())
     return lams, gammas, err
+
+
+def weight_assignments(T: int, gamma: float) -> tuple[pd.Series, int]:
+    """ζ-mixup's weights for one output (ranks 1..T, 6 decimals) and how many distinct assignments of them to
+    the T inputs there are (``T!``: every ordering gives another sample).
+
+    Returns:
+        ``(weights by rank, number of distinct assignments)``.
+    """
+    w = theory.zeta_series_weights(T, gamma)
+    weights = pd.Series(w.round(6), index=[f"rank {s}" for s in range(1, T + 1)], name=f"w (T={T}, γ={gamma})")
+    distinct = {tuple(w[list(p)]) for p in itertools.permutations(range(T))}
+    return weights, len(distinct)
 
 
 def ordering_counts(Ts: Sequence[int] = (2, 3, 4, 8, 16)) -> pd.DataFrame:
