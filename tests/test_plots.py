@@ -41,6 +41,17 @@ def test_the_house_style_is_a_context_that_restores():
     assert dict(matplotlib.rcParams) == before
 
 
+def test_the_house_style_keeps_what_changes_inside_it():
+    # the inline backend turns interactive mode on at a notebook's first figure: later figures need it on
+    interactive = matplotlib.rcParams["interactive"]
+    try:
+        with plots.house_style():
+            matplotlib.rcParams["interactive"] = not interactive
+        assert matplotlib.rcParams["interactive"] is (not interactive)
+    finally:
+        matplotlib.rcParams["interactive"] = interactive
+
+
 def test_method_colour_ignores_hyperparameters():
     assert plots.method_color("zeta_mixup(gamma=2.4)") == plots.method_color("zeta_mixup") != "#000000"
 

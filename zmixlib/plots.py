@@ -6,6 +6,9 @@ Add a helper here when a second notebook needs the same figure. Every helper ret
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator, ScalarFormatter
@@ -24,14 +27,22 @@ HOUSE_STYLE: dict[str, object] = {
 }
 
 
-def house_style():
-    """Returns a context (also a decorator) in which figures are drawn in :data:`HOUSE_STYLE`.
+@contextlib.contextmanager
+def house_style() -> Iterator[None]:
+    """A context (also a decorator: ``@house_style()``) in which figures are drawn in :data:`HOUSE_STYLE`.
 
     The style is applied per figure and undone on exit: importing this module changes no global matplotlib
     setting. Every figure helper, here and in ``zmixlib.chapters``, draws inside it (``@plots.house_style()``
-    on the helper, or ``with plots.house_style():`` around the drawing).
+    on the helper, or ``with plots.house_style():`` around the drawing). Returns nothing to the ``with``.
     """
-    return matplotlib.rc_context(HOUSE_STYLE)
+    # restores the style's keys only: matplotlib.rc_context would also undo what happens inside it, e.g. the
+    # inline backend switching interactive mode on at the first figure (then no later figure is shown)
+    saved = {key: matplotlib.rcParams[key] for key in HOUSE_STYLE}
+    matplotlib.rcParams.update(HOUSE_STYLE)
+    try:
+        yield
+    finally:
+        matplotlib.rcParams.update(saved)
 
 
 def method_color(name: str) -> str:
