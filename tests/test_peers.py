@@ -136,6 +136,7 @@ def _tiny(n=24, size=8):
 
 
 @pytest.mark.parametrize("method", ["multimix", "dense_multimix"])
+@pytest.mark.slow
 def test_multimix_protocol_trains(method):
     extra = {"n": 64, "prob": 0.5, "mixup_alpha": 2.0}
     spec = RunSpec(
@@ -230,8 +231,10 @@ def test_table2_sets_our_rows_beside_the_papers():
     assert ours and t.loc["MultiMix", ours[0]] == "91.50 ± 0.71"
 
 
-def test_lsi_timing_sets_table9_beside_ours():
-    t = peers.lsi_timing([4, 1, 4, 4], rounds=1)
+def test_lsi_reading_of_table9s_timing():
+    from zmixlib.chapters import timing
+
+    t = timing.lsi_timing([4, 1, 4, 4], rounds=1)
     lsi = t.loc["local synthetic instances"]
     assert lsi["paper × ζ-mixup"] == pytest.approx(38700 / 345) and lsi["ours × ζ-mixup (median over rounds)"] > 0
     assert "Table 9: 112×" in peers.lsi_reading(t)

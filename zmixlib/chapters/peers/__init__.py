@@ -17,7 +17,7 @@ Five experiments, each through the same engine where it trains an image model:
 4. **Manifold mixup vs ζ-mixup (J Big Data Fig. 9)** — manifold mixup (Verma et al.) trained 10× the epochs
    (section ``manifold``), ζ-mixup (γ = 2.8) with each dataset's own recipe (:mod:`.fig9`).
 5. **Local synthetic instances** — Table 9's timing claim (≈ 110× slower than ζ-mixup), timed side by side in
-   one run (:mod:`.lsi`).
+   one run by chapter 09's harness (:func:`zmixlib.chapters.timing.lsi_timing`), read here (:mod:`.lsi`).
 """
 
 from ._shared import SOURCES, ZETA_GAMMA
@@ -34,7 +34,7 @@ from .kmixup_uci_tables import (
 )
 from .knobs import check_knobs
 from .leaderboard import board_reading, engine_cost, leaderboard, leaderboard_matrix, run_summary
-from .lsi import lsi_reading, lsi_timing
+from .lsi import lsi_reading
 from .multimix import MULTIMIX_METHODS, TABLE2_ROWS, multimix_matrix, multimix_reading, table2
 
 __all__ = [
@@ -72,6 +72,5 @@ __all__ = [
     "fig9",
     "cost_ratio",
     "fig9_reading",
-    "lsi_timing",
     "lsi_reading",
 ]
