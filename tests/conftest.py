@@ -8,6 +8,10 @@ Hypothesis profiles (``HYPOTHESIS_PROFILE`` picks one by name; otherwise ``ci`` 
 * ``dev`` — a plain ``pytest``: random examples, failures saved in ``.hypothesis/`` and replayed first.
 
 Neither has a deadline: timings on a shared 2-core machine are noise.
+
+The ``slow`` marker (pyproject.toml) is on every test that trains a model or starts a notebook kernel: the
+notebooks (nbval items, marked here), and the tests marked ``@pytest.mark.slow`` or by a module's
+``pytestmark``. ``make test`` runs them; ``pytest -m "not slow"`` is the quick loop.
 """
 
 import os
@@ -29,3 +33,10 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every notebook cell nbval collects is slow: each notebook starts a kernel (they carry no decorators)."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)

@@ -283,6 +283,7 @@ def test_parameter_cells_are_tagged_to_hide():
 PARAMS_CELL = _code('profile = "smoke"\ndevice = "auto"', tags=["parameters"], count=None)
 
 
+@pytest.mark.slow
 def test_failing_notebook_names_the_cell_and_error(tmp_path):
     src = tmp_path / "99_broken.ipynb"
     nbformat.write(_notebook(PARAMS_CELL, _code("x = 1", count=None), _code("raise RuntimeError('boom')")), src)
@@ -293,6 +294,7 @@ def test_failing_notebook_names_the_cell_and_error(tmp_path):
     assert (tmp_path / "failed" / src.name).exists()
 
 
+@pytest.mark.slow
 def test_noisy_notebook_fails_naming_the_cell(tmp_path):
     src = tmp_path / "98_noisy.ipynb"
     nbformat.write(_notebook(PARAMS_CELL, _code("import warnings\nwarnings.warn('careful')", count=None)), src)
@@ -305,6 +307,7 @@ def test_noisy_notebook_fails_naming_the_cell(tmp_path):
     assert not (out / src.name).exists() and (tmp_path / "failed" / src.name).exists()
 
 
+@pytest.mark.slow
 def test_kernels_get_a_quiet_environment(tmp_path, monkeypatch, capfd):
     """No tqdm IProgress warning, no CUDA probe warning, no Agg backend, no TCP warning on the console."""
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -329,6 +332,7 @@ def test_kernels_get_a_quiet_environment(tmp_path, monkeypatch, capfd):
     assert os.environ["MPLBACKEND"] == "Agg" and os.environ["TQDM_DISABLE"] == "0", "runner env restored"
 
 
+@pytest.mark.slow
 def test_execute_a_chapter(tmp_path):
     """00 at smoke: parameters recorded, parameter cells tagged, figures kept, no noise (else execute raises)."""
     done = bookrun.execute(NOTEBOOKS[0], {"profile": "smoke", "device": "cpu"}, tmp_path / "out")

@@ -104,6 +104,7 @@ def test_train_rejects_bad_values_by_name(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_trains_the_arch_it_was_given(tmp_path, capsys, one_thread):
     argv = ["--dataset", "digits", "--arch", "mlp", "--epochs", "1", "--train-subset", "64", "--eval-subset", "32"]
     assert cli.train_main([*argv, "--results-dir", str(tmp_path), "--no-progress", "--device", "cpu"]) == 0

@@ -511,6 +511,7 @@ class TestPaperPath:
         "name,folder,size",
         [("MED-NODE", None, 256), ("Imagenette", "imagenette2-160", 224), ("Imagewoof", "imagewoof2-320", 224)],
     )
+    @pytest.mark.slow
     def test_mixed_size_images_train_at_the_recipe_size(self, tmp_path, monkeypatch, one_thread, name, folder, size):
         """``train.load_data`` applies ``transform_for``: images of different sizes batch, and the model sees
         ``describe(name).image_size`` (skin: 0.8·min(h, w) centre crop + 256×256; Imagenette/woof: 224×224)."""

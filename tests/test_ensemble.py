@@ -59,6 +59,7 @@ def _train_one(net, x, y, *, shuffle, rng=None, k=None, alpha=None, num_classes=
 
 
 @pytest.mark.parametrize(("k", "alphas"), [(None, None), (1, [1.0, 0.4, 2.0]), (3, [0.5, 1.0, 4.0])])
+@pytest.mark.slow
 def test_ensemble_equals_separate_trainings(k, alphas):
     x, y, xt, yt = _data()
     seeds = [0, 1, 2]
@@ -82,6 +83,7 @@ def test_ensemble_equals_separate_trainings(k, alphas):
         torch.testing.assert_close(together[t], alone)
 
 
+@pytest.mark.slow
 def test_training_leaves_the_models_unchanged():
     x, y, _, _ = _data()
     nets = ensemble.build_mlps([0, 1, 2], in_features=5, num_classes=3, hidden=(4,))

@@ -89,6 +89,7 @@ FAULTS = {"truncate": _truncate, "garble": _garble, "delete": lambda path, rng: 
 
 
 class TestRecords:
+    @pytest.mark.slow
     def test_corrupt_record_is_set_aside_and_trained_again(self, interrupted, reference, tmp_path):
         """Issue case 1: ``echo '{"trunc' > <run id>.json`` no longer counts as finished nor vanishes silently."""
         root = tmp_path / "r"
@@ -104,6 +105,7 @@ class TestRecords:
         assert {s.run_id for s in report.done} == {SPECS[0].run_id, SPECS[2].run_id} and len(report.skipped) == 1
         assert _content(store.check_record(path)) == reference[SPECS[0].run_id]
 
+    @pytest.mark.slow
     def test_pending_sets_aside_and_names_the_file(self, interrupted, tmp_path):
         root = tmp_path / "r"
         shutil.copytree(interrupted, root)
@@ -121,6 +123,7 @@ class TestRecords:
             (lambda d: d["spec"].update(method="nope"), "does not validate as a RunRecord"),
         ],
     )
+    @pytest.mark.slow
     def test_valid_json_that_is_not_this_runs_record(self, interrupted, tmp_path, edit, why):
         path = store.record_path(SPECS[0], interrupted)
         d = json.loads(path.read_text())
@@ -132,6 +135,7 @@ class TestRecords:
         with pytest.raises(store.DamagedRecordError, match=rf"{bad} is damaged: .*{why}"):
             store.check_record(bad)
 
+    @pytest.mark.slow
     def test_record_without_checksum_still_reads(self, interrupted, tmp_path):
         path = store.record_path(SPECS[0], interrupted)
         d = json.loads(path.read_text())
@@ -152,6 +156,7 @@ class TestRecords:
             tmp_path / "natural" / "0123456789abcdef.json"
         ).exists()
 
+    @pytest.mark.slow
     def test_train_cli_retrains_a_corrupt_record(self, tmp_path, capsys):
         """Issue case 2: ``train`` gave a bare JSONDecodeError naming no file."""
         argv = ["--dataset", "digits", "--method", "erm", "--arch", "mlp", "--epochs", "1", "--train-subset", "64",
@@ -173,6 +178,7 @@ class TestRecords:
 
 class TestCheckpoints:
     @pytest.mark.parametrize("fault", ["truncate_1000", "garble", "wrong_run"])
+    @pytest.mark.slow
     def test_damaged_checkpoint_is_set_aside_and_the_run_restarts(self, interrupted, reference, tmp_path, fault):
         """Issue case 3: ``truncate -s 1000`` on the .pt blocked the run for good (``--force`` too)."""
         root = tmp_path / "r"
@@ -199,6 +205,7 @@ class TestCheckpoints:
         assert list(ckpt.parent.glob(f"{ckpt.name}.corrupt-*"))  # kept
 
     @pytest.mark.parametrize("force", [False, True])
+    @pytest.mark.slow
     def test_train_cli_after_truncate_1000(self, tmp_path, capsys, force):
         """The issue's commands: a run stopped after epoch 1, ``truncate -s 1000`` on its .pt, the same command
         again (and with ``--force``) — the run trains, the message names the checkpoint."""
@@ -475,6 +482,7 @@ class TestTrainingMetrics:
         out = trainer.train_epoch(0)
         assert out["train_loss"] == pytest.approx(2.0) and out["train_acc"] == pytest.approx(0.75)
 
+    @pytest.mark.slow
     def test_non_finite_loss_names_method_epoch_and_step(self):
         x = torch.randn(32, 4)
         x[3] = float("nan")
@@ -490,6 +498,7 @@ class TestTrainingMetrics:
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("kind", ["record", "checkpoint"])
 @pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.slow
 def test_fault_injection_between_two_sweeps(interrupted, reference, tmp_path, fault, kind, seed):
     """Truncate, garble or delete a record or the checkpoint of an interrupted run between two sweep calls (the
     injector's seed picks the record, where to cut and what to write): the second call ends with every record

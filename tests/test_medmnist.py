@@ -280,6 +280,7 @@ class TestProtocol:
 # ------------------------------------------------------------------------------ the paper path, end to end
 
 
+@pytest.mark.slow
 def test_paper_path_on_a_medmnist_fixture(tmp_path, monkeypatch):
     """profile="paper" on a tiny BreastMNIST in the official format: every epoch's history holds the validation
     and test AUC / ACC, and the chapter's table puts both reported epochs beside Table 7's BreastMNIST row."""

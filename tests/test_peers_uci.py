@@ -28,6 +28,7 @@ def _cell(dataset="iris", *, k=4, alpha=1.0, trials=2, epochs=2):
     return {**peers.UCI_RECIPE, "dataset": dataset, **size, "k": k, "alpha": alpha}
 
 
+@pytest.mark.slow
 def test_uci_cell_trains_and_a_trial_does_not_depend_on_its_neighbours():
     one = peers.uci_cell(_cell(trials=1))
     two = peers.uci_cell(_cell(trials=2))
@@ -106,6 +107,7 @@ def test_store_results_are_checked_and_a_damaged_one_is_set_aside(tmp_path):
         assert store.load_result(path) is None
 
 
+@pytest.mark.slow
 def test_uci_run_trains_what_the_store_lacks(tmp_path, capsys):
     cells = [_cell(k=None, alpha=None), _cell(k=2, alpha=0.5)]
     first = peers.uci_run(cells, tmp_path)

@@ -56,6 +56,7 @@ class TestGetOracle:
         kw = dict(results_dir=tmp_path / "results", data_root=tmp_path / "data", epochs=1, device="cpu", progress=False)
         return lambda: realism.get_oracle("MNIST", **kw)
 
+    @pytest.mark.slow
     def test_trains_once_then_loads(self, get):
         first, second = get(), get()
         assert not first.cached and second.cached
@@ -66,6 +67,7 @@ class TestGetOracle:
         torch.testing.assert_close(p1, p2)
         assert "lenet5 on MNIST" in second.describe() and "loaded from cache" in second.describe()
 
+    @pytest.mark.slow
     def test_stale_cache_is_retrained(self, get, tmp_path):
         from zmixlib import train
 

@@ -133,6 +133,7 @@ def test_eval_every_unset_leaves_run_ids_as_they_were():
         RunSpec(dataset="digits", eval_every=0)
 
 
+@pytest.mark.slow
 def test_fit_evaluates_every_eval_every_th_epoch_and_the_last():
     spec = RunSpec(
         dataset="digits",
@@ -161,6 +162,7 @@ def test_train_checked_says_not_testable_when_training_is_cut(tmp_path):
     assert "1 epochs" in rc.why
 
 
+@pytest.mark.slow
 def test_the_training_line_counts_damaged_records_set_aside(tmp_path, capsys):
     params = SimpleNamespace(profile="smoke", results_dir=tmp_path, workers=None, threads=1)
     m = recipes.resolve(

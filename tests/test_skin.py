@@ -269,6 +269,7 @@ def measured(trained):
         return skin.neighbourhoods(specs, out, k=8, embed_points=40, verbose=False)
 
 
+@pytest.mark.slow
 def test_sweep_keeps_checkpoints_only_when_asked(tmp_path, one_thread):
     specs = recipes.resolve("skin", "smoke", datasets=["iris"], methods=["erm"], epochs=1, device="cpu")
     sweep.run(specs, results_dir=tmp_path, progress=False, verbose=False)

@@ -40,7 +40,7 @@ def _no_cluster() -> str | None:
 
 
 WHY = _no_cluster()
-pytestmark = [pytest.mark.slurm, pytest.mark.skipif(WHY is not None, reason=WHY or "")]
+pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.skipif(WHY is not None, reason=WHY or "")]
 
 
 def _science(rec):

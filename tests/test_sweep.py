@@ -32,6 +32,7 @@ def _crash_or_train(spec_dict, results_dir, threads, progress):
     return workers.run_one(spec_dict, results_dir, threads, progress)
 
 
+@pytest.mark.slow
 def test_inline_skips_finished_and_survives_failures(tmp_path, capsys):
     good = [_spec(seed=0), _spec(seed=1, method="zeta_mixup", gamma=2.8)]
     bad = _spec(dataset="no-such-dataset")
@@ -45,6 +46,7 @@ def test_inline_skips_finished_and_survives_failures(tmp_path, capsys):
     assert sweep.pending(good + [bad], tmp_path) == [bad]
 
 
+@pytest.mark.slow
 def test_process_pool(tmp_path):
     specs = [_spec(seed=s) for s in (0, 1)]
     report = sweep.run(specs, executor="process", max_workers=1, results_dir=tmp_path, progress=False, verbose=False)
@@ -53,6 +55,7 @@ def test_process_pool(tmp_path):
 
 
 class TestRunsPerDevice:
+    @pytest.mark.slow
     def test_records_identical_to_one_by_one_and_failures_isolated(self, tmp_path, capsys):
         """Two runs at a time on the CPU, with a failing run among them: every other record is the one a run
         trained alone (same torch thread count) writes."""
@@ -74,6 +77,7 @@ class TestRunsPerDevice:
             single = store.load_record(store.record_path(spec, tmp_path / "alone"))
             assert packed.complete and _science(packed) == _science(single)
 
+    @pytest.mark.slow
     def test_a_dying_worker_fails_its_run_only(self, tmp_path):
         specs = [_spec(seed=13), _spec(seed=0), _spec(seed=1)]
         results = []
@@ -113,6 +117,7 @@ class TestRunsPerDevice:
             sweep.run([_spec()], executor="slurm", max_workers=2)
 
     @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+    @pytest.mark.slow
     def test_packed_on_cuda(self, tmp_path):
         specs = [_spec(seed=s, device="auto") for s in range(3)]
         report = sweep.run(specs, runs_per_device=2, results_dir=tmp_path, progress=False, verbose=False)
@@ -122,6 +127,7 @@ class TestRunsPerDevice:
             assert rec.environment["device"].startswith("cuda") and rec.run_id == s.run_id
 
 
+@pytest.mark.slow
 def test_submitit_local(tmp_path):
     specs = [_spec(seed=3), _spec(dataset="no-such-dataset")]
     report = sweep.run(specs, executor="local", results_dir=tmp_path, folder=tmp_path / "logs", verbose=False)
@@ -135,6 +141,7 @@ def test_bad_executor():
 
 
 class TestCLI:
+    @pytest.mark.slow
     def test_sweep_then_skip(self, tmp_path, capsys):
         argv = ["--section", "skin", "--profile", "smoke", "--results-dir", str(tmp_path), "--no-progress"]
         argv += ["--datasets", "iris", "--methods", "erm,zeta_mixup", "--gammas", "2.8", "--set", "epochs=1"]
@@ -193,6 +200,7 @@ class TestJobArrays:
         with pytest.raises(ValueError, match="runs_per_gpu must be >= 1"):
             sweep.slurm_parameters({"runs_per_gpu": 0})
 
+    @pytest.mark.slow
     def test_packed_task_on_cpu_equals_one_by_one(self, tmp_path, monkeypatch):
         """One array task holding three runs on two worker processes (what a GPU node does per GPU): each record
         is the one an inline run writes, says how it was produced, and a requeued task trains nothing again."""

@@ -90,6 +90,7 @@ def test_errors(tmp_path):
         throughput.measure(arch="mlp", batch_size=16, images=8, device="cpu", data_root=tmp_path)
 
 
+@pytest.mark.slow
 def test_tiny_benchmark_from_the_command_line(tmp_path, capsys):
     """The CI-size run of ``python -m zmixlib bench --what throughput``: every cell measured, the stand-in used
     (and removed), the projection of every paper table written."""

@@ -80,6 +80,7 @@ class TestSuites:
         assert {"zeta_mixup", "mixup", "torchvision MixUp", bench.COPY, bench.MATMUL} <= set(s["method"])
         assert (s["limit_ms"] > 0).all()
 
+    @pytest.mark.slow
     def test_training_overhead(self):
         tr = timing.training_overhead(("zeta_mixup",), arch="lenet5", batch_size=4, image_size=32, rounds=1)
         assert list(tr.index) == ["ERM", "zeta_mixup"]

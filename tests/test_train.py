@@ -12,7 +12,7 @@ from zmixlib import cli, store, train
 from zmixlib.runspec import RunRecord, RunSpec
 from zmixlib.train import fit
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.slow]
 
 
 def _blobs(n=96, k=3, d=4, seed=0):
