@@ -137,7 +137,6 @@ def _tiny(n=24, size=8):
 
 @pytest.mark.parametrize("method", ["multimix", "dense_multimix"])
 @pytest.mark.slow
-@pytest.mark.slow
 def test_multimix_protocol_trains(method):
     extra = {"n": 64, "prob": 0.5, "mixup_alpha": 2.0}
     spec = RunSpec(
