@@ -105,9 +105,19 @@ class TestFit:
     def test_resume_on_digits_with_shuffling_and_mixing(self, tmp_path):
         """The same on real data through zmixlib.data (digits, a CNN, DataLoader shuffling)."""
         spec = RunSpec(
-            dataset="digits", arch="digits_cnn", method="mixup", alpha=1.0, epochs=3, batch_size=32, lr=0.05,
-            milestones=(2,), train_subset=160, eval_subset=64, device="cpu", hflip=True,
-        )  # fmt: skip
+            dataset="digits",
+            arch="digits_cnn",
+            method="mixup",
+            alpha=1.0,
+            epochs=3,
+            batch_size=32,
+            lr=0.05,
+            milestones=(2,),
+            train_subset=160,
+            eval_subset=64,
+            device="cpu",
+            hflip=True,
+        )
         straight = fit(spec, results_dir=None, checkpoint_dir=tmp_path / "s", progress=False)
         fit(spec, results_dir=None, checkpoint_dir=tmp_path / "r", stop_after_epoch=2, progress=False)
         resumed = fit(spec, results_dir=None, checkpoint_dir=tmp_path / "r", progress=False)
@@ -153,9 +163,16 @@ class TestDeviceResident:
     def test_same_record_on_fashion_mnist_files(self, tmp_path, n_train, kw):
         _random_fmnist(tmp_path, n_train)
         spec = RunSpec(
-            dataset="Fashion-MNIST", arch="lenet5", epochs=2, batch_size=16, lr=0.05, milestones=(1,),
-            data_root=str(tmp_path), device="cpu", **kw,
-        )  # fmt: skip
+            dataset="Fashion-MNIST",
+            arch="lenet5",
+            epochs=2,
+            batch_size=16,
+            lr=0.05,
+            milestones=(1,),
+            data_root=str(tmp_path),
+            device="cpu",
+            **kw,
+        )
         on = fit(spec.replace(device_resident=True), results_dir=None, progress=False)
         off = fit(spec.replace(device_resident=False), results_dir=None, progress=False)
         assert on.environment["execution"]["data"].startswith("device-resident (uint8")
@@ -170,16 +187,29 @@ class TestDeviceResident:
         """A checkpoint written by the DataLoader path resumes on the device path, bit for bit."""
         spec = _spec(method="mixup", alpha=1.0, epochs=3, milestones=(2,))
         straight = fit(spec.replace(device_resident=True), results_dir=None, progress=False, datasets=_data())
-        fit(spec.replace(device_resident=False), results_dir=None, checkpoint_dir=tmp_path, stop_after_epoch=1,
-            progress=False, datasets=_data())  # fmt: skip
-        resumed = fit(spec.replace(device_resident=True), results_dir=None, checkpoint_dir=tmp_path, progress=False,
-                      datasets=_data())  # fmt: skip
+        fit(
+            spec.replace(device_resident=False),
+            results_dir=None,
+            checkpoint_dir=tmp_path,
+            stop_after_epoch=1,
+            progress=False,
+            datasets=_data(),
+        )
+        resumed = fit(
+            spec.replace(device_resident=True),
+            results_dir=None,
+            checkpoint_dir=tmp_path,
+            progress=False,
+            datasets=_data(),
+        )
         assert _strip_times(resumed.history) == _strip_times(straight.history)
 
     def test_random_per_item_transform_uses_the_dataloader(self):
         from zmixlib.data import ArrayDataset
 
-        noisy = ArrayDataset(_blobs().tensors[0], _blobs().tensors[1], transform=lambda x: x + 0.01 * torch.randn_like(x))
+        noisy = ArrayDataset(
+            _blobs().tensors[0], _blobs().tensors[1], transform=lambda x: x + 0.01 * torch.randn_like(x)
+        )
         data = {"train": noisy, "test": _blobs(seed=1)}, 3, None
         rec = fit(_spec(epochs=1), results_dir=None, progress=False, datasets=data)
         assert rec.environment["execution"]["data"].startswith("DataLoader (per-item transform <lambda>")
@@ -208,8 +238,9 @@ class TestCompile:
 
     def test_manifold_mixup_stays_eager(self, monkeypatch, capsys):
         monkeypatch.setattr(train, "compile_unavailable", lambda device_type: None)
-        rec = fit(_spec(method="manifold_mixup", epochs=1, compile=True), results_dir=None, progress=False,
-                  datasets=_data())  # fmt: skip
+        rec = fit(
+            _spec(method="manifold_mixup", epochs=1, compile=True), results_dir=None, progress=False, datasets=_data()
+        )
         assert rec.environment["execution"]["compiled"] is False and "manifold mixup" in capsys.readouterr().err
 
 
@@ -242,7 +273,9 @@ class TestCUDA:
 
     def test_resident_equals_dataloader_batches_on_cuda(self, tmp_path):
         _random_fmnist(tmp_path, 50)
-        spec = RunSpec(dataset="Fashion-MNIST", arch="mlp", epochs=1, batch_size=16, data_root=str(tmp_path), device="cuda")
+        spec = RunSpec(
+            dataset="Fashion-MNIST", arch="mlp", epochs=1, batch_size=16, data_root=str(tmp_path), device="cuda"
+        )
         on = train.Trainer(spec.replace(device_resident=True))
         off = train.Trainer(spec.replace(device_resident=False))
         for (xa, ya), (xb, yb) in zip(on.batches(), off.batches(), strict=True):
@@ -274,8 +307,16 @@ class TestCLI:
 def test_kmixup_k16_trains_when_the_set_is_not_a_multiple_of_the_batch(tmp_path, one_thread):
     """100 training samples in batches of 32: the last batch holds 4 < k = 16 samples (issue: it crashed)."""
     spec = RunSpec(
-        dataset="digits", method="kmixup", extra=(("k", 16),), arch="mlp", batch_size=32, train_subset=100,
-        eval_subset=64, epochs=2, device="cpu", section="t",
-    )  # fmt: skip
+        dataset="digits",
+        method="kmixup",
+        extra=(("k", 16),),
+        arch="mlp",
+        batch_size=32,
+        train_subset=100,
+        eval_subset=64,
+        epochs=2,
+        device="cpu",
+        section="t",
+    )
     rec = fit(spec, results_dir=tmp_path, progress=False)
     assert rec.complete and len(rec.history) == 2 and 0.0 <= rec.metrics["test_err"] <= 1.0
