@@ -186,7 +186,10 @@ def _fast(base: Dataset) -> tuple[torch.Tensor, torch.Tensor, str] | None:
         return base.X, base.y, "ArrayDataset tensors"
     pixels = getattr(base, "data", None)
     mnist_like = type(base) in _MNIST_LIKE or (  # or a dataset with MNIST's attributes (MNIST-10k)
-        isinstance(pixels, torch.Tensor) and pixels.dtype == torch.uint8 and pixels.ndim == 3 and hasattr(base, "targets")
+        isinstance(pixels, torch.Tensor)
+        and pixels.dtype == torch.uint8
+        and pixels.ndim == 3
+        and hasattr(base, "targets")
     )
     if mnist_like and _plain(base) and getattr(base, "target_transform", None) is None:
         return base.data.unsqueeze(1), torch.as_tensor(base.targets), f"uint8 pixels ({type(base).__name__} .data)"
@@ -298,8 +301,9 @@ def index_batches(
     """
     n = check_int("n", n, min=1)
     batch_size = check_int("batch_size", batch_size, min=1)
-    loader = DataLoader(range(n), batch_size=batch_size, shuffle=True, generator=generator, drop_last=drop_last,
-                        collate_fn=torch.tensor)  # fmt: skip
+    loader = DataLoader(
+        range(n), batch_size=batch_size, shuffle=True, generator=generator, drop_last=drop_last, collate_fn=torch.tensor
+    )
     batches = list(loader)
     if not batches:
         return []

@@ -196,9 +196,16 @@ def zeta_grid(
         for gamma in gammas:
             gen = torch.Generator().manual_seed(seed)
             out[(t, float(gamma))] = augment_dataset(
-                x, dummy, "zeta_mixup", gamma=float(gamma), num_mix=t, batch_size=max(batch_size, t),
-                num_classes=1, generator=gen, return_order=True,
-            )[::2]  # fmt: skip
+                x,
+                dummy,
+                "zeta_mixup",
+                gamma=float(gamma),
+                num_mix=t,
+                batch_size=max(batch_size, t),
+                num_classes=1,
+                generator=gen,
+                return_order=True,
+            )[::2]
     return out
 
 

@@ -167,7 +167,19 @@ def paired(
     """
     if metric not in PAPER_METRICS:
         raise ValueError(f"metric must be one of {sorted(PAPER_METRICS)}, got {metric!r}")
-    cols = ["dataset", "arch", "_arch", "method", "baseline_method", "gamma", "_gamma", "seed", "ours", "baseline", "diff"]
+    cols = [
+        "dataset",
+        "arch",
+        "_arch",
+        "method",
+        "baseline_method",
+        "gamma",
+        "_gamma",
+        "seed",
+        "ours",
+        "baseline",
+        "diff",
+    ]
     if runs is None or len(runs) == 0:
         return pd.DataFrame(columns=cols)
     df = runs if "_arch" in runs.columns else _keyed(runs)

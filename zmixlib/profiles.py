@@ -25,7 +25,17 @@ COMMON_KNOBS = ("profile", "device", "seed", "data_root", "results_dir")
 #: a real dataset -> what the offline profile runs when its files cannot be had (the page says so)
 STAND_INS = {"Fashion-MNIST": "digits", "MNIST-10k": "digits", "MNIST": "digits"}
 #: J Big Data Fig. 9's nine datasets (manifold mixup at 10× the epochs against ζ-mixup; section ``manifold``)
-FIG9_DATASETS = ("CIFAR-10", "CIFAR-100", "BreastMNIST", "PathMNIST", "TissueMNIST", "derm7point-C", "MSK", "ISIC2017", "DermoFit")
+FIG9_DATASETS = (
+    "CIFAR-10",
+    "CIFAR-100",
+    "BreastMNIST",
+    "PathMNIST",
+    "TissueMNIST",
+    "derm7point-C",
+    "MSK",
+    "ISIC2017",
+    "DermoFit",
+)
 
 _MANIFOLDS = ["helix1d_r3", "helix1d_r12", "paraboloid3d_r12"]
 _MIDL_RANGE = [GAMMA_MIN, 4.0]  # MIDL 2023: γ ~ U[γ_min, 4.0] per mini-batch
@@ -149,7 +159,14 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "threads": 1,
             "workers": 2,  # two training processes of one thread each: the 2 cores, busy
         },
-        smoke={"datasets": ["digits"], "cutmix_datasets": ["digits"], "seeds": [0], "epochs": 3, "train_subset": 512, "workers": 1},
+        smoke={
+            "datasets": ["digits"],
+            "cutmix_datasets": ["digits"],
+            "seeds": [0],
+            "epochs": 3,
+            "train_subset": 512,
+            "workers": 1,
+        },
     ),
     "09_timing": _chapter(
         paper={
@@ -278,11 +295,32 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
         },
         # the real Fashion-MNIST with LeNet-5 (zmixlib.recipes.OFFLINE_RECIPES): every fifth γ of the grid and the
         # first 14 of the 200 fixed search draws (one with γ < γ_min) — 12 + 14 runs, + 3 mixup runs shared with 04
-        offline={"datasets": ["Fashion-MNIST"], "gammas": [1.8, 2.8, 3.8, 4.8], "search_models": 14, "threads": 1, "workers": 2},
-        smoke={"datasets": ["digits"], "gammas": [1.8, 5.0], "seeds": [0], "search_models": 3, "epochs": 2, "train_subset": 256, "workers": 1},
+        offline={
+            "datasets": ["Fashion-MNIST"],
+            "gammas": [1.8, 2.8, 3.8, 4.8],
+            "search_models": 14,
+            "threads": 1,
+            "workers": 2,
+        },
+        smoke={
+            "datasets": ["digits"],
+            "gammas": [1.8, 5.0],
+            "seeds": [0],
+            "search_models": 3,
+            "epochs": 2,
+            "train_subset": 256,
+            "workers": 1,
+        },
     ),
     "08_ablation": _chapter(
-        paper={"datasets": ["CIFAR-100"], "seeds": [0, 1, 2], "epochs": None, "train_subset": None, "threads": None, "workers": None},
+        paper={
+            "datasets": ["CIFAR-100"],
+            "seeds": [0, 1, 2],
+            "epochs": None,
+            "train_subset": None,
+            "threads": None,
+            "workers": None,
+        },
         # the real Fashion-MNIST (LeNet-5, batch 32: T = m = 32); mixup and ζ-mixup are chapter 04's runs
         offline={"datasets": ["Fashion-MNIST"], "threads": 1, "workers": 2},
         smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},

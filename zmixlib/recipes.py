@@ -142,7 +142,9 @@ OFFLINE_RECIPES: dict[str, Recipe] = {
     "digits": Recipe("digits_cnn", OFFLINE_EPOCHS, 32, 0.05, OFFLINE_MILESTONES, 0.2, train_subset=360),
     # the real 28 x 28 sets with LeNet-5 (a 200-epoch ResNet-18 run takes days on 2 cores): 2,000 fixed training
     # images, NATURAL's LR x 0.2, the whole test split
-    "Fashion-MNIST": Recipe("lenet5", OFFLINE_EPOCHS, 32, 0.05, OFFLINE_MILESTONES, 0.2, train_subset=2000, eval_every=10),
+    "Fashion-MNIST": Recipe(
+        "lenet5", OFFLINE_EPOCHS, 32, 0.05, OFFLINE_MILESTONES, 0.2, train_subset=2000, eval_every=10
+    ),
     "MNIST-10k": Recipe("lenet5", OFFLINE_EPOCHS, 32, 0.05, OFFLINE_MILESTONES, 0.2, train_subset=2000, eval_every=10),
     # SKIN's stand-ins (notebook 05): breast cancer (MLP, SKIN's LR x 0.1) and a class-imbalanced 5-class subset of
     # the real Fashion-MNIST (its 3,000 training and 1,400 test images, LeNet-5) with NATURAL's x 0.2: with SKIN's
@@ -210,6 +212,8 @@ def search_draws(n: int = SEARCH_MODELS, seed: int = 2024) -> tuple[tuple[str, d
         weight_decay = float(f"{10 ** rng.uniform(math.log10(5e-5), math.log10(1e-3)):.4g}")
         draws.append(("zeta_mixup", {"gamma": gamma, "weight_decay": weight_decay}))
     return tuple(draws)
+
+
 _PEER_METHODS = (
     ("erm", {}),
     ("mixup", {"alpha": 1.0}),
@@ -228,26 +232,57 @@ _PAPER: dict[str, Section] = {
         schedule={"epochs": 200, "milestones": (100, 150), "lr_gamma": 0.2, "arch_kwargs": (("small_input", True),)},
     ),
     "skin": Section(SKIN_DATASETS, _BASE_METHODS, archs=("resnet18", "resnet50")),
-    "medmnist": Section(MEDMNIST_DATASETS, (("erm", {}), ("mixup", {"alpha": 1.0}), ("zeta_mixup", {"gamma": 2.8}))),  # Table 7: γ = 2.8 only
+    "medmnist": Section(
+        MEDMNIST_DATASETS, (("erm", {}), ("mixup", {"alpha": 1.0}), ("zeta_mixup", {"gamma": 2.8}))
+    ),  # Table 7: γ = 2.8 only
     "manifold": Section(
         FIG9_DATASETS,
         _MANIFOLD,
         per_dataset={
             # Verma et al. (ICML 2019), CIFAR: 2000 epochs, LR 0.1 x 0.1 at 1000/1500, batch 100, wd 1e-4
-            "CIFAR-10": {"epochs": 2000, "milestones": (1000, 1500), "lr_gamma": 0.1, "batch_size": 100, "weight_decay": 1e-4},
-            "CIFAR-100": {"epochs": 2000, "milestones": (1000, 1500), "lr_gamma": 0.1, "batch_size": 100, "weight_decay": 1e-4},
+            "CIFAR-10": {
+                "epochs": 2000,
+                "milestones": (1000, 1500),
+                "lr_gamma": 0.1,
+                "batch_size": 100,
+                "weight_decay": 1e-4,
+            },
+            "CIFAR-100": {
+                "epochs": 2000,
+                "milestones": (1000, 1500),
+                "lr_gamma": 0.1,
+                "batch_size": 100,
+                "weight_decay": 1e-4,
+            },
             **{d: {"epochs": 1000, "milestones": (500, 750)} for d in ("BreastMNIST", "PathMNIST", "TissueMNIST")},
-            **{d: {"epochs": 500, "milestones": (100, 200, 300, 400)} for d in ("derm7point-C", "MSK", "ISIC2017", "DermoFit")},
+            **{
+                d: {"epochs": 500, "milestones": (100, 200, 300, 400)}
+                for d in ("derm7point-C", "MSK", "ISIC2017", "DermoFit")
+            },
         },
     ),
     "ablation": Section(("CIFAR-100",), _ABLATION_METHODS, protocol="natural"),
-    "sensitivity": Section(("CIFAR-10", "CIFAR-100"), tuple(("zeta_mixup", {"gamma": g}) for g in _SENSITIVITY_GAMMAS), protocol="natural"),
+    "sensitivity": Section(
+        ("CIFAR-10", "CIFAR-100"), tuple(("zeta_mixup", {"gamma": g}) for g in _SENSITIVITY_GAMMAS), protocol="natural"
+    ),
     "search": Section(("CIFAR-10", "CIFAR-100"), search_draws(), seeds=(0,), protocol="natural"),
     # notebook 10's leaderboard: every method of the vocabulary with the NATURAL recipe (CutMix with probability 0.5;
     # k-mixup k = 16, alpha = 1; MultiMix and Dense MultiMix by their paper: probability 0.5, else input mixup with
     # alpha = 2 as AlignMixup, n = 1000, alpha ~ U[0.5, 2]; manifold mixup alpha = 2)
-    "peers": Section(("CIFAR-10", "CIFAR-100"), (*_PEER_METHODS[:3], *_CUTMIX_METHODS, ("dirichlet_mixup", {"alpha": 1.0}), ("kmixup", {"k": 16, "alpha": 1.0}), *((m, dict(METHODS[m].hparams)) for m in ("multimix", "dense_multimix")), *_MANIFOLD, ("local_synthetic_instances", {})), protocol="natural"),
-}  # fmt: skip
+    "peers": Section(
+        ("CIFAR-10", "CIFAR-100"),
+        (
+            *_PEER_METHODS[:3],
+            *_CUTMIX_METHODS,
+            ("dirichlet_mixup", {"alpha": 1.0}),
+            ("kmixup", {"k": 16, "alpha": 1.0}),
+            *((m, dict(METHODS[m].hparams)) for m in ("multimix", "dense_multimix")),
+            *_MANIFOLD,
+            ("local_synthetic_instances", {}),
+        ),
+        protocol="natural",
+    ),
+}
 
 _OFFLINE: dict[str, Section] = {
     # Table 4's F-MNIST row on the real Fashion-MNIST, and the real MNIST-10k (LeNet-5; the offline recipes)

@@ -118,8 +118,10 @@ def _parse(path: Path) -> tuple[dict[str, Any], RunRecord]:
             f"run record {path} is damaged: its spec's run_id is {rec.run_id}, not the file's name {path.stem}"
         )
     if not rec.complete or not rec.history:
-        raise DamagedRecordError(f"run record {path} is damaged: not a complete run (complete={rec.complete!r}, "
-                                 f"{len(rec.history)} epoch(s) of history)")  # fmt: skip
+        raise DamagedRecordError(
+            f"run record {path} is damaged: not a complete run (complete={rec.complete!r}, "
+            f"{len(rec.history)} epoch(s) of history)"
+        )
     return d, rec
 
 
@@ -289,8 +291,10 @@ def load(results_dir: str | os.PathLike = "results", *, section: str | None = No
     df = pd.DataFrame(rows)
     df.attrs["set_aside"] = [str(p) for p in moved]
     if moved:
-        print(f"{len(moved)} damaged run record(s) set aside under {results_dir} (kept as *.corrupt-*): "
-              f"{', '.join(p.name for p in moved)}")  # fmt: skip
+        print(
+            f"{len(moved)} damaged run record(s) set aside under {results_dir} (kept as *.corrupt-*): "
+            f"{', '.join(p.name for p in moved)}"
+        )
     return df
 
 

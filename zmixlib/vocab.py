@@ -83,12 +83,19 @@ METHODS: dict[str, Method] = {
         # CutMix + ζ-mixup is not defined by the papers: our default reading switches per mini-batch (CutMix with
         # probability 0.5, else ζ-mixup); the other composes them (CutMix, then ζ-mixup of its output)
         Method(
-            "cutmix_zeta", "CutMix + ζ-mixup", "CutMix+zeta-mixup", "#9467bd",
+            "cutmix_zeta",
+            "CutMix + ζ-mixup",
+            "CutMix+zeta-mixup",
+            "#9467bd",
             {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0), "mode": "switch", "prob": 0.5},
         ),
         Method(
-            "cutmix_zeta_compose", "CutMix then ζ-mixup", "CutMix then zeta-mixup (compose)", "#c5b0d5",
-            {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0), "mode": "compose"}, mixer="cutmix_zeta",
+            "cutmix_zeta_compose",
+            "CutMix then ζ-mixup",
+            "CutMix then zeta-mixup (compose)",
+            "#c5b0d5",
+            {"alpha": 1.0, "gamma": (GAMMA_MIN, 4.0), "mode": "compose"},
+            mixer="cutmix_zeta",
         ),
         Method("dirichlet_mixup", "Dirichlet mixup", "Dirichlet(1) weights, T=m", "#8c564b", {"alpha": 1.0}),
         Method("kmixup", "k-mixup", "k-mixup (k, xi opt.)", "#e377c2"),
@@ -97,7 +104,15 @@ METHODS: dict[str, Method] = {
         Method("multimix", "MultiMix", "MultiMix", "#17becf", dict(MULTIMIX_HPARAMS), space="embedding"),
         # Dense MultiMix applies MultiMix's sampling at every spatial position (zmixlib.mixing.dense_multimix; the
         # engine's "dense" space); its hyperparameters are MultiMix's
-        Method("dense_multimix", "Dense MultiMix", "Dense MultiMix", "#9edae5", dict(MULTIMIX_HPARAMS), space="dense", mixer="multimix"),
+        Method(
+            "dense_multimix",
+            "Dense MultiMix",
+            "Dense MultiMix",
+            "#9edae5",
+            dict(MULTIMIX_HPARAMS),
+            space="dense",
+            mixer="multimix",
+        ),
         Method("manifold_mixup", "manifold mixup", "manifold mixup", "#bcbd22", {"alpha": 2.0}, "manifold", "mixup"),
         Method("local_synthetic_instances", "local synthetic instances", "local-synthetic-instances", "#7f7f7f"),
     )
@@ -108,6 +123,7 @@ METHOD_NAMES = tuple(METHODS)
 _EXTRA_COLORS = {"original": "#4d4d4d"}
 _BY_PAPER = {m.paper: m for m in METHODS.values()}
 _BY_DISPLAY = {m.display: m for m in METHODS.values()}
+
 
 @dataclass(frozen=True)
 class Arch:

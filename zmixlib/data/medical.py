@@ -75,9 +75,11 @@ def load(info: DatasetInfo, split: str, root: Path, download: bool, transform):
         if download or not path.is_file():
             raise
         raise damaged_dataset_error(
-            info, path, f"a MedMNIST .npz archive holding {split}_images and {split}_labels",
+            info,
+            path,
+            f"a MedMNIST .npz archive holding {split}_images and {split}_labels",
             f"{type(err).__name__}: {err} ({path.stat().st_size} bytes)",
-        ) from None  # fmt: skip
+        ) from None
 
 
 def download(info: DatasetInfo, root: Path) -> Path:
