@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from zmixlib import recipes
+from zmixlib.plots import house_style
 from zmixlib.recipes import RunMatrix
 from zmixlib.report import device_text
 from zmixlib.vocab import color, display_name, method_label
@@ -84,6 +85,7 @@ def fig9_frame(manifold_runs: pd.DataFrame, zeta_runs: pd.DataFrame) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+@house_style()
 def fig9(frame: pd.DataFrame, *, label: str):
     """J Big Data Fig. 9 as the paper draws it: per dataset, ζ-mixup's and manifold mixup's accuracy (mean ± sd
     over seeds) as a pair of dots joined by a dotted line — green where manifold mixup is higher, red where
