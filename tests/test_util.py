@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -18,7 +20,6 @@ def test_torch_threads_restores_the_count():
         assert torch.get_num_threads() == before
     with pytest.raises(ValueError, match="threads must be >= 1, got 0"), _util.torch_threads(0):
         pass
-
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path):
@@ -43,3 +44,19 @@ def test_to_numpy_handles_bfloat16_and_lists():
 
 def test_git_info_outside_a_checkout(tmp_path):
     assert _util.git_info(tmp_path) == {"git_commit": None, "git_dirty": None}
+
+
+def test_environ_sets_unsets_and_restores(monkeypatch):
+    from zmixlib._util import environ
+
+    monkeypatch.setenv("ZMIX_T_KEEP", "old")
+    monkeypatch.setenv("ZMIX_T_GONE", "here")
+    monkeypatch.delenv("ZMIX_T_NEW", raising=False)
+    with environ({"ZMIX_T_KEEP": "new", "ZMIX_T_NEW": "1"}, unset=("ZMIX_T_GONE",)):
+        assert os.environ["ZMIX_T_KEEP"] == "new" and os.environ["ZMIX_T_NEW"] == "1"
+        assert "ZMIX_T_GONE" not in os.environ
+    assert os.environ["ZMIX_T_KEEP"] == "old" and os.environ["ZMIX_T_GONE"] == "here"
+    assert "ZMIX_T_NEW" not in os.environ
+    with pytest.raises(RuntimeError), environ({"ZMIX_T_KEEP": "x"}):
+        raise RuntimeError
+    assert os.environ["ZMIX_T_KEEP"] == "old"

@@ -133,6 +133,24 @@ def checked_torch_load(path: str | os.PathLike, *, required: tuple[str, ...] = (
 
 
 @contextmanager
+def environ(values: dict[str, str], *, unset: tuple[str, ...] = ()) -> Iterator[None]:
+    """Set ``values`` and remove ``unset`` in ``os.environ`` for the block, then restore every name as it was; a
+    process started inside the block (a kernel, a spawned worker) inherits the block's environment."""
+    saved = {k: os.environ.get(k) for k in [*values, *unset]}
+    try:
+        os.environ.update(values)
+        for name in unset:
+            os.environ.pop(name, None)
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
 def torch_threads(num: int | None) -> Iterator[None]:
     """Run the block with ``torch.set_num_threads(num)`` (``None``: unchanged), then restore the count."""
     if num is None:

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import yaml
 
-from zmixlib._util import ROOT, atomic_write_text, git_info
+from zmixlib._util import ROOT, atomic_write_text, environ, git_info
 from zmixlib.device import resolve_device
 
 __all__ = [
@@ -217,19 +217,8 @@ def kernel_environment(parameters: dict[str, Any] | None = None) -> Iterator[Any
     env["PYTHONWARNINGS"] = ",".join(warnings + list(KERNEL_IGNORED_WARNINGS))
     if parameters:
         env["ZMIX_BOOK_RUN"] = ", ".join(f"{k}={v}" for k, v in parameters.items())
-    saved = {k: os.environ.get(k) for k in [*env, *KERNEL_ENV_UNSET]}
-    with tempfile.TemporaryDirectory(prefix="zmix-kernel-") as sockets:
-        try:
-            os.environ.update(env)
-            for name in KERNEL_ENV_UNSET:
-                os.environ.pop(name, None)
-            yield Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    with tempfile.TemporaryDirectory(prefix="zmix-kernel-") as sockets, environ(env, unset=KERNEL_ENV_UNSET):
+        yield Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
 
 
 # ----------------------------------------------------------------------------------------------

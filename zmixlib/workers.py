@@ -12,7 +12,7 @@ import multiprocessing as mp
 import os
 import platform
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -20,6 +20,7 @@ import torch
 
 from zmixlib import store
 from zmixlib._checks import check_int
+from zmixlib._util import environ
 from zmixlib.runspec import RunSpec
 from zmixlib.train import fit
 
@@ -119,21 +120,6 @@ def worker_slots(
     return slots, max(1, cpu_count() // len(slots))
 
 
-@contextlib.contextmanager
-def _environ(**values: str) -> Iterator[None]:
-    """Set environment variables for the processes started in the block (a spawned child copies them)."""
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _worker(conn: Connection, threads: int, results_dir: str, progress: bool, runner: Callable) -> None:
     """A worker process: train the specs it is sent, one at a time, until it is sent ``None``."""
     torch.set_num_threads(threads)
@@ -169,7 +155,7 @@ def pool(
         env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
         if gpus[slot] is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpus[slot]
-        with _environ(**env):  # before the child imports torch: one GPU per worker, no CUDA context here
+        with environ(env):  # before the child imports torch: one GPU per worker, no CUDA context here
             proc = ctx.Process(target=_worker, args=(child, threads, results_dir, progress, runner), daemon=True)
             proc.start()
         child.close()
