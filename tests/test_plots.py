@@ -3,9 +3,11 @@ figure is drawn in the house style, with labelled axes."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -121,3 +123,22 @@ def test_figures_have_labelled_axes_and_the_house_style(name):
                 assert not ax.get_legend().get_frame_on()
     finally:
         plt.close(fig)
+
+
+def test_every_function_that_makes_a_figure_draws_in_the_house_style():
+    """plots sets no global style: a helper that makes a figure outside ``house_style`` would lose it."""
+    bare = []
+    for path in sorted(Path(plots.__file__).resolve().parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            calls = {ast.unparse(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)}
+            if not calls & {"plt.subplots", "plt.figure", "plt.subplot_mosaic"}:
+                continue
+            styled = any("house_style" in ast.unparse(d) for d in node.decorator_list) or any(
+                isinstance(w, ast.With) and any("house_style" in ast.unparse(i.context_expr) for i in w.items)
+                for w in ast.walk(node)
+            )
+            if not styled:
+                bare.append(f"{path.name}:{node.lineno} {node.name}")
+    assert not bare, bare
