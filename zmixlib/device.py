@@ -1,7 +1,7 @@
 """Which device a run uses, and seeding every random generator: the two things the engine needs from setup.
 
-Imports only the standard library, NumPy and torch, so :mod:`zmixlib.train` and the notebook setup
-(:mod:`zmixlib.config`) share it without the engine importing profiles or data.
+Imports only the standard library, NumPy and torch: the engine (:mod:`zmixlib.train`) and the notebook setup
+(:mod:`zmixlib.config`) both use it, and the engine imports neither the setup nor the profiles.
 """
 
 from __future__ import annotations
