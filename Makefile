@@ -26,10 +26,11 @@ $(STAMP): requirements.lock pyproject.toml
 book: setup  ## execute the notebooks under PROFILE; HTML in _build/html (smoke: _build/smoke/html, paper: _build/paper/html)
 	$(PY) -m zmixlib book --profile $(PROFILE) --device $(DEVICE) $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
 
-lint: setup
+lint: setup  ## ruff check, and ruff format --check (the code is as the formatter writes it; no fmt: skip)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
-test: lint  ## ruff, pytest + nbval over notebooks/ (hypothesis derandomized), then a smoke build into _build/smoke/html
+test: lint  ## ruff check + format --check, pytest + nbval over notebooks/ (hypothesis derandomized), then a smoke build into _build/smoke/html
 	TQDM_DISABLE=1 HYPOTHESIS_PROFILE=ci $(VENV)/bin/pytest
 	$(MAKE) book PROFILE=smoke DEVICE=$(DEVICE)
 

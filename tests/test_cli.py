@@ -48,7 +48,15 @@ TRAIN_CASES = {
 }
 #: options that apply to some methods only (a RunSpec rejects the others by name): tried with one they apply to
 METHOD_FOR = {"--gamma": "zeta_mixup", "--num-mix": "zeta_mixup", "--alpha": "mixup", "--extra": "kmixup"}
-NOT_SPEC_OPTIONS = {"--dataset", "--results-dir", "--force", "--dry-run", "--no-progress", "--stop-after-epoch", "--help"}
+NOT_SPEC_OPTIONS = {
+    "--dataset",
+    "--results-dir",
+    "--force",
+    "--dry-run",
+    "--no-progress",
+    "--stop-after-epoch",
+    "--help",
+}
 
 
 def _tuples(v):
@@ -124,8 +132,19 @@ SWEEP_CASES = {
     "--data-root": ("/x", "data_root", ("/x",)),
     "--set": ("lr=0.2", "lr", (0.2,)),
 }
-SWEEP_NOT_MATRIX = {"--section", "--profile", "--executor", "--workers", "--results-dir", "--slurm", "--dry-run", "--book",
-                    "--no-progress", "--help", "--runs-per-device"}  # fmt: skip
+SWEEP_NOT_MATRIX = {
+    "--section",
+    "--profile",
+    "--executor",
+    "--workers",
+    "--results-dir",
+    "--slurm",
+    "--dry-run",
+    "--book",
+    "--no-progress",
+    "--help",
+    "--runs-per-device",
+}
 
 
 def test_every_sweep_option_is_covered():

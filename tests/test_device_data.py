@@ -29,9 +29,12 @@ def _random_cifar10(root, n=6, seed=0):
     rng = np.random.default_rng(seed)
     base = root / "cifar-10-batches-py"
     for i in range(1, 6):
-        _pickle(base / f"data_batch_{i}", {"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), "labels": list(rng.integers(0, 10, n))})
+        _pickle(
+            base / f"data_batch_{i}",
+            {"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), "labels": list(rng.integers(0, 10, n))},
+        )
     _pickle(base / "test_batch", {"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), "labels": list(range(n))})
-    _pickle(base / "batches.meta", {"label_names": [str(i) for i in range(10)]})  # fmt: skip
+    _pickle(base / "batches.meta", {"label_names": [str(i) for i in range(10)]})
 
 
 def _random_medmnist(root, flag="bloodmnist", channels=3, num_classes=8, n=7, seed=0):
@@ -57,8 +60,9 @@ class TestIndexBatches:
     @pytest.mark.parametrize("n,batch_size,drop_last", [(10, 3, False), (10, 3, True), (7, 7, False), (5, 8, False)])
     def test_same_batches_and_generator_state_as_dataloader(self, n, batch_size, drop_last):
         g_ours, g_loader = torch.Generator().manual_seed(4), torch.Generator().manual_seed(4)
-        loader = DataLoader(TensorDataset(torch.arange(n)), batch_size=batch_size, shuffle=True, generator=g_loader,
-                            drop_last=drop_last)  # fmt: skip
+        loader = DataLoader(
+            TensorDataset(torch.arange(n)), batch_size=batch_size, shuffle=True, generator=g_loader, drop_last=drop_last
+        )
         for _ in range(3):  # epochs
             ours = device_data.index_batches(n, batch_size, generator=g_ours, drop_last=drop_last)
             theirs = [b[0] for b in loader]
@@ -75,7 +79,9 @@ class TestMaterialize:
         _random_fmnist(tmp_path)
         ds = data.load("Fashion-MNIST", "train", root=tmp_path)
         dd = device_data.materialize(ds, "cpu")
-        assert dd.storage == "uint8" and dd.x.shape == (40, 1, 28, 28) and dd.source == "uint8 pixels (FashionMNIST .data)"
+        assert (
+            dd.storage == "uint8" and dd.x.shape == (40, 1, 28, 28) and dd.source == "uint8 pixels (FashionMNIST .data)"
+        )
         _assert_same_items(dd, ds)
         sub = Subset(Subset(ds, [5, 3, 9, 0, 7]), [4, 0, 2])  # nested subsets keep their order
         _assert_same_items(device_data.materialize(sub, "cpu"), sub)
@@ -88,7 +94,9 @@ class TestMaterialize:
         assert dd.storage == "uint8" and dd.x.shape == (30, 3, 32, 32)
         _assert_same_items(dd, ds)
 
-    @pytest.mark.parametrize("name,flag,channels,k", [("BloodMNIST", "bloodmnist", 3, 8), ("OCTMNIST", "octmnist", 1, 4)])
+    @pytest.mark.parametrize(
+        "name,flag,channels,k", [("BloodMNIST", "bloodmnist", 3, 8), ("OCTMNIST", "octmnist", 1, 4)]
+    )
     def test_medmnist_uint8(self, tmp_path, monkeypatch, name, flag, channels, k):
         monkeypatch.setitem(INFO[flag], "n_samples", {"train": 7, "val": 7, "test": 7})  # medmnist checks sizes
         _random_medmnist(tmp_path, flag, channels, k)
@@ -106,7 +114,9 @@ class TestMaterialize:
 
     def test_deterministic_transform_is_read_item_by_item(self, tmp_path):
         _random_fmnist(tmp_path)
-        ds = data.load("Fashion-MNIST", "test", root=tmp_path, transform=T.Compose([ToFloatTensor(), T.Normalize((0.5,), (0.25,))]))
+        ds = data.load(
+            "Fashion-MNIST", "test", root=tmp_path, transform=T.Compose([ToFloatTensor(), T.Normalize((0.5,), (0.25,))])
+        )
         assert device_data.plan(ds, "cpu").resident
         dd = device_data.materialize(ds, "cpu")
         assert dd.storage == "float32" and dd.source == "read item by item"
@@ -139,12 +149,16 @@ class TestPlan:
 
     def test_random_transform_stays_in_the_dataloader(self, tmp_path):
         _random_fmnist(tmp_path)
-        ds = data.load("Fashion-MNIST", "train", root=tmp_path, transform=T.Compose([T.RandomHorizontalFlip(), ToFloatTensor()]))
+        ds = data.load(
+            "Fashion-MNIST", "train", root=tmp_path, transform=T.Compose([T.RandomHorizontalFlip(), ToFloatTensor()])
+        )
         p = device_data.plan(ds, "cpu")
         assert not p.resident and "RandomHorizontalFlip" in p.reason
         with pytest.raises(ValueError, match=r"device_resident=True, but .*RandomHorizontalFlip"):
             device_data.plan(ds, "cpu", requested=True)
-        assert not device_data.plan(ArrayDataset(torch.rand(4, 2), torch.arange(4), transform=lambda x: x), "cpu").resident
+        assert not device_data.plan(
+            ArrayDataset(torch.rand(4, 2), torch.arange(4), transform=lambda x: x), "cpu"
+        ).resident
 
     def test_a_dataset_that_draws_random_numbers_itself_stays_in_the_dataloader(self):
         class Jitter(torch.utils.data.Dataset):
@@ -176,7 +190,9 @@ def test_cuda_batches_equal_cpu_batches(tmp_path):
     _random_fmnist(tmp_path)
     ds = data.load("Fashion-MNIST", "train", root=tmp_path)
     cpu, gpu = device_data.materialize(ds, "cpu"), device_data.materialize(ds, "cuda")
-    idx = device_data.index_batches(len(ds), 8, generator=torch.Generator().manual_seed(0), drop_last=False, device="cuda")
+    idx = device_data.index_batches(
+        len(ds), 8, generator=torch.Generator().manual_seed(0), drop_last=False, device="cuda"
+    )
     for b in idx:
         xc, yc = cpu.batch(b.cpu())
         xg, yg = gpu.batch(b)

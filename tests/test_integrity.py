@@ -1,4 +1,4 @@
-"""Nothing trusted blindly (issue 20): damaged run records, checkpoints and dataset files are detected, named and
+"""Nothing trusted blindly: damaged run records, checkpoints and dataset files are detected, named and
 recovered; hyperparameters are checked once, when a Mixer or RunSpec is built; Dense MultiMix stays finite on
 ResNet-18's 512-channel features; training metrics are averaged per real example.
 
@@ -33,9 +33,18 @@ _idx = fx._idx
 
 def _spec(method="erm", **kw):
     base = dict(
-        dataset="digits", arch="mlp", section="natural", epochs=2, batch_size=32, lr=0.05, milestones=(1,),
-        train_subset=96, eval_subset=64, device="cpu", seed=0,
-    )  # fmt: skip
+        dataset="digits",
+        arch="mlp",
+        section="natural",
+        epochs=2,
+        batch_size=32,
+        lr=0.05,
+        milestones=(1,),
+        train_subset=96,
+        eval_subset=64,
+        device="cpu",
+        seed=0,
+    )
     return RunSpec(method=method, **{**base, **kw})
 
 
@@ -159,8 +168,25 @@ class TestRecords:
     @pytest.mark.slow
     def test_train_cli_retrains_a_corrupt_record(self, tmp_path, capsys):
         """Issue case 2: ``train`` gave a bare JSONDecodeError naming no file."""
-        argv = ["--dataset", "digits", "--method", "erm", "--arch", "mlp", "--epochs", "1", "--train-subset", "64",
-                "--eval-subset", "32", "--device", "cpu", "--results-dir", str(tmp_path), "--no-progress"]  # fmt: skip
+        argv = [
+            "--dataset",
+            "digits",
+            "--method",
+            "erm",
+            "--arch",
+            "mlp",
+            "--epochs",
+            "1",
+            "--train-subset",
+            "64",
+            "--eval-subset",
+            "32",
+            "--device",
+            "cpu",
+            "--results-dir",
+            str(tmp_path),
+            "--no-progress",
+        ]
         assert cli.train_main(argv) == 0
         (path,) = tmp_path.rglob("*.json")
         first = _content(store.check_record(path))
@@ -209,8 +235,25 @@ class TestCheckpoints:
     def test_train_cli_after_truncate_1000(self, tmp_path, capsys, force):
         """The issue's commands: a run stopped after epoch 1, ``truncate -s 1000`` on its .pt, the same command
         again (and with ``--force``) — the run trains, the message names the checkpoint."""
-        argv = ["--dataset", "digits", "--method", "erm", "--arch", "mlp", "--epochs", "2", "--train-subset", "64",
-                "--eval-subset", "32", "--device", "cpu", "--results-dir", str(tmp_path), "--no-progress"]  # fmt: skip
+        argv = [
+            "--dataset",
+            "digits",
+            "--method",
+            "erm",
+            "--arch",
+            "mlp",
+            "--epochs",
+            "2",
+            "--train-subset",
+            "64",
+            "--eval-subset",
+            "32",
+            "--device",
+            "cpu",
+            "--results-dir",
+            str(tmp_path),
+            "--no-progress",
+        ]
         assert cli.train_main([*argv, "--stop-after-epoch", "1"]) == 0
         (ckpt,) = tmp_path.rglob("*.pt")
         ckpt.write_bytes(ckpt.read_bytes()[:1000])
@@ -286,15 +329,31 @@ class TestDatasets:
         assert len(data.load("Fashion-MNIST", "train", root=tmp_path)) == 40
         bad = {**good, "FashionMNIST/raw/train-labels-idx1-ubyte": "f" * 64}
         monkeypatch.setattr(natural, "recorded_sha256", lambda: {"Fashion-MNIST": {"files": bad}})
-        with pytest.raises(data.DamagedDataError, match=r"train-labels-idx1-ubyte is damaged: expected the recorded "
-                           r"sha256 f{64}, found sha256 [0-9a-f]{64}; .*make data DATASETS=Fashion-MNIST"):  # fmt: skip
+        with pytest.raises(
+            data.DamagedDataError,
+            match=r"train-labels-idx1-ubyte is damaged: expected the recorded "
+            r"sha256 f{64}, found sha256 [0-9a-f]{64}; .*make data DATASETS=Fashion-MNIST",
+        ):
             data.load("Fashion-MNIST", "train", root=tmp_path)
 
     def test_train_cli_names_the_damaged_file(self, tmp_path, capsys):
         raw = _fmnist(tmp_path)
         (raw / "t10k-images-idx3-ubyte").write_bytes(b"\0" * 100)
-        argv = ["--dataset", "Fashion-MNIST", "--epochs", "1", "--device", "cpu", "--data-root", str(tmp_path),
-                "--results-dir", str(tmp_path / "res"), "--no-progress", "--train-subset", "16"]  # fmt: skip
+        argv = [
+            "--dataset",
+            "Fashion-MNIST",
+            "--epochs",
+            "1",
+            "--device",
+            "cpu",
+            "--data-root",
+            str(tmp_path),
+            "--results-dir",
+            str(tmp_path / "res"),
+            "--no-progress",
+            "--train-subset",
+            "16",
+        ]
         assert cli.train_main(argv) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: ") and "t10k-images-idx3-ubyte is damaged" in err[0]
@@ -321,8 +380,11 @@ class TestDatasets:
         path = next(p for p, _ in ds.samples)
         path.write_bytes(path.read_bytes()[:20])  # a truncated JPEG
         index = [p for p, _ in ds.samples].index(path)
-        with pytest.raises(data.DamagedDataError, match=rf"ISIC2016: {path} is damaged: expected an image PIL can "
-                           r"read.*make data DATASETS=ISIC2016` to see where"):  # fmt: skip
+        with pytest.raises(
+            data.DamagedDataError,
+            match=rf"ISIC2016: {path} is damaged: expected an image PIL can "
+            r"read.*make data DATASETS=ISIC2016` to see where",
+        ):
             ds[index]
 
     def test_damaged_mnist10k_npz(self, tmp_path):
@@ -360,8 +422,9 @@ class TestHyperparameters:
         x = torch.randn(8, 3, 5, 5)
         y = torch.arange(8) % 4
         for num_mix in (None, 2):
-            x_mix, y_mix = zeta_mixup(x, y, gamma=math.inf, num_mix=num_mix, num_classes=4,
-                                      generator=torch.Generator().manual_seed(0))  # fmt: skip
+            x_mix, y_mix = zeta_mixup(
+                x, y, gamma=math.inf, num_mix=num_mix, num_classes=4, generator=torch.Generator().manual_seed(0)
+            )
             assert torch.equal(x_mix, x) and torch.equal(y_mix, torch.nn.functional.one_hot(y, 4).float())
         assert torch.equal(zeta_weights(6, math.inf), torch.eye(6))
         assert Mixer("zeta_mixup", num_classes=4, gamma=math.inf)(x, y)[1].isfinite().all()

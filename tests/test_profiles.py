@@ -25,7 +25,9 @@ def test_parameters_cell_matches_every_profile(path):
     table = profiles.sizes(path.stem)
     assert set(table) == set(PROFILES)
     for profile, sizes in table.items():
-        assert set(sizes) == knobs, f"{path.stem} [{profile}]: profile-only {set(sizes) - knobs}, cell-only {knobs - set(sizes)}"
+        assert set(sizes) == knobs, (
+            f"{path.stem} [{profile}]: profile-only {set(sizes) - knobs}, cell-only {knobs - set(sizes)}"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -58,7 +60,10 @@ def test_setup_rejects_bad_values_by_name():
     with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
         config.setup("00_theorems", _namespace("00_theorems", seed=-1), verbose=False)
     # papermill's -p passes a list as text: the error says how to pass it
-    with pytest.raises(TypeError, match=r"""got '\["Fashion-MNIST"\]' \(papermill: give lists and dicts as YAML with -y, e.g. -y 'datasets: \["digits"\]'\)"""):
+    with pytest.raises(
+        TypeError,
+        match=r"""got '\["Fashion-MNIST"\]' \(papermill: give lists and dicts as YAML with -y, e.g. -y 'datasets: \["digits"\]'\)""",
+    ):
         config.setup("04_natural", _namespace("04_natural", datasets='["Fashion-MNIST"]'), verbose=False)
     ns = _namespace("00_theorems")
     del ns["n_lambda"]

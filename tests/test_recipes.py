@@ -19,8 +19,13 @@ class TestPaperRecipes:
         assert len(m) == 6 * 5 * 3  # datasets x (ERM, mixup, 3 gammas) x seeds
         c10 = _by(m, dataset="CIFAR-10", method="zeta_mixup", gamma=2.4, seed=0)[0]
         assert (c10.arch, c10.epochs, c10.batch_size, c10.lr, c10.milestones, c10.lr_gamma) == (
-            "resnet18_cifar", 200, 128, 0.1, (80, 120, 160), 0.2,
-        )  # fmt: skip
+            "resnet18_cifar",
+            200,
+            128,
+            0.1,
+            (80, 120, 160),
+            0.2,
+        )
         assert c10.nesterov and c10.momentum == 0.9 and c10.weight_decay == 5e-4 and c10.hflip
         assert _by(m, dataset="Fashion-MNIST")[0].batch_size == 32
         stl = _by(m, dataset="STL-10")[0]
@@ -50,8 +55,12 @@ class TestPaperRecipes:
         assert {s.arch for s in skin} == {"resnet18", "resnet50"} and len({s.dataset for s in skin}) == 10
         isic16 = _by(skin, dataset="ISIC2016")[0]
         assert (isic16.epochs, isic16.batch_size, isic16.lr, isic16.milestones, isic16.lr_gamma) == (
-            50, 32, 0.01, (10, 20, 30, 40), 0.1,
-        )  # fmt: skip
+            50,
+            32,
+            0.01,
+            (10, 20, 30, 40),
+            0.1,
+        )
         assert _by(skin, dataset="ISIC2018")[0].milestones == (4, 8, 12, 16)
         med = recipes.resolve("medmnist", "paper")
         s = med[0]
@@ -67,8 +76,11 @@ class TestPaperRecipes:
     def test_ablation(self):
         m = recipes.resolve("ablation", "paper", seeds=[0])
         assert [(s.method, s.gamma, s.num_mix) for s in m] == [
-            ("mixup", None, None), ("zeta_mixup", 2.8, 2), ("dirichlet_mixup", None, None), ("zeta_mixup", 2.8, None),
-        ]  # fmt: skip
+            ("mixup", None, None),
+            ("zeta_mixup", 2.8, 2),
+            ("dirichlet_mixup", None, None),
+            ("zeta_mixup", 2.8, None),
+        ]
 
 
 class TestProfiles:

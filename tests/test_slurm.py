@@ -83,8 +83,15 @@ def test_smoke_matrix_from_elsewhere_equals_inline(tmp_path, monkeypatch, capfd)
     log = Path(re.search(r"log: (\S+\.err)\)", failed[0]).group(1))
     assert log.is_file() and "Imagenette" in log.read_text()
 
-    matrix = recipes.resolve("natural", "smoke", datasets=datasets, methods=["erm", "zeta_mixup"], gammas=[2.8], epochs=1,
-                             data_root=str(ROOT / "data"))  # fmt: skip
+    matrix = recipes.resolve(
+        "natural",
+        "smoke",
+        datasets=datasets,
+        methods=["erm", "zeta_mixup"],
+        gammas=[2.8],
+        epochs=1,
+        data_root=str(ROOT / "data"),
+    )
     nodes = set(subprocess.run(["sinfo", "-h", "-N", "-o", "%N"], capture_output=True, text=True).stdout.split())
     for rec in _equal_to_inline(list(matrix), elsewhere / "R", tmp_path / "inline"):
         env = rec.environment
@@ -98,8 +105,20 @@ def test_smoke_matrix_from_elsewhere_equals_inline(tmp_path, monkeypatch, capfd)
 def _interrupted(tmp_path: Path, interrupt) -> tuple[RunSpec, Path, list]:
     """Submit one 6-epoch run, call ``interrupt(job_id)`` once its first checkpoint is written, wait for the sweep;
     returns the spec, the results folder and the sweep's reports."""
-    spec = RunSpec(dataset="digits", arch="digits_cnn", method="zeta_mixup", gamma=2.8, epochs=6, batch_size=32,
-                   lr=0.05, train_subset=512, eval_subset=128, device="cpu", section="requeue", seed=1)  # fmt: skip
+    spec = RunSpec(
+        dataset="digits",
+        arch="digits_cnn",
+        method="zeta_mixup",
+        gamma=2.8,
+        epochs=6,
+        batch_size=32,
+        lr=0.05,
+        train_subset=512,
+        eval_subset=128,
+        device="cpu",
+        section="requeue",
+        seed=1,
+    )
     results = tmp_path / "slurm"
     reports: list = []
     thread = threading.Thread(
@@ -123,7 +142,12 @@ def test_requeued_mid_training_resumes_and_matches(tmp_path):
         subprocess.run(["scontrol", "requeue", job_id], check=True, timeout=30)
         # SLURM holds a requeued batch job back (begin time) for about 2 minutes; start it as soon as it can
         for _ in range(50):
-            if subprocess.run(["scontrol", "update", f"jobid={job_id}", "starttime=now"], capture_output=True).returncode == 0:
+            if (
+                subprocess.run(
+                    ["scontrol", "update", f"jobid={job_id}", "starttime=now"], capture_output=True
+                ).returncode
+                == 0
+            ):
                 break
             time.sleep(0.2)
 

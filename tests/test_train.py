@@ -139,7 +139,7 @@ class TestFit:
 
     def test_checkpoint_of_other_run_is_refused(self, tmp_path):
         """Another run's checkpoint under this run's name is never resumed: it is set aside (kept, named) and the
-        run trains from scratch (issue 20)."""
+        run trains from scratch."""
         a, b = _spec(epochs=2), _spec(epochs=2, seed=5)
         fit(a, results_dir=None, checkpoint_dir=tmp_path, stop_after_epoch=1, progress=False, datasets=_data())
         (tmp_path / f"{a.run_id}.pt").rename(tmp_path / f"{b.run_id}.pt")

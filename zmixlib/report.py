@@ -252,8 +252,6 @@ def device_text(runs: pd.DataFrame) -> str:
     return ", ".join(shown) or "device unknown"
 
 
-
-
 def provenance(runs: pd.DataFrame, profile: str, *, what: str | None = None) -> str:
     """The label of a measured number: ``"offline: Fashion-MNIST, MNIST-10k (lenet5), 5 seeds, cpu"`` — profile,
     datasets, architectures, the number of seeds and the devices, read from the records themselves; ``what``

@@ -27,8 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from zmixlib import paper as paper_store
-from zmixlib import plots, recipes, report
+from zmixlib import paper, plots, recipes, report
 from zmixlib.recipes import RunMatrix
 from zmixlib.report import device_text
 from zmixlib.stats import mean_sd
@@ -136,7 +135,7 @@ def label_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 def _paper_cells() -> dict[str, str]:
     """Table 8 row -> ``"mean ± sd"`` as the paper prints it (ERR, %)."""
-    t = paper_store.paper_table(PAPER_SOURCE)
+    t = paper.paper_table(PAPER_SOURCE)
     cells = {}
     for _, r in t.iterrows():
         sd = re.search(r"\+-\s*([0-9.]+)", str(r["note"]))
