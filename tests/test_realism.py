@@ -229,3 +229,70 @@ class TestPlots:
         assert [ax.get_ylabel() for ax in main] == ["density"] * 3
         assert "entropy" in main[0].get_xlabel() and "cross-entropy" in main[1].get_xlabel()
         matplotlib.pyplot.close("all")
+
+
+class TestPage:
+    """The page's one-call cells on the smoke dataset (scikit-learn's digits) with the quadrant oracle."""
+
+    @pytest.fixture
+    def params(self, tmp_path):
+        from types import SimpleNamespace
+
+        fx.make_isic2018(tmp_path)
+        return SimpleNamespace(
+            dataset="digits",
+            data_root=tmp_path,
+            gammas=[2.4, 2.8],
+            alpha=1.0,
+            seed=0,
+            profile="smoke",
+            num_synthetic=20,
+            batch_size=10,
+            seeds=[0, 1],
+            torch_device="cpu",
+            skin_datasets=["ISIC2017", "ISIC2018"],
+        )
+
+    @staticmethod
+    def oracle(x: torch.Tensor) -> torch.Tensor:
+        """Ten classes from the mean brightness of the image's ten leading pixels."""
+        return torch.softmax(10 * x.flatten(1)[:, 20:30].double(), dim=1)
+
+    def test_cells(self, params, capsys):
+        fig3 = realism.fig3_grid(params)
+        assert list(fig3.mixers) == ["original", "mixup", "zeta_mixup(gamma=2.4)", "zeta_mixup(gamma=2.8)"]
+        x_orig, y_orig = fig3.grid["original"]
+        assert x_orig.shape[0] == 100 and y_orig.argmax(1).tolist() == [k for k in range(10) for _ in range(10)]
+        fig = matplotlib.pyplot.gcf()
+        assert fig.get_suptitle().startswith("Fig. 3a–c: digits, first 10 test images per class")
+
+        scored = realism.fig3_examples(params, self.oracle, fig3)
+        assert set(scored) == set(fig3.mixers) and all(len(s) == 100 for s in scored.values())
+        assert "Fig. 3d–e" in matplotlib.pyplot.gcf().get_suptitle()
+        realism.print_label_errors(params, scored)
+        out = capsys.readouterr().out
+        assert out.startswith("soft-label argmax ≠ oracle argmax among the 100 grid images (profile 'smoke', digits")
+        assert realism.label_errors(scored).to_string() in out
+
+        study, label = realism.density_study(params, self.oracle, fig3)
+        assert len(study) == 20 * 2 * len(fig3.mixers)
+        assert label == "profile 'smoke', digits test split, seeds [0, 1], 40 images per method, cpu"
+        table, realistic = realism.summary_tables(study, label)
+        pd.testing.assert_frame_equal(table, realism.summarize(study))
+        pd.testing.assert_frame_equal(realistic, realism.summarize(study, h_max=0.1))
+        assert realism.realistic_table(realistic, label) is realistic
+        pd.testing.assert_frame_equal(realism.claims_table(table, realistic, label), realism.claims(table, realistic))
+        assert capsys.readouterr().out.splitlines() == [
+            f"measured — {label}",
+            f"measured, images with H < 0.1 only — {label}",
+            f"paper: qualitative claims; measured — {label}",
+        ]
+        matplotlib.pyplot.close("all")
+
+    def test_skin_grids(self, params, capsys):
+        figs = realism.skin_grids(params, realism.methods([2.8]))
+        assert list(figs) == ["ISIC2018"] and len(figs["ISIC2018"].axes) == 3
+        assert "ISIC2017: skipped" in capsys.readouterr().out
+        with pytest.raises(FileNotFoundError, match="ISIC2017 not found"):
+            realism.skin_grids(type(params)(**{**vars(params), "profile": "paper"}), realism.methods([2.8]))
+        matplotlib.pyplot.close("all")

@@ -17,7 +17,11 @@ Pieces: :func:`get_oracle` trains the oracle once with :func:`zmixlib.train.fit`
 picks Fig. 3a's originals; :func:`methods` builds the mixers compared; :func:`measure` scores one batch;
 :func:`realism_study` draws many batches over several seeds and returns one row per synthetic image;
 :func:`summarize` makes the table; :func:`skin_originals` loads the skin images of Figs. 4–5;
-:func:`image_grids`, :func:`soft_label_examples` and :func:`realism_densities` draw Figs. 3–5.
+:func:`image_grids`, :func:`soft_label_examples` and :func:`realism_densities` (:mod:`.figures`) draw Figs. 3–5.
+
+The page's cells, one call each: :func:`chapter_oracle`, :func:`fig3_grid` (Fig. 3a–c, returns a :class:`Fig3`),
+:func:`fig3_examples` (Fig. 3d–e), :func:`print_label_errors`, :func:`density_study` (Fig. 3f–g),
+:func:`summary_tables`, :func:`realistic_table`, :func:`claims_table` and :func:`skin_grids` (Figs. 4–5).
 """
 
 from __future__ import annotations
@@ -29,20 +33,17 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from scipy.stats import gaussian_kde
 from torch import Tensor
-from torchvision.utils import make_grid
 
 from zmixlib import data, metrics, mixing, models, store, train
 from zmixlib._checks import check_choice, check_float, check_int
-from zmixlib._util import to_numpy
 from zmixlib.device import resolve_device
-from zmixlib.plots import ZETA_STYLES, house_style, method_color
 from zmixlib.runspec import RunRecord, RunSpec
+
+from .figures import image_grids, realism_densities, soft_label_examples
 
 __all__ = [
     "SECTION",
@@ -68,6 +69,15 @@ __all__ = [
     "image_grids",
     "soft_label_examples",
     "realism_densities",
+    "Fig3",
+    "fig3_grid",
+    "fig3_examples",
+    "print_label_errors",
+    "density_study",
+    "summary_tables",
+    "realistic_table",
+    "claims_table",
+    "skin_grids",
 ]
 
 #: results/<SECTION>/ holds the oracle's run record and checkpoint.
@@ -485,145 +495,119 @@ def skin_originals(
         return None
 
 
-# ------------------------------------------------------------------------------------------------ figures
+# ------------------------------------------------------------------------------------------------ the page
 
 
-def _method_styles(names) -> dict:
-    """``{name: (colour, linestyle)}``: the method's colour; ζ-mixup variants get successive line styles."""
-    styles, k = {}, 0
-    for name in names:
-        ls = "-"
-        if name.startswith("zeta_mixup("):
-            ls, k = ZETA_STYLES[k % len(ZETA_STYLES)], k + 1
-        elif name == "original":
-            ls = (0, (1, 1))
-        styles[name] = (method_color(name), ls)
-    return styles
+@dataclass(frozen=True)
+class Fig3:
+    """Fig. 3a–c's material: the test split ``X``, ``y`` of the oracle's dataset (its :class:`DatasetInfo`
+    ``info``), the ``mixers`` compared (:func:`methods`) and ``grid``, :func:`mix_all`'s output for the 100
+    originals."""
+
+    X: Tensor
+    y: Tensor
+    info: data.DatasetInfo
+    mixers: dict[str, Mix]
+    grid: dict[str, tuple[Tensor, Tensor]]
 
 
-@house_style()
-def image_grids(
-    panels: dict, *, nrow: int = 10, cmap: str = "gray", max_side: int | None = None, title: str | None = None
-):
-    """One image grid per panel, side by side (the paper's Fig. 3a–c, Figs. 4–5).
+def fig3_grid(params) -> Fig3:
+    """Fig. 3a–c for ``params`` (``dataset``, ``data_root``, ``gammas``, ``alpha``, ``seed``): the first 10 test
+    images per class mixed as one batch by every method, drawn side by side; returns the :class:`Fig3`."""
+    X, y = data.as_tensors(params.dataset, "test", root=params.data_root)
+    info = data.describe(params.dataset)
+    x100, y100 = first_per_class(X, y, per_class=10, num_classes=info.num_classes)
+    mixers = methods(params.gammas, alpha=params.alpha)
+    grid = mix_all(x100, y100, mixers, num_classes=info.num_classes, seed=params.seed)
+    image_grids(
+        {name: xm for name, (xm, _) in grid.items()},
+        title=f"Fig. 3a–c: {params.dataset}, first 10 test images per class, mixed as one batch (seed {params.seed})",
+    )
+    return Fig3(X=X, y=y, info=info, mixers=mixers, grid=grid)
 
-    ``panels`` maps a panel title to images ``(N, C, H, W)`` in ``[0, 1]`` (``nrow`` per row);
-    ``max_side`` downsamples each image (antialiased) so large images make a small figure.
-    """
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6), squeeze=False)
-    for ax, (name, x) in zip(axes[0], panels.items()):
-        x = torch.as_tensor(x).detach().float().cpu().clamp(0, 1)
-        if max_side is not None and max(x.shape[-2:]) > max_side:
-            x = torch.nn.functional.interpolate(
-                x, size=(max_side, max_side), mode="bilinear", antialias=True, align_corners=False
+
+def fig3_examples(params, oracle: Callable[[Tensor], Tensor], fig3: Fig3) -> dict[str, pd.DataFrame]:
+    """Fig. 3d–e: four images each of mixup and ζ-mixup (γ = 2.8 when compared, else the first γ) picked by
+    :func:`pick_examples`, with their soft labels and the oracle's probabilities. Returns every grid's
+    :func:`measure` frame, by method."""
+    scored = {name: measure(oracle, xm, ym) for name, (xm, ym) in fig3.grid.items()}
+    shown = ["mixup", f"zeta_mixup(gamma={2.8 if 2.8 in params.gammas else params.gammas[0]:g})"]
+    picks = {name: pick_examples(scored[name], 4) for name in shown}
+    grid = fig3.grid
+    examples = {name: (grid[name][0][i], grid[name][1][i], oracle(grid[name][0][i])) for name, i in picks.items()}
+    soft_label_examples(
+        examples,
+        class_names=fig3.info.class_names,
+        title=f"Fig. 3d–e: soft labels vs the oracle ({params.dataset}, profile {params.profile!r})",
+    )
+    return scored
+
+
+def print_label_errors(params, scored: dict[str, pd.DataFrame]) -> None:
+    """Prints :func:`label_errors` of the grids ``scored`` (:func:`fig3_examples`) under a heading; returns None."""
+    print(
+        "soft-label argmax ≠ oracle argmax among the 100 grid images "
+        f"(profile {params.profile!r}, {params.dataset}, seed {params.seed}):"
+    )
+    print(label_errors(scored).to_string())
+
+
+def density_study(params, oracle: Callable[[Tensor], Tensor], fig3: Fig3) -> tuple[pd.DataFrame, str]:
+    """Fig. 3f–g: :func:`realism_study` over ``params.seeds`` (``num_synthetic`` images per method and seed,
+    batches of ``batch_size``) drawn by :func:`realism_densities`. Returns ``(study, label)``: the rows and the
+    line (profile, dataset, seeds, images per method, device) that heads the page's tables."""
+    K = fig3.info.num_classes
+    study = realism_study(
+        oracle,
+        fig3.X,
+        fig3.y,
+        fig3.mixers,
+        num_samples=params.num_synthetic,
+        batch_size=params.batch_size,
+        seeds=params.seeds,
+        num_classes=K,
+    )
+    n_per = params.num_synthetic * len(params.seeds)
+    label = (
+        f"profile {params.profile!r}, {params.dataset} test split, seeds {params.seeds}, "
+        f"{n_per:,} images per method, {params.torch_device}"
+    )
+    realism_densities(study, label=label, num_classes=K)
+    return study, label
+
+
+def summary_tables(study: pd.DataFrame, label: str, *, h_max: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Prints the heading ``measured — label`` and returns ``(table, realistic)``: :func:`summarize` of all of
+    ``study`` and of its images with ``H < h_max``."""
+    table, realistic = summarize(study), summarize(study, h_max=h_max)
+    print(f"measured — {label}")
+    return table, realistic
+
+
+def realistic_table(realistic: pd.DataFrame, label: str, *, h_max: float = 0.1) -> pd.DataFrame:
+    """Prints the heading of :func:`summary_tables`' second table (images with ``H < h_max``); returns it."""
+    print(f"measured, images with H < {h_max:g} only — {label}")
+    return realistic
+
+
+def claims_table(table: pd.DataFrame, realistic: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Prints a heading and returns :func:`claims` — the paper's qualitative claims checked on the tables."""
+    print(f"paper: qualitative claims; measured — {label}")
+    return claims(table, realistic)
+
+
+def skin_grids(params, mixers: dict[str, Mix]) -> dict:
+    """Figs. 4–5: the first 100 training images of each of ``params.skin_datasets`` mixed as one batch by every
+    mixer and drawn (64 px per image). Returns ``{dataset: figure}`` for the sets present; an absent set is
+    skipped with a message, or raises ``FileNotFoundError`` under the paper profile (:func:`skin_originals`)."""
+    figs = {}
+    for name in params.skin_datasets:
+        skin = skin_originals(name, root=params.data_root, n=100, required=params.profile == "paper")
+        if skin is not None:
+            mixed = mix_all(*skin, mixers, num_classes=data.describe(name).num_classes, seed=params.seed)
+            figs[name] = image_grids(
+                {m: xm for m, (xm, _) in mixed.items()},
+                max_side=64,
+                title=f"{name}: first 100 training images, mixed as one batch (seed {params.seed})",
             )
-        grid = make_grid(x, nrow=nrow, padding=1, pad_value=1.0)
-        img = (grid[0] if x.shape[1] == 1 else grid.permute(1, 2, 0)).numpy()
-        ax.imshow(img, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(name, fontsize=10)
-        ax.set_axis_off()
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-@house_style()
-def soft_label_examples(examples: dict, *, class_names, title: str | None = None, cmap: str = "gray"):
-    """Synthetic images above bar charts of their soft labels, with the oracle's probabilities (Fig. 3d–e).
-
-    ``examples`` maps a method to ``(images (k, C, H, W), soft labels (k, K), oracle probabilities (k, K))``;
-    one block of two rows per method, one column per image.
-    """
-
-    k = max(len(v[0]) for v in examples.values())
-    n_classes = len(class_names)
-    ratios = {"height_ratios": [1.2, 1.0] * len(examples)}
-    size = (2.4 * k, 3.9 * len(examples))
-    fig, axes = plt.subplots(2 * len(examples), k, figsize=size, squeeze=False, gridspec_kw=ratios)
-    pos = np.arange(n_classes)
-    for r, (name, (images, y_soft, probs)) in enumerate(examples.items()):
-        for j in range(k):
-            ax_im, ax_bar = axes[2 * r, j], axes[2 * r + 1, j]
-            img = images[j].detach().float().cpu().clamp(0, 1).numpy()
-            ax_im.imshow(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0), cmap=cmap, vmin=0, vmax=1)
-            ax_im.set_axis_off()
-            y, p = (to_numpy(t[j]) for t in (y_soft, probs))
-            ax_im.set_title(f"{name}\nlabel {class_names[y.argmax()]} · oracle {class_names[p.argmax()]}", fontsize=8)
-            ax_bar.bar(pos, y, color=method_color(name), label="soft label")
-            ax_bar.plot(pos, p, "kx", ms=5, label="oracle p")
-            ax_bar.set_xticks(pos, class_names, fontsize=7)
-            ax_bar.set_ylim(0, 1.05)
-            ax_bar.set_xlabel("class", fontsize=8)
-            if j == 0:
-                ax_bar.set_ylabel("probability", fontsize=8)
-                ax_bar.legend(fontsize=7, loc="upper right")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def _kde_curve(values, clip, n: int = 256):
-    """Gaussian KDE (Scott's bandwidth, as seaborn's ``kdeplot``) on a grid over the data's range within
-    ``clip`` (seaborn's ``cut=0``); ``None`` when the values cannot be smoothed (fewer than 2, or all equal)."""
-
-    values = np.asarray(values, dtype=float)
-    lo, hi = (-np.inf if clip[0] is None else clip[0]), (np.inf if clip[1] is None else clip[1])
-    values = values[(values >= lo) & (values <= hi)]
-    if len(values) < 2 or np.ptp(values) == 0:
-        return None
-    grid = np.linspace(values.min(), values.max(), n)
-    return grid, gaussian_kde(values)(grid)
-
-
-def _density_with_log_inset(ax, groups: dict, *, xlabel: str, title: str, clip, styles: dict):
-    """KDE of each group (normalised areas) on ``ax``, and the same with a log-density axis in an inset."""
-    inset = ax.inset_axes([0.45, 0.4, 0.52, 0.55])
-    for name, values in groups.items():
-        curve = _kde_curve(values, clip)
-        if curve is None:
-            continue
-        color, ls = styles[name]
-        ax.plot(*curve, color=color, linestyle=ls, lw=1.6, label=f"{name} (n={len(values):,})")
-        inset.plot(*curve, color=color, linestyle=ls, lw=1.0)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("density")
-    ax.set_ylim(bottom=0)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")  # the tails are near 0 there; the inset sits above
-    inset.set_yscale("log")
-    inset.set_ylabel("log density", fontsize=7)
-    inset.tick_params(labelsize=6)
-    lo, hi = inset.get_ylim()
-    inset.set_ylim(max(lo, hi * 1e-5), hi)
-
-
-@house_style()
-def realism_densities(frame, *, label: str, num_classes: int, h_max: float = 0.1, exclude=("original",)):
-    """Fig. 3f–g: KDEs of the oracle's entropy H (realism) and of the cross-entropy CE between
-    soft label and oracle (label correctness), and CE restricted to images with H < ``h_max``.
-
-    ``frame`` has columns ``method``, ``H``, ``CE`` (:func:`realism_study`); ``num_classes``
-    bounds H by log K; each panel has a log-density inset. Methods in ``exclude`` (the unmixed originals,
-    whose spike at 0 would flatten the other curves) are left out. ``label`` (profile, dataset, seeds, device) goes in the title.
-    """
-    methods = frame["method"]
-    names = list(methods.cat.categories) if hasattr(methods, "cat") else list(methods.unique())
-    names = [m for m in names if m not in exclude]
-    styles = _method_styles(names)
-    fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
-    h_top = math.log(num_classes)  # entropy is at most log K
-    realistic = frame[frame["H"] < h_max]
-    ce = "cross-entropy CE(soft label, oracle p)"
-    panels = [
-        ("H", frame, "oracle entropy H (nats) — lower: more realistic", "(f) realism", (0.0, h_top)),
-        ("CE", frame, f"{ce} — lower: label more correct", "(g) label correctness", (0.0, None)),
-        ("CE", realistic, f"{ce}, only H < {h_max:g}", f"(g) label correctness, H < {h_max:g}", (0.0, None)),
-    ]
-    for ax, (col, df, xlabel, title, clip) in zip(axes, panels):
-        groups = {m: df.loc[df["method"] == m, col].to_numpy() for m in names}
-        _density_with_log_inset(ax, groups, xlabel=xlabel, title=title, clip=clip, styles=styles)
-    fig.suptitle(f"Realism and label correctness judged by the oracle — {label}")
-    fig.tight_layout()
-    return fig
+    return figs
