@@ -206,3 +206,59 @@ class TestDatasetPoints:
     def test_missing_real_data_names_path_and_make_data(self, tmp_path):
         with pytest.raises(FileNotFoundError, match="CIFAR-10 not found at .*make data"):
             idim.dataset_points("CIFAR-10", root=str(tmp_path))
+
+
+def test_the_chapter_cells_load_sweep_and_tabulate(capsys):
+    """notebook 03 cell by cell on two small synthetic sets (one only for the MIDL table)."""
+    from types import SimpleNamespace
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    P = SimpleNamespace(
+        profile="smoke",
+        seed=3,
+        num_seeds=2,
+        midl_gamma=[1.5, 4.0],
+        torch_device=torch.device("cpu"),
+        datasets=["helix1d_r3"],
+        table_datasets=["helix1d_r3", "paraboloid3d_r12"],
+        n_points=160,
+        real_limit=None,
+        data_root=None,
+        ks=[8, 128],  # the MIDL table takes original and mixup at k = 128 from the Fig. 6 sweep
+        gammas=[2.0, 5.0],
+        batch_size=32,
+        check_points=150,
+    )
+    D = idim.chapter_data(P)
+    assert D.seeds == [3, 4] and D.midl_gamma == (1.5, 4.0) and D.label == "profile smoke, seeds [3, 4], device cpu"
+    assert list(D.data) == ["helix1d_r3"] and list(D.table_only) == ["paraboloid3d_r12"]
+    s = D.summary()
+    assert s.values.tolist() == [
+        ["helix1d_r3", 160, 3, D.data["helix1d_r3"][2], "Fig. 6 + table"],
+        ["paraboloid3d_r12", 160, 12, D.table_only["paraboloid3d_r12"][2], "table (k = 128)"],
+    ]
+
+    check = idim.skdim_check(P, D)
+    assert list(check["set"]) == ["helix1d_r3"] * 2 + ["helix1d_r3 + mixup"] * 2 and (check["n"] == 150).all()
+    assert capsys.readouterr().out.startswith(f"agreement with scikit-dimension ({D.label}): ")
+
+    sweep, summary = idim.fig6(P, D)
+    assert set(sweep["method"]) == {"original", "mixup", "zeta_mixup"} and set(sweep["k"]) == {8, 128}
+    assert set(summary["gamma"].dropna()) == {2.0, 5.0}
+    rows = idim.fig6_table(P, D, summary)
+    assert list(rows.columns.get_level_values(0).unique()) == ["mean", "sd"]
+    assert capsys.readouterr().out == f"local ID, mean ± sd over points (mean over seeds) — {D.label}\n"
+
+    table = idim.midl(P, D, summary)
+    ours = table[table["source"] == "ours"]
+    assert ours[["dataset", "method"]].values.tolist() == [
+        ["helix1d_r3", "original"],
+        ["helix1d_r3", "mixup"],
+        ["helix1d_r3", "zeta_mixup"],
+        ["paraboloid3d_r12", "original"],
+        ["paraboloid3d_r12", "mixup"],
+        ["paraboloid3d_r12", "zeta_mixup"],
+    ]
+    assert (ours["k"] == 128).all() and capsys.readouterr().out.startswith("ζ-mixup γ ~ ")

@@ -188,3 +188,46 @@ def test_figures_draw_the_measured_frames():
         index=["zeta_mixup"],
     )
     assert timing.overhead_bars(tr, label="test").axes
+
+
+def _chapter_params(**kw):
+    from types import SimpleNamespace
+
+    base = dict(profile="smoke", torch_device=torch.device("cpu"), num_threads=None, seed=0, rounds=1)
+    return SimpleNamespace(**(base | kw))
+
+
+def test_chapter_cells_print_display_and_return_what_later_cells_use(monkeypatch, capsys):
+    import functools
+
+    import matplotlib
+
+    from zmixlib.chapters.timing import chapter
+
+    matplotlib.use("Agg")
+    shown = []
+    monkeypatch.setattr(chapter, "_display", shown.append)
+    monkeypatch.setattr(chapter, "table9", functools.partial(timing.table9, blocks=1, block_time=1e-4))
+    monkeypatch.setattr(chapter, "weights_comparison", functools.partial(timing.weights_comparison, blocks=1))
+    P = _chapter_params(batch_size=4, resolution=8, dtype="float32", include_slow=False, weight_batch_sizes=(4,))
+    assert timing.here(P) == "this machine: smoke profile, cpu"
+
+    timing.setup_machine(P)
+    assert capsys.readouterr().out.startswith("machine: ")
+
+    t9 = timing.run_table9(P)
+    assert capsys.readouterr().out == timing.table9_caption(t9) + "\n"
+    assert shown.pop().equals(timing.table9_view(t9))
+    assert timing.draw_table9(P, t9).axes
+
+    wt = timing.run_weights(P)
+    assert list(wt.index) == [4] and shown.pop().equals(wt.round(4))
+
+    tr = pd.DataFrame(
+        {"overhead_pct": [2.0], "overhead_q1_pct": [1.0], "overhead_q3_pct": [3.0], "mix_share_pct": [0.5]},
+        index=["zeta_mixup"],
+    )
+    tg = timing.show_targets(t9, wt, tr)
+    assert shown.pop().equals(tg.round(3))
+    notes = capsys.readouterr().out.splitlines()
+    assert notes == ["- " + n for n in timing.target_notes(tg, t9)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -24,9 +25,17 @@ from zmixlib.geometry import augment_dataset
 from zmixlib.intrinsic import _as_points, agreement, local_id, local_id_skdim, local_id_summary
 from zmixlib.paper import paper_table
 from zmixlib.plots import house_style, method_color
+from zmixlib.theory import GAMMA_MIN
 from zmixlib.vocab import gamma_text
 
 __all__ = [
+    "Data",
+    "chapter_data",
+    "skdim_check",
+    "benchmark",
+    "fig6",
+    "fig6_table",
+    "midl",
     "benchmark_local_id",
     "benchmark_text",
     "check_against_skdim",
@@ -301,3 +310,129 @@ def local_id_panels(summary, *, gamma_min: float, label: str, paper: dict | None
     fig.suptitle(f"Local intrinsic dimension (Fukunaga–Olsen, α = 5 %) — {label}")
     fig.tight_layout()
     return fig
+
+
+# ---- the chapter, cell by cell: each function is one cell of notebook 03 (``P``: its resolved parameters)
+
+# γ values of the Fig. 6 sweep listed in the chapter's table (the others are drawn only)
+SHOWN_GAMMAS = (1.0, 2.0, 3.0, 4.0, 6.0, 10.0, 15.0)
+
+
+@dataclass
+class Data:
+    """The chapter's datasets and settings: ``data`` (the Fig. 6 sweep) and ``table_only`` (measured only for
+    the MIDL table), each ``name -> (X (N, D), y (N,), num_classes)``."""
+
+    seeds: list[int]
+    midl_gamma: float | tuple[float, float]
+    label: str
+    data: dict[str, tuple[torch.Tensor, torch.Tensor, int]]
+    table_only: dict[str, tuple[torch.Tensor, torch.Tensor, int]]
+
+    def summary(self) -> pd.DataFrame:
+        """Returns one row per dataset: ``dataset, points, dim, classes, used in``."""
+        rows = [
+            (name, *x.shape, K, "Fig. 6 + table" if name in self.data else "table (k = 128)")
+            for name, (x, y, K) in {**self.data, **self.table_only}.items()
+        ]
+        return pd.DataFrame(rows, columns=["dataset", "points", "dim", "classes", "used in"])
+
+
+def chapter_data(P) -> Data:
+    """Returns the chapter's :class:`Data`: seeds ``P.seed, P.seed + 1, ...``, the MIDL γ (a number, or a
+    ``(low, high)`` range), the label of every figure and table, and every dataset loaded up front (with
+    ``profile="paper"`` a missing CIFAR stops here, naming the path and ``make data``)."""
+    seeds = [P.seed + i for i in range(P.num_seeds)]
+    g = P.midl_gamma
+    midl_gamma = tuple(g) if isinstance(g, (list, tuple)) else float(g)
+    label = f"profile {P.profile}, seeds {seeds}, device {P.torch_device}"
+
+    def load(name):
+        return dataset_points(name, n=P.n_points, limit=P.real_limit, seed=P.seed, root=P.data_root)
+
+    sweep = {name: load(name) for name in P.datasets}
+    table_only = {name: load(name) for name in P.table_datasets if name not in sweep}
+    return Data(seeds, midl_gamma, label, sweep, table_only)
+
+
+def skdim_check(P, D: Data) -> pd.DataFrame:
+    """Prints the overall agreement of :func:`local_id` with skdim and returns :func:`check_against_skdim`'s
+    table on the first ``P.check_points`` points of every set up to 1,024-D and one mixup output of each
+    (skdim on CIFAR, 3,072-D and 50,000 points, would take hours)."""
+    small = {name: (x[: P.check_points], y[: P.check_points], K) for name, (x, y, K) in D.data.items()}
+    small = {name: v for name, v in small.items() if v[0].shape[1] <= 1024}
+    sets = {name: x for name, (x, y, K) in small.items()}
+    for name, (x, y, K) in small.items():
+        gen = torch.Generator().manual_seed(P.seed)
+        sets[f"{name} + mixup"] = augment_dataset(x, y, "mixup", num_classes=K, generator=gen)[0]
+    check = check_against_skdim(sets, P.ks, device=P.torch_device)
+    print(
+        f"agreement with scikit-dimension ({D.label}): {check['agreement'].mean():.4%} of points over all sets, "
+        f"{check['disagreeing'].sum()} points differ"
+    )
+    return check
+
+
+def benchmark(P, D: Data) -> dict[str, Any]:
+    """Prints and returns :func:`benchmark_local_id` at the chapter's sizes (the 3-D paraboloid in ℝ¹²)."""
+    result = benchmark_local_id(n=P.bench_n, dim=12, k=P.bench_k, repeats=P.bench_repeats, device=P.torch_device)
+    print(benchmark_text(result, label=D.label))
+    return result
+
+
+def _sweep(P, D: Data, sets: dict, *, include=lambda name: ("original", "mixup"), **kw) -> pd.DataFrame:
+    """Returns :func:`local_id_sweep` over every set of ``sets`` at the chapter's seeds and batch size, the
+    set ``name`` measuring ``include(name)`` besides ζ-mixup."""
+    frames = [
+        local_id_sweep(
+            x,
+            y,
+            dataset=name,
+            seeds=D.seeds,
+            batch_size=P.batch_size,
+            num_classes=K,
+            device=P.torch_device,
+            include=include(name),
+            **kw,
+        )
+        for name, (x, y, K) in sets.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def fig6(P, D: Data) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Draws Fig. 6 (:func:`local_id_panels`, γ_min marked) and returns ``(sweep, summary)``: the per-seed
+    :func:`local_id_sweep` rows of every Fig. 6 dataset over ``P.ks`` × ``P.gammas``, and their
+    :func:`summarize_sweep`."""
+    sweep = _sweep(P, D, D.data, ks=P.ks, gammas=P.gammas)
+    summary = summarize_sweep(sweep)
+    local_id_panels(summary, gamma_min=GAMMA_MIN, label=D.label)
+    return sweep, summary
+
+
+def fig6_table(P, D: Data, summary: pd.DataFrame) -> pd.DataFrame:
+    """Prints the table's caption and returns Fig. 6's numbers — mean ± sd local ID per dataset, method and
+    setting (ζ-mixup at a few γ of the sweep: :data:`SHOWN_GAMMAS`), columns per k, rounded to 2 places."""
+    shown = [g for g in P.gammas if g in SHOWN_GAMMAS]
+    rows = summary[(summary["method"] != "zeta_mixup") | summary["gamma"].isin(shown)]
+    print(f"local ID, mean ± sd over points (mean over seeds) — {D.label}")
+    return rows.pivot_table(
+        index=["dataset", "method", "setting"], columns="k", values=["mean", "sd"], sort=False
+    ).round(2)
+
+
+def midl(P, D: Data, summary: pd.DataFrame) -> pd.DataFrame:
+    """Prints the table's caption and returns :func:`midl_table` at k = 128 and ζ-mixup's ``D.midl_gamma``: the
+    Fig. 6 ``summary`` plus every dataset (the table-only ones: original and mixup) measured at that γ."""
+    extra = _sweep(
+        P,
+        D,
+        {**D.data, **D.table_only},
+        ks=[128],
+        gammas=[D.midl_gamma],
+        include=lambda name: () if name in D.data else ("original", "mixup"),
+    )
+    midl_summary = pd.concat([summary, summarize_sweep(extra)], ignore_index=True)
+    table = midl_table(midl_summary, gamma=D.midl_gamma, k=128)
+    print(f"ζ-mixup γ ~ {gamma_text(D.midl_gamma)} for 'ours'; ours: {D.label}; paper: MIDL 2023, CIFAR training sets")
+    return table

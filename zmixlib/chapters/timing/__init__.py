@@ -10,11 +10,24 @@ targets :data:`zmixlib.bench.TARGETS`):
   :func:`scaling` (growth with batch size and resolution), :func:`training_overhead` (one SGD step vs ERM);
 * :mod:`~zmixlib.chapters.timing.projection` — :func:`project`: the measured training throughput
   (:func:`zmixlib.bench.throughput.measure`) turned into the wall time of each paper table;
-* :mod:`~zmixlib.chapters.timing.figures` — the chapter's figures.
+* :mod:`~zmixlib.chapters.timing.figures` — the chapter's figures;
+* :mod:`~zmixlib.chapters.timing.chapter` — the notebook's cells, one function each (:func:`run_table9`, ...).
 """
 
 from __future__ import annotations
 
+from .chapter import (
+    draw_table9,
+    here,
+    run_scaling,
+    run_table9,
+    run_throughput,
+    run_training,
+    run_weights,
+    setup_machine,
+    show_projection,
+    show_targets,
+)
 from .costs import scaling, training_overhead, weights_comparison
 from .figures import overhead_bars, timing_bars, timing_growth, timing_growth_grid
 from .projection import TRAIN_SIZES, forward_flops, project
@@ -34,6 +47,16 @@ from .table9 import (
 )
 
 __all__ = [
+    "draw_table9",
+    "here",
+    "run_scaling",
+    "run_table9",
+    "run_throughput",
+    "run_training",
+    "run_weights",
+    "setup_machine",
+    "show_projection",
+    "show_targets",
     "LSI_METHODS",
     "TRAIN_SIZES",
     "forward_flops",
