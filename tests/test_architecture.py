@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -129,3 +130,21 @@ def test_one_atomic_writer_and_thread_helper():
         if "class _nullcontext" in text:
             offenders.append(f"{name}: a copy of contextlib.nullcontext")
     assert not offenders, offenders
+
+
+def test_every_chapter_follows_the_chapter_rule():
+    """Notebook ``NN_name`` ⇒ ``zmixlib/chapters/name.py`` (or the package ``chapters/name/``), and the notebook
+    imports its chapter module; every chapter module belongs to a notebook."""
+    notebooks = sorted((PACKAGE.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert len(notebooks) == 12
+    chapters = PACKAGE / "chapters"
+    names = set()
+    for nb in notebooks:
+        name = nb.stem[3:]
+        names.add(name)
+        assert (chapters / f"{name}.py").exists() or (chapters / name / "__init__.py").exists(), nb.name
+        source = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text(encoding="utf-8"))["cells"])
+        assert re.search(rf"from zmixlib\.chapters import [^\n]*\b{name}\b", source), f"{nb.name} imports {name}?"
+    modules = {p.stem for p in chapters.glob("*.py") if p.stem != "__init__"}
+    modules |= {p.name for p in chapters.iterdir() if (p / "__init__.py").exists()}
+    assert modules == names, modules ^ names
