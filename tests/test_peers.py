@@ -262,3 +262,26 @@ def test_methods_left_out_are_listed():
     m = peers.leaderboard_matrix(p)
     assert "local_synthetic_instances" not in {s.method for s in m}
     assert "methods" in m.dropped[("digits", "local_synthetic_instances")]
+
+
+def test_train_chapter_trains_every_experiment_in_one_sweep(monkeypatch, tmp_path):
+    from zmixlib import regime, report
+
+    trained, read = [], []
+    monkeypatch.setattr(report, "train", lambda specs, params: trained.append(list(specs)))
+    monkeypatch.setattr(report, "sweep_dir", lambda results_dir, profile: tmp_path)
+    monkeypatch.setattr(
+        report, "load_runs", lambda m, out: read.append(len(m)) or (pd.DataFrame({"n": [len(m)]}), pd.DataFrame())
+    )
+    monkeypatch.setattr(regime, "check", lambda history: "checked")
+    sweep = peers.train_chapter(_params())
+    assert len(trained) == 1 and len(read) == 6 and sweep.out == tmp_path
+    assert set(sweep.experiments) == {
+        "leaderboard",
+        "Table 1 protocol",
+        "MultiMix",
+        "Fig. 9 manifold",
+        "Fig. 9 ζ-mixup",
+    }
+    assert len(trained[0]) == sum(len(m) for m in sweep.experiments.values()) + read[-1]
+    assert sweep.board_runs["n"].item() == len(sweep.board_matrix) and sweep.fig9_regime == "checked"

@@ -21,6 +21,7 @@ Five experiments, each through the same engine where it trains an image model:
 """
 
 from ._shared import SOURCES, ZETA_GAMMA
+from .chapter import Sweep, train_chapter
 from .fig9 import cost_ratio, fig9, fig9_frame, fig9_reading, manifold_matrices
 from .kmixup_table1 import k_of, kmixup_alphas, kmixup_matrix, kmixup_table1
 from .kmixup_uci import UCI, UCI_RECIPE, UCISetup, uci_cell, uci_cells, uci_run
@@ -41,6 +42,8 @@ __all__ = [
     "ZETA_GAMMA",
     "SOURCES",
     "check_knobs",
+    "Sweep",
+    "train_chapter",
     "leaderboard_matrix",
     "leaderboard",
     "board_reading",
