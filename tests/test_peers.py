@@ -285,3 +285,45 @@ def test_train_chapter_trains_every_experiment_in_one_sweep(monkeypatch, tmp_pat
     }
     assert len(trained[0]) == sum(len(m) for m in sweep.experiments.values()) + read[-1]
     assert sweep.board_runs["n"].item() == len(sweep.board_matrix) and sweep.fig9_regime == "checked"
+
+
+def test_chapter_cells_show_and_return(monkeypatch):
+    from zmixlib.chapters.peers import chapter
+
+    shown = []
+    monkeypatch.setattr(chapter, "_display", shown.append)
+    r = _runs(["zeta_mixup", "manifold_mixup"], [0.9, 0.8])
+    sweep = SimpleNamespace(
+        fig9_runs=r[r["method"] == "manifold_mixup"],
+        fig9_zeta_runs=r[r["method"] == "zeta_mixup"],
+        alphas={("digits", 1.0, 16): 2.5},
+        table1_regime="regime",
+        table1_runs=r,
+    )
+    frame = peers.show_fig9(sweep, SimpleNamespace(profile="smoke"))
+    assert frame.iloc[0]["ζ-mixup acc"] == pytest.approx(90.5) and shown[0].index.name == "dataset"
+    monkeypatch.setattr(chapter, "kmixup_table1", lambda runs, params, alphas: ("table 1", None))
+    paper_table = peers.show_table1(sweep, SimpleNamespace())
+    assert shown[1].iloc[0, 0] == 2.5 and shown[2:] == ["regime", "table 1"]
+    assert list(paper_table.columns)[0] == "ERM" and len(paper_table)
+    lsi = peers.time_lsi(SimpleNamespace(threads=None, lsi_batch=[4, 1, 4, 4], lsi_rounds=1, torch_device="cpu"))
+    assert "local synthetic instances" in lsi.index
+
+
+def test_glue_readings_glues_every_reading(monkeypatch):
+    import myst_nb
+
+    from zmixlib.chapters.peers import chapter
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.setdefault(name, value))
+    for name in ("board_reading", "uci_reading", "uci_cost", "engine_cost", "multimix_reading", "fig9_reading"):
+        monkeypatch.setattr(chapter, name, lambda *a, _n=name, **k: _n)
+    monkeypatch.setattr(chapter, "lsi_reading", lambda t: "lsi")
+    sweep = SimpleNamespace(board_regime=None, **{k: None for k in ("board_runs", "board_history", "table1_runs")})
+    sweep.multimix_runs = sweep.fig9_runs = sweep.fig9_zeta_runs = None
+    peers.glue_readings(sweep, SimpleNamespace(profile="smoke", workers=1), uci=0, multimix_pairs=0, f9=0, lsi=0)
+    assert glued["engine_cost"] == "engine_cost" and glued["reading_lsi"] == "lsi" and len(glued) == 7
+    peers.display_options()
+    assert pd.get_option("display.width") == 220
+    pd.reset_option("display.width")

@@ -21,7 +21,7 @@ Five experiments, each through the same engine where it trains an image model:
 """
 
 from ._shared import SOURCES, ZETA_GAMMA
-from .chapter import Sweep, train_chapter
+from .chapter import Sweep, display_options, glue_readings, show_fig9, show_table1, time_lsi, train_chapter
 from .fig9 import cost_ratio, fig9, fig9_frame, fig9_reading, manifold_matrices
 from .kmixup_table1 import k_of, kmixup_alphas, kmixup_matrix, kmixup_table1
 from .kmixup_uci import UCI, UCI_RECIPE, UCISetup, uci_cell, uci_cells, uci_run
@@ -44,6 +44,11 @@ __all__ = [
     "check_knobs",
     "Sweep",
     "train_chapter",
+    "display_options",
+    "show_table1",
+    "show_fig9",
+    "time_lsi",
+    "glue_readings",
     "leaderboard_matrix",
     "leaderboard",
     "board_reading",

@@ -1,5 +1,8 @@
-"""Chapter 10's engine sweep: the four experiments that train through the engine (the leaderboard, k-mixup's
-Table 1 protocol, MultiMix and Fig. 9) trained together, then read back with their regime checks."""
+"""Notebook ``10_peers`` cell by cell: the chapter's engine sweep — the four experiments that train through the
+engine (the leaderboard, k-mixup's Table 1 protocol, MultiMix and Fig. 9) trained together, then read back with
+their regime checks — and the cells that show its tables, figure and readings. Each function is given the
+notebook's resolved parameters ``P`` (:func:`zmixlib.config.setup`); it displays what the cell shows and returns
+what later cells use."""
 
 from __future__ import annotations
 
@@ -9,15 +12,31 @@ from typing import Any
 
 import pandas as pd
 
-from zmixlib import regime, report
+from zmixlib import _util, paper, regime, report
+from zmixlib.chapters.timing import lsi_timing
 from zmixlib.recipes import RunMatrix
 
-from .fig9 import manifold_matrices
-from .kmixup_table1 import kmixup_alphas, kmixup_matrix
-from .leaderboard import leaderboard_matrix
-from .multimix import multimix_matrix
+from .fig9 import fig9, fig9_frame, fig9_reading, manifold_matrices
+from .kmixup_table1 import kmixup_alphas, kmixup_matrix, kmixup_table1
+from .kmixup_uci_tables import uci_cost, uci_reading
+from .leaderboard import board_reading, engine_cost, leaderboard_matrix
+from .lsi import lsi_reading
+from .multimix import multimix_matrix, multimix_reading
 
-__all__ = ["Sweep", "train_chapter"]
+__all__ = ["Sweep", "display_options", "train_chapter", "show_table1", "show_fig9", "time_lsi", "glue_readings"]
+
+
+def _display(obj) -> None:
+    from IPython.display import display  # only where a notebook shows the result
+
+    display(obj)
+
+
+def display_options() -> None:
+    """Sets pandas' display width, column count and column width for the chapter's wide tables; returns nothing."""
+    pd.set_option("display.width", 220)
+    pd.set_option("display.max_columns", 40)
+    pd.set_option("display.max_colwidth", 120)
 
 
 @dataclass(frozen=True)
@@ -87,3 +106,50 @@ def train_chapter(P: Any) -> Sweep:
         multimix_regime=regime.check(multimix_history),
         fig9_regime=regime.check(report.load_runs(fig9_baseline, out)[1]),
     )
+
+
+def show_table1(sweep: Sweep, P: Any) -> pd.DataFrame:
+    """Displays the α that Algorithm 1 chose, the Table 1 protocol's regime check and our Table 1 protocol
+    (:func:`kmixup_table1`); returns the k-mixup paper's Table 1 (test error, %) with its four method columns."""
+    alphas = {f"{d}, α₁ = {a:g}, k = {k}": v for (d, a, k), v in sweep.alphas.items()}
+    _display(pd.Series(alphas, name="α_k (Algorithm 1)").to_frame())
+    _display(sweep.table1_regime)
+    table1, _ = kmixup_table1(sweep.table1_runs, params=P, alphas=sweep.alphas)
+    _display(table1)
+    table1_paper = paper.paper_table("kmixup-table1").pivot_table(
+        index=["dataset", "arch"], columns="method", values="value", aggfunc="first"
+    )
+    return table1_paper[["ERM", "1-mixup (xi opt.)", "k-mixup (k, xi opt.)", "16-mixup (xi opt.)"]]
+
+
+def show_fig9(sweep: Sweep, P: Any) -> pd.DataFrame:
+    """Displays Fig. 9's table (accuracy per dataset, rounded) and draws the figure; returns :func:`fig9_frame`."""
+    frame = fig9_frame(sweep.fig9_runs, sweep.fig9_zeta_runs)
+    _display(frame.drop(columns="diffs").round(2).set_index("dataset"))
+    fig9(frame, label=report.provenance(sweep.fig9_runs, P.profile))
+    return frame
+
+
+def time_lsi(P: Any) -> pd.DataFrame:
+    """Returns Table 9's LSI timing (:func:`zmixlib.chapters.timing.lsi_timing`) on the profile's batch, rounds,
+    device and threads."""
+    with _util.torch_threads(P.threads):
+        return lsi_timing(P.lsi_batch, rounds=P.lsi_rounds, device=P.torch_device)
+
+
+def glue_readings(
+    sweep: Sweep, P: Any, *, uci: Any, multimix_pairs: pd.DataFrame, f9: pd.DataFrame, lsi: pd.DataFrame
+) -> None:
+    """Glues the reading's numbers (``reading_board``, ``reading_uci``, ``uci_cost``, ``engine_cost``,
+    ``reading_multimix``, ``reading_fig9``, ``reading_lsi``) into the page's text; returns nothing."""
+    from myst_nb import glue  # only where a notebook shows the result
+
+    board = report.guarded(sweep.board_regime, board_reading(sweep.board_runs, sweep.board_history, profile=P.profile))
+    glue("reading_board", board, display=False)
+    glue("reading_uci", uci_reading(uci), display=False)
+    glue("uci_cost", uci_cost(uci, workers=P.workers), display=False)
+    runs = (sweep.board_runs, sweep.table1_runs, sweep.multimix_runs, sweep.fig9_runs, sweep.fig9_zeta_runs)
+    glue("engine_cost", engine_cost(*runs), display=False)
+    glue("reading_multimix", multimix_reading(multimix_pairs), display=False)
+    glue("reading_fig9", fig9_reading(f9, profile=P.profile), display=False)
+    glue("reading_lsi", lsi_reading(lsi), display=False)
