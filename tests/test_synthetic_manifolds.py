@@ -45,3 +45,27 @@ def test_helix_sets_views_and_distances():
     assert [m for _, m in views.values()] == ["original", "mixup", "zeta_mixup"]
     d = synthetic_manifolds.distances_to(sets, dense)
     assert list(d) == list(sets) and d["original"] < d["mixup"]  # mixup cuts through the helix's hollow
+
+
+def test_helix_and_grid_studies(capsys):
+    from types import SimpleNamespace
+
+    import matplotlib.pyplot as plt
+
+    P = SimpleNamespace(
+        helix_points=64,
+        helix_dense=256,
+        helix_gammas=[2.4],
+        grid_T=[2, 4],
+        grid_gammas=[2.4, 4.0],
+        grid_batch=8,
+        batch_size=16,
+        seed=0,
+    )
+    helix = synthetic_manifolds.helix_study(P)
+    assert helix.points.shape == (64, 3) and set(helix.hollow) == set(helix.table["set"])
+    assert helix.hollow["original"] < helix.hollow["mixup"]  # mixup leaves the helix, the points lie on it
+    summary = synthetic_manifolds.grid_study(P, helix, seeds=[0, 1], label="test")
+    assert len(summary) == 4 and "distance_to_manifold_mean" in summary
+    assert "helix of 64 points, batches of 8" in capsys.readouterr().out
+    plt.close("all")

@@ -10,6 +10,8 @@ this module draws and arranges them for notebook 01.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -25,6 +27,9 @@ __all__ = [
     "helix_views",
     "distances_to",
     "grid_cells",
+    "Helix",
+    "helix_study",
+    "grid_study",
     "disagreement_pivot",
     "zeta_minus_mixup",
     "mixed_scatter_grid",
@@ -111,6 +116,47 @@ def grid_cells(
     :func:`mix_grid`."""
     grid = geometry.zeta_grid(helix, num_mix=num_mix, gammas=gammas, seed=seed, batch_size=batch_size)
     return {key: xm for key, (xm, _) in grid.items()}
+
+
+@dataclass(frozen=True)
+class Helix:
+    """Fig. 2b's helix: its points ``(N, 3)``, the dense noise-free sample standing in for the manifold, each set's
+    mean distance to it (``hollow``) and that as a table."""
+
+    points: torch.Tensor
+    dense: torch.Tensor
+    hollow: dict[str, float]
+    table: pd.DataFrame
+
+
+def helix_study(P: Any) -> Helix:
+    """Draws Fig. 2b (:func:`helix_projections` of the helix, mixup and ζ-mixup at ``P.helix_gammas``) and returns
+    the :class:`Helix`, its table rounded to 4 digits."""
+    helix = data.synthetic("helix1d_r3", P.helix_points, seed=P.seed)[0]
+    dense = data.dense_points("helix1d_r3", P.helix_dense, seed=P.seed + 10_000)[0]
+    sets = helix_sets(helix, gammas=P.helix_gammas, seed=P.seed, batch_size=P.batch_size)
+    helix_projections(
+        helix_views(sets),
+        original=helix,
+        label=f"{P.helix_points} points, seed {P.seed}, batches of {P.batch_size}",
+    )
+    hollow = distances_to(sets, dense)
+    table = pd.DataFrame({"set": list(hollow), "mean distance to the helix": list(hollow.values())}).round(4)
+    return Helix(points=helix, dense=dense, hollow=hollow, table=table)
+
+
+def grid_study(P: Any, helix: Helix, *, seeds: Sequence[int], label: str) -> pd.DataFrame:
+    """Draws ζ-mixup's T × γ grid of the helix (:func:`mix_grid`, each cell noted with its distance to the
+    manifold), prints the table's caption and returns the grid's summary (mean ± sd over ``seeds``), rounded."""
+    grid = geometry.diversity_grid(
+        helix.points, helix.dense, num_mix=P.grid_T, gammas=P.grid_gammas, seeds=seeds, batch_size=P.grid_batch
+    )
+    summary = geometry.summarize(grid, ["distance_to_manifold", "distance_to_original", "displacement"], ["T", "gamma"])
+    cells = grid_cells(helix.points, num_mix=P.grid_T, gammas=P.grid_gammas, seed=P.seed, batch_size=P.grid_batch)
+    notes = {(r.T, r.gamma): f"d(manifold) = {r.distance_to_manifold_mean:.3f}" for r in summary.itertuples()}
+    mix_grid(cells, row_key="T", col_key="γ", original=helix.points, annotate=notes, label=f"seed {P.seed}, {label}")
+    print(f"mean ± sd over seeds — {label}, helix of {P.helix_points} points, batches of {P.grid_batch}")
+    return summary.round(4)
 
 
 def disagreement_pivot(summary: pd.DataFrame) -> pd.DataFrame:
