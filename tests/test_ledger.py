@@ -225,3 +225,14 @@ def test_ties_count_only_where_the_paper_says_or_equal():
     tied = {"cells": cells(-1.0, -1.0, 0.0, -1.0, spread=0.0)}
     assert ledger.verdict(BY_ID["sensitivity"], tied)[0] == "reproduced"  # "lower or equal", 90 % of cells
     assert ledger.verdict(dataclasses.replace(BY_ID["natural"], need=1.0), tied)[0] == "inconclusive"
+
+
+def test_glue_summary_glues_the_pages_numbers(tmp_path, monkeypatch):
+    import myst_nb
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.setdefault(name, value))
+    claims, checked = ledger.glue_summary(tmp_path, "offline")
+    assert len(claims) == len(ledger.CLAIMS) == len(checked)
+    assert set(glued) == {"headline", "build", "self_check", "self_check_counts"}
+    assert glued["self_check"] == "passes" and glued["self_check_counts"].endswith("(figures)")

@@ -37,7 +37,7 @@ from .chapters import SEARCH_BOX, record_claims
 from .claims import CLAIMS, DATA_KINDS, LEVEL, RETIRED, RULES, VERDICTS, Claim
 from .paper_check import ABLATION_RUNS_ASSUMED, MULTIMIX_SD, paper_evidence, self_check
 from .peers_evidence import UCI_EXCLUDED
-from .render import headline, table
+from .render import glue_summary, headline, table
 from .rules import _RULES as _RULES  # the rule per kind: the tests swap one in
 from .rules import verdict
 from .store import build_id, evidence, record
@@ -56,6 +56,7 @@ __all__ = [
     "verdict",
     "table",
     "headline",
+    "glue_summary",
     "build_id",
     "paper_evidence",
     "self_check",

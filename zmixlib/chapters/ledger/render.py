@@ -1,5 +1,5 @@
-"""The ledger page: one row per claim with its verdict (:func:`table`), and the counts in one line
-(:func:`headline`)."""
+"""The ledger page: one row per claim with its verdict (:func:`table`), the counts in one line
+(:func:`headline`), and the page's glued summary with the self-check (:func:`glue_summary`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import pandas as pd
 
 from .claims import CLAIMS, RULES, VERDICTS, Claim
+from .paper_check import self_check
 from .rules import verdict
 from .store import build_id, evidence
 
@@ -66,3 +67,24 @@ def headline(claims: pd.DataFrame) -> str:
     if missing:
         parts.append(f"not run: {missing}")
     return "; ".join(parts)
+
+
+def glue_summary(results_dir: str | os.PathLike | None, profile: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Glues the page's numbers into its text (``headline``, ``build``, ``self_check``, ``self_check_counts``) and
+    returns ``(claims, checked)``: :func:`table` of ``profile``'s evidence and :func:`~.paper_check.self_check`'s
+    frame."""
+    from myst_nb import glue  # only where a notebook shows the result
+
+    claims = table(results_dir, profile)
+    glue("headline", headline(claims), display=False)
+    glue("build", build_id() or "outside a book build: the latest evidence of each chapter", display=False)
+    checked, checked_ok = self_check()
+    on_paper = checked["paper's numbers"]
+    glue("self_check", "passes" if checked_ok else "FAILS", display=False)
+    glue(
+        "self_check_counts",
+        f"{int((on_paper == 'reproduced').sum())} of {len(checked)} claims reproduced on the papers' own numbers, "
+        f"{int((checked['expected'] == 'no numbers').sum())} without numbers in the papers (figures)",
+        display=False,
+    )
+    return claims, checked
