@@ -291,7 +291,7 @@ def test_chapter_cells_show_and_return(monkeypatch):
     from zmixlib.chapters.peers import chapter
 
     shown = []
-    monkeypatch.setattr(chapter, "_display", shown.append)
+    monkeypatch.setattr(chapter, "show", shown.append)
     r = _runs(["zeta_mixup", "manifold_mixup"], [0.9, 0.8])
     sweep = SimpleNamespace(
         fig9_runs=r[r["method"] == "manifold_mixup"],

@@ -206,7 +206,7 @@ def test_chapter_cells_print_display_and_return_what_later_cells_use(monkeypatch
 
     matplotlib.use("Agg")
     shown = []
-    monkeypatch.setattr(chapter, "_display", shown.append)
+    monkeypatch.setattr(chapter, "show", shown.append)
     monkeypatch.setattr(chapter, "table9", functools.partial(timing.table9, blocks=1, block_time=1e-4))
     monkeypatch.setattr(chapter, "weights_comparison", functools.partial(timing.weights_comparison, blocks=1))
     P = _chapter_params(batch_size=4, resolution=8, dtype="float32", include_slow=False, weight_batch_sizes=(4,))

@@ -40,6 +40,7 @@ from zmixlib.stats import PairedStat, mean_sd, paired_interval
 from zmixlib.vocab import display_name, method_label, sort_key
 
 __all__ = [
+    "show",
     "sweep_dir",
     "run_missing",
     "train",
@@ -242,6 +243,14 @@ def _alphas(frame: pd.DataFrame) -> list:
 
 def _labels(frame: pd.DataFrame) -> list[str]:
     return [method_label(m, g, a) for m, g, a in zip(frame["method"], frame["gamma"], _alphas(frame))]
+
+
+def show(obj: Any) -> None:
+    """Show ``obj`` (a table, a regime check) as a notebook cell's output, for a chapter function that shows more
+    than one result; returns ``None``."""
+    from IPython.display import display  # deferred: only a notebook shows results
+
+    display(obj)
 
 
 def device_text(runs: pd.DataFrame) -> str:

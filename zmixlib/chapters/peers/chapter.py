@@ -15,6 +15,7 @@ import pandas as pd
 from zmixlib import _util, paper, regime, report
 from zmixlib.chapters.timing import lsi_timing
 from zmixlib.recipes import RunMatrix
+from zmixlib.report import show
 
 from .fig9 import fig9, fig9_frame, fig9_reading, manifold_matrices
 from .kmixup_table1 import kmixup_alphas, kmixup_matrix, kmixup_table1
@@ -24,12 +25,6 @@ from .lsi import lsi_reading
 from .multimix import multimix_matrix, multimix_reading
 
 __all__ = ["Sweep", "display_options", "train_chapter", "show_table1", "show_fig9", "time_lsi", "glue_readings"]
-
-
-def _display(obj) -> None:
-    from IPython.display import display  # only where a notebook shows the result
-
-    display(obj)
 
 
 def display_options() -> None:
@@ -112,10 +107,10 @@ def show_table1(sweep: Sweep, P: Any) -> pd.DataFrame:
     """Displays the α that Algorithm 1 chose, the Table 1 protocol's regime check and our Table 1 protocol
     (:func:`kmixup_table1`); returns the k-mixup paper's Table 1 (test error, %) with its four method columns."""
     alphas = {f"{d}, α₁ = {a:g}, k = {k}": v for (d, a, k), v in sweep.alphas.items()}
-    _display(pd.Series(alphas, name="α_k (Algorithm 1)").to_frame())
-    _display(sweep.table1_regime)
+    show(pd.Series(alphas, name="α_k (Algorithm 1)").to_frame())
+    show(sweep.table1_regime)
     table1, _ = kmixup_table1(sweep.table1_runs, params=P, alphas=sweep.alphas)
-    _display(table1)
+    show(table1)
     table1_paper = paper.paper_table("kmixup-table1").pivot_table(
         index=["dataset", "arch"], columns="method", values="value", aggfunc="first"
     )
@@ -125,7 +120,7 @@ def show_table1(sweep: Sweep, P: Any) -> pd.DataFrame:
 def show_fig9(sweep: Sweep, P: Any) -> pd.DataFrame:
     """Displays Fig. 9's table (accuracy per dataset, rounded) and draws the figure; returns :func:`fig9_frame`."""
     frame = fig9_frame(sweep.fig9_runs, sweep.fig9_zeta_runs)
-    _display(frame.drop(columns="diffs").round(2).set_index("dataset"))
+    show(frame.drop(columns="diffs").round(2).set_index("dataset"))
     fig9(frame, label=report.provenance(sweep.fig9_runs, P.profile))
     return frame
 

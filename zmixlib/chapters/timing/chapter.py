@@ -8,17 +8,12 @@ import torch
 
 from zmixlib import _util
 from zmixlib.bench import machine_text, targets, throughput
+from zmixlib.report import show
 
 from .costs import scaling, training_overhead, weights_comparison
 from .figures import overhead_bars, timing_bars, timing_growth_grid
 from .projection import project
 from .table9 import paper_training_overhead, table9, table9_caption, table9_view, target_notes, training_caption
-
-
-def _display(obj) -> None:
-    from IPython.display import display  # only where a notebook shows the result
-
-    display(obj)
 
 
 def here(P) -> str:
@@ -47,7 +42,7 @@ def run_table9(P) -> pd.DataFrame:
         seed=P.seed,
     )
     print(table9_caption(t9))
-    _display(table9_view(t9))
+    show(table9_view(t9))
     return t9
 
 
@@ -60,7 +55,7 @@ def run_weights(P) -> pd.DataFrame:
     """Displays (rounded to 4 places) and returns :func:`weights_comparison` (ζ-weights, ours vs the authors') at
     ``P.weight_batch_sizes``."""
     wt = weights_comparison(P.weight_batch_sizes, device=P.torch_device, rounds=P.rounds, seed=P.seed)
-    _display(wt.round(4))
+    show(wt.round(4))
     return wt
 
 
@@ -78,7 +73,7 @@ def run_scaling(P) -> pd.DataFrame:
         seed=P.seed,
     )
     index = ["sweep", "dtype", "batch_size", "resolution"]
-    _display(sc.pivot_table(index=index, columns="method", values="median_ms").round(3))
+    show(sc.pivot_table(index=index, columns="method", values="median_ms").round(3))
     timing_growth_grid(sc, label=here(P))
     return sc
 
@@ -95,9 +90,9 @@ def run_training(P) -> pd.DataFrame:
         seed=P.seed,
     )
     print(training_caption(tr))
-    _display(tr.round(2))
+    show(tr.round(2))
     print("paper (GTX TITAN X), whole training runs:")
-    _display(paper_training_overhead().round(1))
+    show(paper_training_overhead().round(1))
     overhead_bars(tr, label=f"{here(P)}, B = {P.train_batch_size}, {P.train_image_size} px")
     return tr
 
@@ -117,21 +112,21 @@ def run_throughput(P) -> pd.DataFrame:
         seed=P.seed,
     )
     print(f"{tp.attrs['arch']} on {tp.attrs['data']}, batch {tp.attrs['batch_size']}, {tp.attrs['device']} — {here(P)}")
-    _display(tp.round(2))
+    show(tp.round(2))
     return tp
 
 
 def show_projection(tp: pd.DataFrame) -> None:
     """Displays :func:`project` (each paper table's wall time at the measured rate) and the throughput targets."""
-    _display(project(tp).round(2))
-    _display(targets(throughput=tp).round(2))
+    show(project(tp).round(2))
+    show(targets(throughput=tp).round(2))
 
 
 def show_targets(t9: pd.DataFrame, wt: pd.DataFrame, tr: pd.DataFrame) -> pd.DataFrame:
     """Displays the speed targets (:func:`zmixlib.bench.targets`), prints one note per target
     (:func:`target_notes`) and returns the targets frame."""
     tg = targets(t9, wt, tr)
-    _display(tg.round(3))
+    show(tg.round(3))
     for note in target_notes(tg, t9):
         print("-", note)
     return tg
