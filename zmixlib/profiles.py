@@ -390,7 +390,7 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "lsi_rounds": 2,
         },
     ),
-    "11_ledger": _chapter(paper={}, offline={}, smoke={}),
+    "12_ledger": _chapter(paper={}, offline={}, smoke={}),
 }
 
 
