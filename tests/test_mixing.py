@@ -59,6 +59,17 @@ class TestSoftLabels:
         with pytest.raises(exc, match=match):
             soft_labels(y, **kw)
 
+    def test_range_check_on_request(self):
+        # check=None (default) checks CPU labels (free); check=False skips: the bad index then fails in scatter_
+        # with torch's own error, not with ours; check=True always checks
+        y = torch.tensor([0, 7])
+        with pytest.raises(ValueError, match=r"class indices in \[0, 3\]"):
+            soft_labels(y, num_classes=4, check=True)
+        with pytest.raises(RuntimeError) as info:
+            soft_labels(y, num_classes=4, check=False)
+        assert "class indices" not in str(info.value)
+        assert torch.equal(soft_labels(torch.tensor([3, 0]), num_classes=4, check=False), torch.eye(4)[[3, 0]])
+
 
 # ----------------------------------------------------------------------------------------------
 # Registry and Mixer
@@ -86,6 +97,18 @@ class TestMixer:
         b = zeta_mixup(x, y, gamma=2.0, num_classes=4, generator=gen(3))
         assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
         assert "gamma=2.0" in repr(m)
+
+    def test_positional_num_classes_everywhere(self, batch):
+        # the official code's call zeta_mixup(x, y, num_classes[, gamma]); every registered method takes K third
+        x, y = batch
+        for name, fn in MIXERS.items():
+            a = fn(x, y, 4, generator=gen(1), **HP.get(name, {}))
+            b = fn(x, y, num_classes=4, generator=gen(1), **HP.get(name, {}))
+            assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]), name
+        a = zeta_mixup(x, y, 4, 2.0, generator=gen(2))
+        b = zeta_mixup(x, y, num_classes=4, gamma=2.0, generator=gen(2))
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+        assert Mixer("zeta_mixup", num_classes=4).hparams == {"gamma": 2.8, "num_mix": None}
 
     def test_erm_is_identity_with_one_hot(self, batch):
         x, y = batch
@@ -226,7 +249,7 @@ class TestCuda:
 # ----------------------------------------------------------------------------------------------
 
 
-SUBMODULES = ("zeta", "pairwise", "transport", "embedding", "lsi", "mixer", "_apply", "_sampling")
+SUBMODULES = ("zeta", "pairwise", "transport", "embedding", "lsi", "mixer", "dropin", "_apply", "_sampling")
 
 
 class TestPackage:
@@ -244,6 +267,23 @@ class TestPackage:
     def test_submodules_are_not_shadowed_by_functions(self):
         for sub in SUBMODULES:
             assert inspect.ismodule(getattr(M, sub)), sub
+
+    @pytest.mark.usefixtures("one_thread")  # dozens of tiny ops: one thread is far faster on shared cores
+    def test_api_page_documents_every_name_and_its_examples_run(self):
+        # book/api.md: an autodoc directive (or a data entry) per public name, and Python blocks that run in order
+        import re
+        from pathlib import Path
+
+        page = (Path(__file__).resolve().parents[1] / "book" / "api.md").read_text()
+        documented = set(re.findall(r"^\.\. (?:autofunction|autoclass|data):: (\w+)", page, re.M))
+        assert documented == set(M.__all__), sorted(set(M.__all__) ^ documented)
+        blocks = re.findall(r"^```python\n(.*?)^```", page, re.M | re.S)
+        assert len(blocks) > len(M.__all__)
+        namespace: dict = {}
+        for block in blocks:
+            exec(compile(block, "book/api.md", "exec"), namespace)
+        for name in M.__all__:  # every public name is used by an example
+            assert re.search(rf"\bM\.{name}\b", "".join(blocks)), name
 
     def test_the_loss_lives_in_metrics_only(self):
         import zmixlib

@@ -12,7 +12,10 @@ tabular rows, hidden activations — that returns **new** tensors ``(x_mix, y_mi
   ``multimix_weights`` / ``sample_mixup`` / ``sample_cutmix`` / ``sample_kmixup`` draw the
   randomness, ``apply_weights`` (and the functions themselves) apply it;
 * device, dtype and memory format (e.g. ``channels_last``) follow the input; inputs are never
-  modified; everything is differentiable, so the same functions mix hidden tensors.
+  modified; everything is differentiable, so the same functions mix hidden tensors;
+* ``num_classes`` may be given by position (``zeta_mixup(x, y, 10)``, the official code's call); labels stay
+  float32 inside ``torch.autocast``; ``zeta_mixup``, ``mixup`` and ``cutmix`` compile with
+  ``torch.compile(fullgraph=True)`` (index labels are range-checked only where that is free: see ``soft_labels``).
 
 Every name is importable from here (``from zmixlib.mixing import zeta_mixup``); each lives in one submodule:
 
@@ -28,6 +31,8 @@ Every name is importable from here (``from zmixlib.mixing import zeta_mixup``); 
 * ``lsi`` — local synthetic instances: Brown et al. *Prediction of motor function in very preterm infants
   using connectome features and local synthetic instances.* MICCAI 2015. Code: github.com/colinjosephbrown/LSI.
 * ``mixer`` — ``erm``, the registry ``MIXERS`` and ``Mixer`` (hyperparameters checked when built).
+* ``dropin`` — ``ZetaMix``, an ``nn.Module`` beside torchvision's ``v2.MixUp`` / ``v2.CutMix`` and timm's ``Mixup``:
+  the ``(x, y)`` / ``((x, y))`` protocol, apply and switch probabilities, label smoothing, uint8 collate.
 * ``_apply`` (``soft_labels``, ``apply_weights``, the row matmul) and ``_sampling`` (Gamma, Beta and Dirichlet
   samplers that take a generator) — what the methods share.
 
@@ -37,6 +42,7 @@ The training loss over the soft labels these return is :func:`zmixlib.metrics.so
 from __future__ import annotations
 
 from zmixlib.mixing._apply import apply_weights, soft_labels
+from zmixlib.mixing.dropin import ZetaMix
 from zmixlib.mixing.embedding import dense_multimix, multimix, multimix_attention, multimix_coin, multimix_weights
 from zmixlib.mixing.lsi import local_synthetic_instances
 from zmixlib.mixing.mixer import MIXERS, Mixer, check_hparams, erm
@@ -93,6 +99,7 @@ __all__ = [
     "erm",
     "MIXERS",
     "Mixer",
+    "ZetaMix",
     "CutMixSample",
     "KMixupSample",
     "AlphaForXi",

@@ -38,7 +38,12 @@ def _label_dtype(x: Tensor, y: Tensor) -> torch.dtype:
 
 
 def soft_labels(
-    y: Tensor, *, batch_size: int | None = None, num_classes: int | None = None, dtype: torch.dtype = torch.float32
+    y: Tensor,
+    *,
+    batch_size: int | None = None,
+    num_classes: int | None = None,
+    dtype: torch.dtype = torch.float32,
+    check: bool | None = None,
 ) -> Tensor:
     """Return labels as float probabilities ``(B, K)`` on ``y``'s device.
 
@@ -47,15 +52,22 @@ def soft_labels(
         batch_size: if given, ``y`` must have exactly this many rows.
         num_classes: ``K``; required for index labels, checked against ``y.shape[1]`` otherwise.
         dtype: floating dtype of the result.
+        check: range-check index labels against ``[0, K-1]`` — ``True``: always (on an accelerator this reads
+            two integers back: one device sync); ``False``: never; ``None`` (default): only where it is free,
+            i.e. for labels on the CPU outside ``torch.compile``. Unchecked out-of-range indices on an
+            accelerator stop at the one-hot ``scatter_`` (a device-side assert, not silently wrong labels);
+            check once, e.g. the first batch, with ``check=True`` (:class:`ZetaMix` does).
 
     Returns:
         ``(B, K)`` tensor; one-hot rows for index labels, ``y`` converted (a copy) otherwise.
 
     Raises:
-        ValueError: wrong length, indices outside ``[0, K-1]``, missing or mismatching ``num_classes``.
+        ValueError: wrong length, indices outside ``[0, K-1]`` (when checked), missing or mismatching
+            ``num_classes``.
         TypeError: ``y`` is not a tensor, or 1-D but not integer.
 
-    Index labels are range-checked, which reads two integers back from the device (one sync).
+    Everything but the range check depends on shapes and dtypes only, so under ``torch.compile`` this adds no
+    graph break and no device sync.
     """
     if not isinstance(y, Tensor):
         raise TypeError(f"y must be a torch.Tensor, got {type(y).__name__}")
@@ -76,7 +88,9 @@ def soft_labels(
     if num_classes is None:
         raise ValueError("num_classes is required when y holds class indices of shape (B,), got None")
     num_classes = check_int("num_classes", num_classes, min=1)
-    if y.numel():
+    if check is None:
+        check = y.device.type == "cpu" and not torch.compiler.is_compiling()
+    if check and y.numel():
         lo, hi = (int(v) for v in torch.aminmax(y))
         if lo < 0 or hi >= num_classes:
             raise ValueError(
@@ -87,9 +101,17 @@ def soft_labels(
     return out.scatter_(1, y.long().unsqueeze(1), 1.0)
 
 
-def _prepare(x: Tensor, y: Tensor, num_classes: int | None) -> tuple[int, Tensor]:
+def _prepare(x: Tensor, y: Tensor, num_classes: int | None, check: bool | None = None) -> tuple[int, Tensor]:
     batch = _check_x(x)
-    return batch, soft_labels(y, batch_size=batch, num_classes=num_classes, dtype=_label_dtype(x, y)).to(x.device)
+    ys = soft_labels(y, batch_size=batch, num_classes=num_classes, dtype=_label_dtype(x, y), check=check)
+    return batch, ys.to(x.device)
+
+
+def _label_mm(w: Tensor, ys: Tensor) -> Tensor:
+    """``w @ ys`` in the labels' own dtype, also inside ``torch.autocast``: labels stay float32 (or float64) with
+    rows summing to 1 up to that dtype's rounding, whatever precision autocast gives the inputs' matmul."""
+    with torch.autocast(ys.device.type, enabled=False):
+        return torch.mm(w.to(ys.dtype), ys)
 
 
 def _as_rows(x: Tensor) -> tuple[Tensor, Callable[[Tensor], Tensor]]:
@@ -187,7 +209,7 @@ def apply_weights(x: Tensor, y: Tensor, weights: Tensor, *, num_classes: int | N
     w = weights.to(device=x.device)
     rows, unflatten = _as_rows(x)
     x_mix = unflatten(_mix_rows(w.to(x.dtype), rows))
-    y_mix = torch.mm(w.to(ys.dtype), ys)
+    y_mix = _label_mm(w, ys)
     return x_mix, y_mix
 
 

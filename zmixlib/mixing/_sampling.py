@@ -57,13 +57,23 @@ def _sample_in_range(lo: float, hi: float, shape: tuple[int, ...], generator, de
     return u.mul_(hi - lo).add_(lo)
 
 
+#: candidates per entry of the fixed-shape Gamma sampler used under ``torch.compile`` (see ``_log_gamma``)
+_COMPILED_CANDIDATES = 16
+
+
 def _log_gamma(conc: Tensor, generator: torch.Generator | None) -> Tensor:
     """``log G`` with ``G ~ Gamma(conc, 1)`` elementwise (Marsaglia & Tsang 2000), in log space.
 
     ``torch.distributions`` cannot take a generator, hence this sampler. Concentrations below 1 use
     the boost ``G(a) = G(a + 1) · U^(1/a)``, done in log space so tiny ``a`` never gives 0/0.
     Vectorised rejection: each round redraws only the rejected entries (acceptance > 95 %).
+
+    Under ``torch.compile`` the rounds (data-dependent shapes: a graph break each) are replaced by
+    ``_log_gamma_fixed``, the same sampler over a fixed number of candidates: the same distribution, drawn
+    from the generator in another order (compiled code never repeats eager draws: inductor has its own RNG).
     """
+    if torch.compiler.is_compiling():
+        return _log_gamma_fixed(conc, generator)
     dev, dt = conc.device, conc.dtype
     a = conc.reshape(-1)
     boost = a < 1
@@ -81,6 +91,30 @@ def _log_gamma(conc: Tensor, generator: torch.Generator | None) -> Tensor:
         ok = (v > 0) & (torch.log(u) < 0.5 * z * z + dd - dd * v + dd * torch.log(v_safe))
         out[idx[ok]] = torch.log(dd[ok]) + torch.log(v_safe[ok])
         idx = idx[~ok]
+    u = torch.rand(a.shape, generator=generator, device=dev, dtype=dt)
+    out = torch.where(boost, out + torch.log(u) / a, out)
+    return out.reshape(conc.shape)
+
+
+def _log_gamma_fixed(conc: Tensor, generator: torch.Generator | None) -> Tensor:
+    """``_log_gamma`` with static shapes, for ``torch.compile``: ``R = _COMPILED_CANDIDATES`` Marsaglia–Tsang
+    candidates per entry, the first accepted one kept (as the rounds would). Each candidate is accepted with
+    probability > 0.95, so all ``R`` fail with probability < 0.05^16 ≈ 1.5e-21; then the last one is kept."""
+    dev, dt = conc.device, conc.dtype
+    a = conc.reshape(-1)
+    boost = a < 1
+    a1 = torch.where(boost, a + 1, a)
+    d = a1 - 1.0 / 3.0
+    c = torch.rsqrt(9.0 * d)
+    shape = (_COMPILED_CANDIDATES, a.numel())
+    z = torch.randn(shape, generator=generator, device=dev, dtype=dt)
+    u = torch.rand(shape, generator=generator, device=dev, dtype=dt)
+    v = (1.0 + c * z) ** 3
+    v_safe = v.clamp_min(torch.finfo(dt).tiny)
+    ok = (v > 0) & (torch.log(u) < 0.5 * z * z + d - d * v + d * torch.log(v_safe))
+    ok[-1] = True
+    first = ok.to(torch.uint8).argmax(dim=0, keepdim=True)  # the first accepted candidate of each entry
+    out = torch.log(d) + torch.log(v_safe.gather(0, first)[0])
     u = torch.rand(a.shape, generator=generator, device=dev, dtype=dt)
     out = torch.where(boost, out + torch.log(u) / a, out)
     return out.reshape(conc.shape)

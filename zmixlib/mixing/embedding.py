@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from zmixlib._checks import check_choice, check_float, check_int
-from zmixlib.mixing._apply import _as_rows, _mix_rows, _prepare
+from zmixlib.mixing._apply import _as_rows, _label_mm, _mix_rows, _prepare
 from zmixlib.mixing._sampling import _check_alpha_range, _dirichlet, _gen_device, _Range, _sample_in_range
 from zmixlib.mixing.pairwise import dirichlet_weights, mixup
 
@@ -54,12 +54,12 @@ def multimix_coin(prob: float, *, generator: torch.Generator | None = None, devi
 def multimix(
     z: Tensor,
     y: Tensor,
+    num_classes: int | None = None,
     *,
     n: int = 1000,
     alpha: _Range = (0.5, 2.0),
     prob: float = 1.0,
     mixup_alpha: float = 1.0,
-    num_classes: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """MultiMix: ``n ≫ B`` convex combinations of the whole batch in embedding space (MultiMix paper, Eqs. 6–7).
@@ -95,7 +95,7 @@ def multimix(
         return mixup(z, ys, alpha=mixup_alpha, generator=generator)
     lam = multimix_weights(batch, n=n, alpha=alpha, generator=generator, dtype=ys.dtype).to(z.device)
     rows, unflatten = _as_rows(z)
-    return unflatten(_mix_rows(lam.to(z.dtype), rows)), torch.mm(lam, ys)
+    return unflatten(_mix_rows(lam.to(z.dtype), rows)), _label_mm(lam, ys)
 
 
 def multimix_attention(z_map: Tensor, *, nonlinearity: str = "softmax") -> Tensor:
@@ -181,5 +181,6 @@ def dense_multimix(
     m_hat = torch.where((s >= tiny).unsqueeze(2), m / s.clamp_min(tiny).unsqueeze(2), lam)
     z_mix = torch.bmm(m_hat.transpose(0, 1).to(z_map.dtype), z_map.permute(2, 0, 1))  # (r, n, d)  (12)
     z_mix = z_mix.permute(1, 2, 0).contiguous()  # (n, d, r)
-    y_mix = torch.matmul(m_hat, ys)  # (n, r, K)  (13)
+    with torch.autocast(ys.device.type, enabled=False):  # labels in their own dtype (float32) under autocast
+        y_mix = torch.matmul(m_hat, ys)  # (n, r, K)  (13)
     return z_mix, y_mix, s

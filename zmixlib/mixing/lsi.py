@@ -20,11 +20,11 @@ __all__ = ["local_synthetic_instances"]
 def local_synthetic_instances(
     x: Tensor,
     y: Tensor,
+    num_classes: int | None = None,
     *,
     p_range: _Range = (1.2, 3.0),
     num_mix: int | None = None,
     num_synthetic: int | None = None,
-    num_classes: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Local synthetic instances (LSI; Brown et al., MICCAI 2015), the ancestor of ζ-mixup.

@@ -27,7 +27,7 @@ __all__ = ["erm", "MIXERS", "check_hparams", "Mixer"]
 
 
 def erm(
-    x: Tensor, y: Tensor, *, num_classes: int | None = None, generator: torch.Generator | None = None
+    x: Tensor, y: Tensor, num_classes: int | None = None, *, generator: torch.Generator | None = None
 ) -> tuple[Tensor, Tensor]:
     """No mixing (empirical risk minimisation): returns ``x`` itself (not a copy) and one-hot soft labels ``(B, K)``.
 
@@ -103,11 +103,13 @@ def check_hparams(name: str, hp: dict[str, Any]) -> None:
 
 
 def _hyperparameters(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The method's hyperparameters and their defaults: every parameter with a default but ``num_classes`` and
+    ``generator`` (``zeta_mixup``'s ``gamma`` may also be given by position, as in the official code)."""
     sig = inspect.signature(fn)
     return {
         name: p.default
         for name, p in sig.parameters.items()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("num_classes", "generator")
+        if p.default is not inspect.Parameter.empty and name not in ("num_classes", "generator")
     }
 
 
@@ -129,7 +131,8 @@ class Mixer:
         **hp: the method's keyword hyperparameters (``TypeError`` naming an unknown one); all of them are
             checked here, at construction (:func:`check_hparams`: ``ValueError``/``TypeError`` naming the value).
 
-    Used by ``zmixlib.train`` (notebooks 04–08, 10).
+    Used by ``zmixlib.train`` (notebooks 04–08, 10). For torchvision / timm conventions (the ``((x, y))`` tuple,
+    apply and switch probabilities, label smoothing, uint8 collate) use :class:`~zmixlib.mixing.ZetaMix`.
     """
 
     def __init__(

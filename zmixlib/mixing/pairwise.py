@@ -10,14 +10,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
 
 from zmixlib._checks import check_choice, check_float, check_int
-from zmixlib.mixing._apply import _as_rows, _mix_rows, _pairwise_mix, _prepare
+from zmixlib.mixing._apply import _as_rows, _label_mm, _mix_rows, _pairwise_mix, _prepare
 from zmixlib.mixing._sampling import (
     _beta_symmetric,
     _check_alpha_range,
@@ -82,9 +81,9 @@ def pair_weights(lam: Tensor | float, perm: Tensor) -> Tensor:
 def mixup(
     x: Tensor,
     y: Tensor,
+    num_classes: int | None = None,
     *,
     alpha: float = 1.0,
-    num_classes: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """mixup: ``x̂ = λ x + (1 − λ) x_π``, ``ŷ = λ y + (1 − λ) y_π``, ``λ ~ Beta(α, α)`` (Zhang et al. 2018).
@@ -139,9 +138,9 @@ def dirichlet_weights(
 def dirichlet_mixup(
     x: Tensor,
     y: Tensor,
+    num_classes: int | None = None,
     *,
     alpha: float = 1.0,
-    num_classes: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Ablation of Table 8: mix the whole batch (``T = B``) with Dirichlet weights.
@@ -165,7 +164,7 @@ def dirichlet_mixup(
     conc = torch.full((batch,), a, dtype=torch.float64, device=gdev)
     w = _dirichlet(conc, batch, generator).to(device=x.device, dtype=ys.dtype)
     rows, unflatten = _as_rows(x)
-    return unflatten(_mix_rows(w.to(x.dtype), rows)), torch.mm(w, ys)
+    return unflatten(_mix_rows(w.to(x.dtype), rows)), _label_mm(w, ys)
 
 
 class CutMixSample(NamedTuple):
@@ -189,25 +188,39 @@ def sample_cutmix(
 
     ``λ ~ Beta(α, α)``; box size ``(⌊H √(1−λ)⌋, ⌊W √(1−λ)⌋)``; centre uniform over pixels; the box is
     clipped to the image and ``λ`` recomputed from the exact pasted area: ``λ = 1 − area / (H W)``.
-    One box and one partner permutation per batch. Reads the box back to the host (one sync).
+    One box and one partner permutation per batch. Reads the box back to the host (one sync);
+    :func:`cutmix` itself keeps the box on the device (the same draws and arithmetic, no sync).
     """
     batch_size = check_int("batch_size", batch_size, min=2)
     height = check_int("height", height, min=1)
     width = check_int("width", width, min=1)
     a, _ = _check_alpha_range(alpha)
     gdev = _gen_device(generator, device)
-    perm = torch.randperm(batch_size, generator=generator, device=gdev)
-    lam0 = _beta_symmetric(a, (), generator, gdev)
+    perm, box, lam = _draw_cutmix(batch_size, height, width, a, generator, gdev)
+    y0, y1, x0, x1 = (int(v) for v in box)
+    out = torch.device(device) if device is not None else gdev
+    return CutMixSample(perm.to(out), (y0, y1, x0, x1), float(lam))
+
+
+def _draw_cutmix(
+    batch: int, height: int, width: int, alpha: float, generator: torch.Generator | None, gdev: torch.device
+) -> tuple[Tensor, Tensor, Tensor]:
+    """CutMix's draws (``π``, then ``λ₀``, then the centre) and its box as 0-d tensors on ``gdev``: ``perm``,
+    ``box`` ``(4,)`` int64 ``(y0, y1, x0, x1)`` and the exact ``lam`` (float64). The arithmetic is the official
+    code's in float64 and integers (``⌊H √(1−λ₀)⌋``, clipping, ``1 − area / (H W)``), so the values equal the
+    host computation bit for bit, without reading anything back (no sync, no graph break)."""
+    perm = torch.randperm(batch, generator=generator, device=gdev)
+    lam0 = _beta_symmetric(alpha, (), generator, gdev)
     cy = torch.randint(height, (), generator=generator, device=gdev)
     cx = torch.randint(width, (), generator=generator, device=gdev)
-    lam0, cy, cx = float(lam0), int(cy), int(cx)
-    cut = math.sqrt(1.0 - lam0)
-    cut_h, cut_w = int(height * cut), int(width * cut)
-    y0, y1 = min(max(cy - cut_h // 2, 0), height), min(max(cy + cut_h // 2, 0), height)
-    x0, x1 = min(max(cx - cut_w // 2, 0), width), min(max(cx + cut_w // 2, 0), width)
-    lam = 1.0 - (y1 - y0) * (x1 - x0) / (height * width)
-    out = torch.device(device) if device is not None else gdev
-    return CutMixSample(perm.to(out), (y0, y1, x0, x1), lam)
+    cut = torch.sqrt(1.0 - lam0)
+    half_h = torch.floor(height * cut).long() // 2
+    half_w = torch.floor(width * cut).long() // 2
+    box = torch.stack([cy - half_h, cy + half_h, cx - half_w, cx + half_w])
+    box = torch.minimum(box.clamp_min(0), torch.tensor([height, height, width, width], device=gdev))
+    area = (box[1] - box[0]) * (box[3] - box[2])
+    lam = 1.0 - area.to(torch.float64) / (height * width)
+    return perm, box, lam
 
 
 def _check_images(x: Any, fn: str) -> None:
@@ -218,10 +231,10 @@ def _check_images(x: Any, fn: str) -> None:
 def cutmix(
     x: Tensor,
     y: Tensor,
+    num_classes: int | None = None,
     *,
     alpha: float = 1.0,
     prob: float = 1.0,
-    num_classes: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """CutMix: paste a box of the partner image ``x_π`` into ``x``; labels ``λ y + (1 − λ) y_π``.
@@ -246,37 +259,41 @@ def cutmix(
     prob = check_float("prob", prob, min=0.0, max=1.0)
     _check_images(x, "cutmix")
     batch, ys = _prepare(x, y, num_classes)
-    if prob < 1.0 and float(torch.rand((), generator=generator, device=_gen_device(generator, x.device))) >= prob:
+    gdev = _gen_device(generator, x.device)
+    if prob < 1.0 and float(torch.rand((), generator=generator, device=gdev)) >= prob:
         return x.clone(), ys
-    s = sample_cutmix(batch, x.shape[2], x.shape[3], alpha=alpha, generator=generator)
-    return _apply_cutmix(x, ys, s)
+    a, _ = _check_alpha_range(alpha)
+    perm, box, lam = _draw_cutmix(batch, x.shape[2], x.shape[3], a, generator, gdev)
+    return _apply_cutmix(x, ys, perm.to(x.device), box.to(x.device), lam.to(x.device))
 
 
-def _apply_cutmix(x: Tensor, ys: Tensor, s: CutMixSample) -> tuple[Tensor, Tensor]:
-    perm = s.perm.to(x.device)
-    y0, y1, x0, x1 = s.box
-    x_mix = x.clone()  # preserve_format
-    if y1 > y0 and x1 > x0:
-        x_mix[:, :, y0:y1, x0:x1] = x[:, :, y0:y1, x0:x1][perm]
-    y_mix = torch.lerp(ys[perm], ys, s.lam)
+def _apply_cutmix(x: Tensor, ys: Tensor, perm: Tensor, box: Tensor, lam: Tensor) -> tuple[Tensor, Tensor]:
+    """Paste the box ``[y0:y1, x0:x1]`` of ``x[perm]`` into a copy of ``x`` (a mask, so the box never leaves the
+    device); labels ``lam · y + (1 − lam) · y_perm``."""
+    rows = torch.arange(x.shape[2], device=x.device).reshape(-1, 1)
+    cols = torch.arange(x.shape[3], device=x.device)
+    inside = (rows >= box[0]) & (rows < box[1]) & (cols >= box[2]) & (cols < box[3])  # (H, W)
+    x_mix = torch.where(inside, x[perm], x)
+    y_mix = torch.lerp(ys[perm], ys, lam.to(ys.dtype))
     return x_mix, y_mix
 
 
 def cutmix_zeta(
     x: Tensor,
     y: Tensor,
+    num_classes: int | None = None,
     *,
     mode: str = "switch",
     prob: float = 0.5,
     alpha: float = 1.0,
     gamma: _Range = (GAMMA_MIN, 4.0),
     num_mix: int | None = None,
-    num_classes: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """CutMix combined with ζ-mixup (Table 5 of ζ-mixup, J Big Data 2024; the MIDL 2023 paper).
 
-    **The papers do not define how the two are combined; this is our choice** (DESIGN.md):
+    **The papers do not define how the two are combined; this is our choice** (both readings are registered in
+    ``zmixlib.vocab.METHODS``, ``cutmix_zeta`` and ``cutmix_zeta_compose``; notebook 04 trains both):
 
     * ``mode="switch"`` (default): per call (mini-batch), CutMix with probability ``prob`` (0.5),
       otherwise ζ-mixup with ``γ ~ U[γ_min, 4.0]`` (``gamma`` default).

@@ -147,12 +147,12 @@ def sample_kmixup(
 def kmixup(
     x: Tensor,
     y: Tensor,
+    num_classes: int | None = None,
     *,
     k: int = 16,
     alpha: float = 1.0,
     lam_mode: str = "batch",
     metric: str = "euclidean",
-    num_classes: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """k-mixup: displacement interpolation between optimally matched k-subsets (Greenewald et al. 2023, §2).

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from zmixlib._checks import check_int
 from zmixlib._util import to_numpy
-from zmixlib.mixing._apply import _as_rows, _mix_rows, _prepare
+from zmixlib.mixing._apply import _as_rows, _label_mm, _mix_rows, _prepare
 from zmixlib.mixing._sampling import _check_gamma, _gen_device, _Range, _sample_in_range
 
 __all__ = ["zeta_weights", "zeta_mixup"]
@@ -96,31 +96,33 @@ def _zeta_weights(batch: int, num_mix: int, gamma, generator, gdev, dtype) -> Te
 def zeta_mixup(
     x: Tensor,
     y: Tensor,
-    *,
-    gamma: _Range = 2.8,
-    num_mix: int | None = None,
     num_classes: int | None = None,
+    gamma: _Range = 2.8,
+    *,
+    num_mix: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """ζ-mixup: ``x̂_i = Σ_s w_is x_s``, ``ŷ_i = Σ_s w_is y_s`` with ζ-weights (J Big Data 2024, Eqs. 5–6).
 
     One ``(B, B) × (B, D)`` matmul over the flattened batch in its memory order (``channels_last``
-    stays ``channels_last``, without a copy); labels are mixed by the same ``W``.
+    stays ``channels_last``, without a copy); labels are mixed by the same ``W``. The official code's call
+    ``zeta_mixup(x, y, num_classes, gamma)`` works as it is (both may be given by position); the rest is keyword-only.
 
     Args:
         x: inputs ``(B, ...)``, floating dtype (float32, float64, bfloat16, float16); images, feature
             vectors, tabular rows or hidden activations.
         y: class indices ``(B,)`` or probabilities ``(B, K)``.
+        num_classes: ``K``, required for index labels.
         gamma: ``γ ≥ 0`` or a range ``(low, high)`` with finite ends, sampled uniformly once per call. Default
             2.8. ``γ = ∞`` is the documented limit, the identity, exactly: ``x_mix`` equals ``x`` and ``y_mix``
-            the one-hot labels (a run of it is ERM: :class:`~zmixlib.runspec.RunSpec` rejects it by name).
+            the one-hot labels (a run of it is ERM: ``zmixlib.runspec.RunSpec`` rejects it by name).
         num_mix: ``T`` (default ``B``, the papers' setting); ``num_mix=2`` is the Table 8 ablation.
-        num_classes: ``K``, required for index labels.
         generator: source of randomness (see module docstring).
 
     Returns:
         ``x_mix`` ``(B, ...)`` like ``x`` (dtype, device, memory format) and ``y_mix`` ``(B, K)``
-        float with rows summing to 1; with distinct labels each row has exactly ``T`` non-zeros.
+        float with rows summing to 1; with distinct labels each row has exactly ``T`` non-zeros. Labels are float32
+        (float64 for float64 inputs) also inside ``torch.autocast``; ``x_mix`` follows autocast there.
 
     Used in notebooks 01, 02, 03 (mixing), 04–08 (training), 09 (timing), 10 (input-space baseline).
     """
@@ -132,4 +134,4 @@ def zeta_mixup(
     w = _zeta_weights(batch, num_mix, g, generator, gdev, ys.dtype).to(x.device, non_blocking=True)
     rows, unflatten = _as_rows(x)
     x_mix = unflatten(_mix_rows(w.to(x.dtype), rows))
-    return x_mix, torch.mm(w, ys)
+    return x_mix, _label_mm(w, ys)
