@@ -25,35 +25,36 @@ def cells(*means, seeds=(0, 1, 2), spread=0.05):
 
 
 class TestCellsRule:
-    claim = dataclasses.replace(BY_ID["natural"], need=0.75)  # "at least 3 of 4 cells"
+    claim = dataclasses.replace(BY_ID["cutmix_zeta"], need=0.75)  # "at least 3 of 4 cells"
 
     def test_reproduced_contradicted_inconclusive(self):
         v, stat = ledger.verdict(self.claim, {"cells": cells(-1.0, -0.8, -0.5, 0.2)})
-        assert v == "reproduced" and stat.startswith("3 of 4 cells below 0 (need 3)")
-        assert "per-seed mean over cells (3 shared seeds)" in stat
+        assert v == "reproduced"
+        assert stat.startswith("count: 3 of 4 cells below 0 by their means, 3 by their 95 % intervals (paired t)")
+        assert "→ reproduced by the intervals" in stat
         assert ledger.verdict(self.claim, {"cells": cells(1.0, 0.8, 0.5, -0.2)})[0] == "contradicted"
-        # the paper's direction on average, but seed noise larger than the effect
+        # the paper's direction on average, but seed noise larger than the effect in every cell
         assert ledger.verdict(self.claim, {"cells": cells(-0.1, -0.1, -0.1, -0.1, spread=2.0)})[0] == "inconclusive"
 
     def test_the_papers_count_is_required(self):
-        # a clear mean effect but only 2 of 4 cells below 0: the paper's "3 of 4" is not met
+        # two clear cells, two small ones above 0: the paper's "3 of 4" is not met
         v, stat = ledger.verdict(self.claim, {"cells": cells(-3.0, -3.0, 0.1, 0.1)})
-        assert v == "inconclusive" and stat.startswith("2 of 4 cells below 0 (need 3)")
+        assert v == "inconclusive" and stat.startswith("count: 2 of 4 cells below 0 by their means")
 
     def test_a_tie_is_not_below(self):
         v, _ = ledger.verdict(dataclasses.replace(self.claim, need=1.0), {"cells": cells(-1.0, -1.0, 0.0, spread=0.0)})
         assert v == "inconclusive"
 
-    def test_means_only_use_the_cells_as_replicates(self):
-        v, stat = ledger.verdict(
-            self.claim, {"cells": [{"label": str(i), "diffs": [d]} for i, d in enumerate([-1, -1.2, -0.9, -1.1])]}
-        )
-        assert v == "reproduced" and "cell means (no spread within cells)" in stat
+    def test_means_only_are_judged_by_the_exact_sign_test(self):
+        five = {"cells": [{"label": str(i), "diffs": [d]} for i, d in enumerate([-1, -1.2, -0.9, -1.1, -0.2])]}
+        v, stat = ledger.verdict(dataclasses.replace(self.claim, need=1.0), five)
+        assert v == "reproduced" and "5 of 5 on the paper's side, one-sided p = 0.0312" in stat
+        assert "(mean only)" in stat and "→ reproduced by the sign test" in stat
         one = ledger.verdict(self.claim, {"cells": [{"label": "x", "diffs": [-1.0]}]})
-        assert one[0] == "inconclusive" and "no interval" in one[1]
+        assert one[0] == "inconclusive" and "p = 0.5" in one[1]
 
     def test_legacy_diffs_are_one_cell_each_and_nothing_is_not_run(self):
-        assert ledger.verdict(self.claim, {"diffs": [-1.0, -1.1, -0.9]})[0] == "reproduced"
+        assert ledger.verdict(self.claim, {"diffs": [-1.0, -1.1, -0.9, -1.2, -0.8]})[0] == "reproduced"
         assert ledger.verdict(self.claim, {"diffs": [float("nan")]})[0] == "not run"
 
 
@@ -82,15 +83,15 @@ class TestCompareRule:
         assert v == "reproduced" and "Welch" in stat
 
 
-class TestEquivalentRule:
-    claim = BY_ID["manifold_mixup"]  # margin ±1 point
+class TestNoninferiorRule:
+    claim = BY_ID["manifold_mixup"]  # manifold mixup's gain in ERR below 1 point
 
     def test_verdicts(self):
         assert ledger.verdict(self.claim, {"diffs": [0.1, -0.1, 0.05, 0.0]})[0] == "reproduced"
         assert ledger.verdict(self.claim, {"diffs": [3.0, 3.1, 2.9]})[0] == "contradicted"
-        assert ledger.verdict(self.claim, {"diffs": [-3.0, -3.1, -2.9]})[0] == "contradicted"
+        assert ledger.verdict(self.claim, {"diffs": [-3.0, -3.1, -2.9]})[0] == "reproduced"  # ζ-mixup far better
         v, stat = ledger.verdict(self.claim, {"diffs": [0.1, 1.5, -0.8]})
-        assert v == "inconclusive" and stat.startswith("margin ±1")
+        assert v == "inconclusive" and stat.startswith("non-inferiority, margin 1")
 
 
 class TestRatioRule:
@@ -113,8 +114,9 @@ class TestRatioRule:
         assert ledger.verdict(self.claim, {"ratios": [{"key": "other", "value": 3.0}]})[0] == "not run"
 
     def test_an_upper_bound(self):
-        parity = BY_ID["train_time"]
-        assert ledger.verdict(parity, {"ratios": [{"key": "zeta/mixup", "value": 1.01}]})[0] == "reproduced"
+        parity = BY_ID["train_time"]  # "as fast as, if not faster": ≤ 1, no margin
+        assert ledger.verdict(parity, {"ratios": [{"key": "zeta/mixup", "value": 0.99}]})[0] == "reproduced"
+        assert ledger.verdict(parity, {"ratios": [{"key": "zeta/mixup", "value": 1.01}]})[0] == "contradicted"
         assert ledger.verdict(parity, {"ratios": [{"key": "zeta/mixup", "value": 1.3}]})[0] == "contradicted"
 
 
@@ -131,7 +133,7 @@ def test_value_and_holds_rules():
 
 
 def test_a_failed_regime_is_not_testable_whatever_the_numbers():
-    claim = BY_ID["natural"]
+    claim = BY_ID["cutmix_zeta"]
     entry = {"cells": cells(-1.0, -1.0), "regime_passed": False, "regime": "ERM reached 71 % training accuracy"}
     assert ledger.verdict(claim, entry) == ("not testable", "regime check failed: ERM reached 71 % training accuracy")
     assert ledger.verdict(claim, dict(entry, regime_passed=True))[0] == "reproduced"
@@ -141,17 +143,25 @@ def test_a_failed_regime_is_not_testable_whatever_the_numbers():
 def test_record_table_and_headline(tmp_path, monkeypatch):
     monkeypatch.setenv("ZMIX_BUILD_ID", "b1")
     kw = {"results_dir": tmp_path, "profile": "offline"}
-    ledger.record("natural", data="stand-in", ours="x", cells=cells(-1.0, -0.9), **kw)
+    joint = [
+        dict(c, vs=b, unit=f"u{i}") for i, m in enumerate((-1.0, -0.9)) for b, c in zip(("ERM", "mixup"), cells(m, m))
+    ]
+    ledger.record("natural", data="stand-in", ours="x", cells=joint, **kw)
     ledger.record("cutmix_zeta", data="real", ours="y", data_kind="paper", cells=cells(1.0), **kw)
-    ledger.record("natural_erm", data="s", ours="z", cells=cells(-1.0), regime_passed=False, regime="ERM at 80 %", **kw)
+    ledger.record("medmnist", data="s", ours="z", cells=cells(-1.0), regime_passed=False, regime="ERM at 80 %", **kw)
     assert ledger.record("mixup_is_T2", data="-", ours="-", ours_value=0, paper_value=0, **kw) is None  # retired
+    assert ledger.record("natural_erm", data="-", ours="-", cells=cells(-1.0), **kw) is None  # folded into natural
     stored = json.loads((tmp_path / "offline" / "ledger" / "04_natural.json").read_text())
     assert stored["natural"]["data_kind"] == "stand-in" and stored["cutmix_zeta"]["data_kind"] == "paper"
-    assert stored["natural_erm"]["regime_passed"] is False
+    assert "natural_erm" not in stored
+    assert (
+        json.loads((tmp_path / "offline" / "ledger" / "06_medmnist.json").read_text())["medmnist"]["regime_passed"]
+        is False
+    )
     t = ledger.table(tmp_path, "offline", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS], name="claim"))
     assert t.loc["natural", "verdict"] == "reproduced" and t.loc["natural", "data"] == "stand-in"
     assert t.loc["cutmix_zeta", "verdict"] == "contradicted" and t.loc["cutmix_zeta", "data"] == "paper"
-    assert t.loc["natural_erm", "verdict"] == "not testable"
+    assert t.loc["medmnist", "verdict"] == "not testable"
     assert t.loc["skin", "verdict"] == "not run" and t.loc["skin", "data"] == "—"
     head = ledger.headline(t)
     assert head.startswith("on paper data: 1 contradicted; on stand-ins: 1 reproduced, 1 not testable; not run: ")
@@ -184,11 +194,11 @@ def test_self_check_passes_on_the_papers_numbers():
     frame, ok = ledger.self_check()
     assert ok, frame[~frame["ok"]].to_string()
     by = frame.set_index("claim")
-    for claim in ("natural", "natural_erm", "cutmix_zeta", "medmnist", "ablation", "speed", "multimix", "local_id"):
-        assert by.loc[claim, "paper's numbers"] == "reproduced"
+    for claim in ("natural", "medmnist", "speed", "multimix", "local_id", "kmixup_table1", "kmixup_uci"):
+        assert by.loc[claim, "paper's numbers"] == "reproduced" and by.loc[claim, "status"] == "passes"
         assert by.loc[claim, "swapped"].startswith("contradicted")
-    assert by.loc["natural", "statistic"].startswith("17 of 18 cells below 0 (need 17)")
-    assert by.loc["skin", "paper's numbers"] != "reproduced"
+    assert by.loc["natural", "statistic"].startswith("count: 17 of 18 units (cells joined per unit) below 0")
+    assert by.loc["skin", "paper's numbers"] != "reproduced" and by.loc["skin", "status"] == "not checkable"
 
 
 def test_self_check_fails_when_a_rule_is_wrong(monkeypatch):
@@ -206,7 +216,7 @@ def test_self_check_fails_when_an_expectation_is_wrong(monkeypatch):
     monkeypatch.setattr(paper_check, "CLAIMS", claims)
     monkeypatch.setattr(paper_check, "_BY_ID", {c.id: c for c in claims})
     frame, ok = ledger.self_check()
-    assert not ok and list(frame.loc[~frame["ok"], "claim"]) == ["natural"]
+    assert not ok and list(frame.loc[frame["status"] == "FAILS", "claim"]) == ["natural"]
 
 
 def test_cli_self_check_exits_0_and_prints_the_table(capsys):
@@ -224,7 +234,7 @@ def test_cli_self_check_exits_1_on_failure(monkeypatch, capsys):
 def test_ties_count_only_where_the_paper_says_or_equal():
     tied = {"cells": cells(-1.0, -1.0, 0.0, -1.0, spread=0.0)}
     assert ledger.verdict(BY_ID["sensitivity"], tied)[0] == "reproduced"  # "lower or equal", 90 % of cells
-    assert ledger.verdict(dataclasses.replace(BY_ID["natural"], need=1.0), tied)[0] == "inconclusive"
+    assert ledger.verdict(dataclasses.replace(BY_ID["cutmix_zeta"], need=1.0), tied)[0] == "inconclusive"
 
 
 def test_glue_summary_glues_the_pages_numbers(tmp_path, monkeypatch):
