@@ -308,3 +308,29 @@ def test_the_smoke_book_passes_its_checks():
     assert (SMOKE_HTML / "_static" / "mathjax" / bookhtml.MATHJAX_ENTRY).is_file()
     page = next(SMOKE_HTML.glob("notebooks/00_*.html"), None) or SMOKE_HTML / "intro.html"
     assert "_static/mathjax/es5/tex-mml-chtml.js" in page.read_text()
+
+
+def test_the_ledger_opens_with_a_table_that_fits_the_text_column(tmp_path):
+    from zmixlib.chapters import ledger
+
+    claims = ledger.table(tmp_path, "offline", build="")
+    page = "<article><h1>12</h1>{}<details><summary>more</summary>{}</details></article>"
+    compact = page.format(ledger.compact_html(claims), claims.to_html(index=False))
+    columns, width = bookhtml.first_table_width(compact)
+    assert columns == len(ledger.COMPACT_COLUMNS) and 0 < width <= bookhtml.TEXT_COLUMN_PX
+    assert bookhtml.narrow_table_problems(compact) == []
+    # the page as it was (issue 25: the verdict cut off at 1300 px): the full frame first — too many columns
+    full = page.format(claims.to_html(index=False), "")
+    problems = bookhtml.narrow_table_problems(full)
+    assert any("columns (at most 6)" in p for p in problems), problems
+    # one long unbreakable word makes a table wider than the column
+    wide = "<article><table><tr><td>" + "x" * 90 + "</td><td>verdict</td></tr></table></article>"
+    assert any("px wide" in p for p in bookhtml.narrow_table_problems(wide))
+    assert bookhtml.narrow_table_problems("<article><p>no table</p></article>") == ["opens with no table"]
+
+
+def test_check_book_checks_the_ledgers_first_table(tmp_path):
+    page = tmp_path / "notebooks" / "12_ledger.html"
+    page.parent.mkdir()
+    page.write_text("<article><table>" + "<tr>" + "<td>a</td>" * 9 + "</tr></table></article>")
+    assert any("12_ledger.html: its first table has 9 columns" in e for e in bookhtml.check_book(tmp_path).errors)

@@ -4,6 +4,7 @@ Table 1 claims, a regime check that applies to the runs it checked."""
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -44,10 +45,15 @@ def test_record_claims_for_chapter_04(tmp_path):
     pairs = paper.paired(runs, metric="ERR_percent")
     p = _params(tmp_path)
     done = ledger.record_claims("04_natural", runs=runs, pairs=pairs, runs5=None, pairs5=None, params=p, regime=None)
-    assert done == ["natural", "natural_erm"]
+    assert done == ["natural"]  # natural_erm is folded into natural's joint count (RETIRED)
     t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
     assert t.loc["natural", "verdict"] == "reproduced" and t.loc["natural", "data"] == "stand-in"
-    assert "per-seed mean over cells (3 shared seeds)" in t.loc["natural", "statistic"]
+    cells = ledger.evidence(tmp_path, "offline")["natural"]["cells"]
+    assert [(c["unit"], c["vs"]) for c in cells[:2]] == [
+        ("fmnist, lenet5, 2.4", "ERM"),
+        ("fmnist, lenet5, 2.4", "mixup"),
+    ]
+    assert len(cells) == 4  # two (dataset, arch, γ) units, each against ERM and mixup
     failed = SimpleNamespace(
         as_evidence=lambda: {"regime_passed": False, "regime": "ERM's final training accuracy 80 %"}
     )
@@ -183,7 +189,7 @@ def test_record_claims_for_timing_labels_the_batch(tmp_path):
     t9 = pd.DataFrame(
         {"ratio_to_reference": [1.0, 2.4, 150.0]}, index=["zeta_mixup", "mixup", "local_synthetic_instances"]
     )
-    tr = pd.DataFrame({"step_ms": [10.0, 10.1, 10.2]}, index=["ERM", "mixup", "zeta_mixup"])
+    tr = pd.DataFrame({"step_ms": [10.0, 10.1, 10.0]}, index=["ERM", "mixup", "zeta_mixup"])
     p = _params(tmp_path)
     for shape, kind in (("[32, 3, 224, 224]", "paper"), ("[16, 3, 64, 64]", "stand-in")):
         t9.attrs.update(batch_shape=shape, dtype="float32", device="cpu")
@@ -285,7 +291,7 @@ def test_record_claims_for_sensitivity(tmp_path):
     assert done == ["sensitivity", "sensitivity_search"]
     t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
     assert t.loc["sensitivity", "verdict"] == "reproduced"
-    assert t.loc["sensitivity", "statistic"].startswith("4 of 4 cells ≤ 0 (need 4)")  # γ = 1.0 < γ_min left out
+    assert "4 of 4 cells ≤ 0" in t.loc["sensitivity", "statistic"]  # γ = 1.0 < γ_min left out
     assert (
         t.loc["sensitivity_search", "verdict"] == "reproduced" and "Welch" in t.loc["sensitivity_search", "statistic"]
     )
@@ -295,7 +301,7 @@ def test_record_claims_for_sensitivity(tmp_path):
     assert t.loc["sensitivity_search", "verdict"] == "contradicted"
 
 
-def test_record_claims_for_skin_takes_the_best_gamma(tmp_path):
+def test_record_claims_for_skin_without_a_validation_split_takes_the_papers_fixed_gamma(tmp_path):
     from zmixlib.chapters import skin
 
     level = {("erm", None): 0.70, ("mixup", None): 0.72, ("zeta_mixup", 2.4): 0.71, ("zeta_mixup", 2.8): 0.76}
@@ -317,10 +323,58 @@ def test_record_claims_for_skin_takes_the_best_gamma(tmp_path):
     done = ledger.record_claims("05_skin", runs=runs, pairs=pairs, knn_pairs=None, params=_params(tmp_path))
     assert done == ["skin_f1", "skin"]
     t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
-    assert t.loc["skin", "verdict"] == "reproduced" and "(γ = 2.8)" in str(
-        ledger.evidence(tmp_path, "offline")["skin"]["cells"]
+    e = ledger.evidence(tmp_path, "offline")
+    assert t.loc["skin", "verdict"] == "reproduced" and "(γ = 2.8)" in str(e["skin"]["cells"])
+    assert t.loc["skin_f1", "verdict"] == "reproduced"
+    assert t.loc["skin_f1", "statistic"].startswith("selection: the paper's fixed γ = 2.8")
+    assert e["skin_f1"]["selection"].startswith("the paper's fixed γ = 2.8 (MIDL Table 2)")
+    assert e["skin"]["population"].startswith("ζ-mixup at γ = 2.8, not at its best γ")
+
+
+def _skin_runs(val_best, test_best, *, val=True):
+    """Skin runs where ζ-mixup's best γ on validation (``val_best``) differs from its best on test (``test_best``)."""
+    rows = []
+    for m, g in (("erm", None), ("mixup", None), ("zeta_mixup", 2.4), ("zeta_mixup", 2.8), ("zeta_mixup", 4.0)):
+        for s in range(3):
+            test = 0.70 + (0.10 if g == test_best else 0.02 if g else 0.0) + 0.003 * s
+            row = {"dataset": "breast-cancer", "arch": "mlp", "method": m, "gamma": g, "seed": s}
+            row.update({f"test_{c}": test for c in ("bal_acc", "f1_micro", "f1_macro")})
+            if val:
+                row.update(
+                    {f"val_{c}": 0.7 + (0.05 if g == val_best else 0.0) for c in ("bal_acc", "f1_micro", "f1_macro")}
+                )
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_skin_chooses_gamma_on_validation_never_on_test(tmp_path):
+    from zmixlib.chapters import skin
+
+    # the test split favours γ = 4.0 by 10 points; validation picks γ = 2.4, and the evidence must be γ = 2.4's
+    runs = _skin_runs(val_best=2.4, test_best=4.0)
+    pairs = skin.paired(runs, metric="ACC_bal_percent")
+    ledger.record_claims("05_skin", runs=runs, pairs=pairs, knn_pairs=None, params=_params(tmp_path))
+    e = ledger.evidence(tmp_path, "offline")
+    for claim_id in ("skin", "skin_f1"):
+        labels = [c["label"] for c in e[claim_id]["cells"]]
+        assert labels and all("(γ = 2.4) vs " in label for label in labels), labels
+        assert "validation" in e[claim_id]["selection"] and "population" not in e[claim_id]
+    assert [c["vs"] for c in e["skin"]["cells"]] == ["ERM", "mixup"]  # one unit, one γ against both baselines
+    assert [np.mean(c["diffs"]) for c in e["skin"]["cells"]] == pytest.approx([-2.0, -2.0])  # γ = 2.4's 2 points
+    # without validation columns the paper's fixed γ = 2.8 — not the test split's 4.0
+    runs = _skin_runs(val_best=2.4, test_best=4.0, val=False)
+    ledger.record_claims("05_skin", runs=runs, pairs=skin.paired(runs), knn_pairs=None, params=_params(tmp_path))
+    e = ledger.evidence(tmp_path, "offline")
+    assert all("(γ = 2.8) vs " in c["label"] for c in e["skin"]["cells"])
+
+
+def test_knn_evidence_says_its_population(tmp_path):
+    knn = pd.DataFrame(
+        [{"dataset": "breast-cancer", "arch": "mlp", "gamma": 2.8, "seed": s, "diff": 1.0 + 0.1 * s} for s in range(3)]
     )
-    assert t.loc["skin_f1", "verdict"] == "reproduced" and t.loc["skin_f1", "statistic"].startswith("4 of 4 cells")
+    ledger.record_claims("05_skin", runs=None, pairs=None, knn_pairs=knn, params=_params(tmp_path))
+    e = ledger.evidence(tmp_path, "offline")["knn_neighbourhoods"]
+    assert e["population"] == "all test images × γ, not the paper's 14 selected images"
 
 
 def test_timing_ratio_with_its_spread_over_rounds(tmp_path):
@@ -334,19 +388,39 @@ def test_timing_ratio_with_its_spread_over_rounds(tmp_path):
     assert v == "inconclusive" and "[1.9, 2.3]" in stat
 
 
-def test_kmixup_table1_is_best_against_best(tmp_path):
+def _table1_runs(*, val):
     rows = []
     for s in range(3):
-        rows.append({"method": "erm", "alpha": None, "extra": (), "seed": s, "test_err": 0.12})
-        for a, e in ((0.1, 0.105), (1.0, 0.100)):  # 1-mixup: the best is α = 1
-            rows.append({"method": "mixup", "alpha": a, "extra": (), "seed": s, "test_err": e + 0.001 * s})
-        for k, a, e in ((4, 0.3, 0.098), (16, 2.0, 0.094)):  # best k > 1: k = 16
-            rows.append({"method": "kmixup", "alpha": a, "extra": (("k", k),), "seed": s, "test_err": e + 0.0011 * s})
-    runs_1 = pd.DataFrame(rows).assign(dataset="fmnist", arch="lenet5")
-    assert ledger.record_claims("10_peers", runs_1=runs_1, params=_params(tmp_path)) == ["kmixup_table1"]
+        rows.append({"method": "erm", "alpha": None, "extra": (), "seed": s, "test_err": 0.12, "val_err": 0.12})
+        for a, e, v in ((0.1, 0.105, 0.10), (1.0, 0.100, 0.11)):  # 1-mixup: best α = 1 on test, α = 0.1 on val
+            rows.append(
+                {"method": "mixup", "alpha": a, "extra": (), "seed": s, "test_err": e + 0.001 * s, "val_err": v}
+            )
+        for k, a, e, v in ((4, 0.3, 0.098, 0.09), (16, 2.0, 0.094, 0.095)):  # best k > 1: 16 on test, 4 on val
+            extra = (("k", k),)
+            rows.append({"method": "kmixup", "alpha": a, "extra": extra, "seed": s, "test_err": e + 0.0011 * s})
+            rows[-1]["val_err"] = v
+    runs = pd.DataFrame(rows).assign(dataset="fmnist", arch="lenet5")
+    return runs if val else runs.drop(columns="val_err")
+
+
+def test_kmixup_table1_chooses_k_and_xi_on_validation(tmp_path):
+    assert ledger.record_claims("10_peers", runs_1=_table1_runs(val=True), params=_params(tmp_path)) == [
+        "kmixup_table1"
+    ]
     entry = ledger.evidence(tmp_path, "offline")["kmixup_table1"]
-    assert entry["cells"][0]["diffs"] == pytest.approx([-0.6, -0.59, -0.58])
+    # validation's picks (k = 4, α = 0.3 against α = 0.1), not the test split's (k = 16 against α = 1): 9.8 − 10.5
+    assert entry["cells"][0]["diffs"] == pytest.approx([-0.7, -0.69, -0.68])
+    assert "validation" in entry["selection"] and "not_testable" not in entry
     assert ledger.verdict(BY_ID["kmixup_table1"], entry)[0] == "reproduced"
+
+
+def test_kmixup_table1_without_a_validation_split_is_not_testable(tmp_path):
+    ledger.record_claims("10_peers", runs_1=_table1_runs(val=False), params=_params(tmp_path))
+    entry = ledger.evidence(tmp_path, "offline")["kmixup_table1"]
+    assert entry["selection"].startswith("none: these runs have no validation split")
+    v, stat = ledger.verdict(BY_ID["kmixup_table1"], entry)
+    assert v == "not testable" and "no validation split" in stat
 
 
 def test_a_search_with_too_few_models_in_the_box_is_not_testable(tmp_path):
@@ -408,7 +482,175 @@ def test_record_claims_for_chapters_00_to_03(tmp_path):
     )
     done = ledger.record_claims("03_intrinsic_dimension", table=table, gamma=2.8, params=p)
     e = _read(tmp_path, "03_intrinsic_dimension")["local_id"]
-    assert done == ["local_id"] and e["diffs"] == [-1.0]
+    assert done == ["local_id"] and e["cells"] == [{"label": "CIFAR-10", "diffs": [-1.0]}]
     assert e["ours"] == "ζ-mixup vs mixup local ID — CIFAR-10: 11.00 vs 12.00" and e["data"].startswith(
         "CIFAR-10; k = 128"
     )
+
+
+def test_local_id_evidence_is_a_bootstrap_per_dataset(tmp_path):
+    from zmixlib.chapters import intrinsic_dimension as idim
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, shift in (("digits", -3.0), ("MNIST-10k", 0.5)):
+        for seed in (0, 1):
+            for method, mean in (("mixup", 20.0), ("zeta_mixup", 20.0 + shift)):
+                v = rng.normal(mean, 4.0, 800)
+                rows.append({"dataset": name, "method": method, "seed": seed, "k": 128, "values": v})
+    sweep = pd.DataFrame(rows)
+    boot = idim.bootstrap_difference(sweep, reps=400, seed=1)
+    for name, shift in (("digits", -3.0), ("MNIST-10k", 0.5)):
+        b = np.asarray(boot[name]["diffs"])
+        assert boot[name]["n"] == 800
+        assert b.size == 400 and b.mean() == pytest.approx(shift, abs=0.5)
+        # two seeds of two independent sets of 800 points, sd 4: the sd of the mean difference is 4 · sqrt(2/800) / √2
+        assert b.std() == pytest.approx(4.0 * math.sqrt(2 / 800) / math.sqrt(2), rel=0.2)
+    with pytest.raises(ValueError, match="keep_points=True"):
+        idim.bootstrap_difference(sweep.drop(columns="values"))
+    table = pd.DataFrame(
+        {
+            "dataset": ["digits"] * 2 + ["MNIST-10k"] * 2,
+            "method": ["mixup", "zeta_mixup"] * 2,
+            "source": ["ours"] * 4,
+            "mean": [20.0, 17.0, 20.0, 20.5],
+        }
+    )
+    table.attrs["boot"] = boot
+    p = SimpleNamespace(results_dir=tmp_path, profile="offline")
+    ledger.record_claims("03_intrinsic_dimension", table=table, gamma=2.8, params=p)
+    e = _read(tmp_path, "03_intrinsic_dimension")["local_id"]
+    for c, (name, d) in zip(e["cells"], (("digits", -3.0), ("MNIST-10k", 0.5)), strict=True):
+        lo, hi = np.quantile(boot[name]["diffs"], [0.025, 0.975])
+        assert c == {
+            "label": name,
+            "mean": d,
+            "interval": pytest.approx([lo, hi]),
+            "n": 800,
+            "how": "bootstrap over points",
+        }
+    assert "95 % percentile intervals of 400 bootstrap replicates over points" in e["data"]
+    v, stat = ledger.verdict(BY_ID["local_id"], e)
+    assert v == "contradicted" and "bootstrap over points" in stat  # MNIST-10k: ζ-mixup wholly above mixup
+
+
+def test_local_id_sweep_keeps_every_points_id_for_the_bootstrap():
+    import torch
+
+    from zmixlib.chapters import intrinsic_dimension as idim
+
+    x = torch.randn(200, 5, generator=torch.Generator().manual_seed(0))
+    y = torch.randint(0, 2, (200,), generator=torch.Generator().manual_seed(1))
+    sweep = idim.local_id_sweep(
+        x, y, dataset="g", ks=[16], gammas=[2.8], seeds=[0], include=("mixup",), keep_points=True, num_classes=2
+    )
+    assert all(len(v) == 200 for v in sweep["values"])
+    assert sweep["mean"].tolist() == pytest.approx([float(np.mean(v)) for v in sweep["values"]])
+    assert set(idim.bootstrap_difference(sweep, reps=20)) == {"g"}
+
+
+def _natural_runs():
+    """Fashion-MNIST on 5 seeds, MNIST-10k on the first 3 (chapter 04's offline matrix), with wall times."""
+    rows = []
+    for dataset, seeds in (("Fashion-MNIST", range(5)), ("MNIST-10k", range(3))):
+        for method, gamma, err in (("erm", None, 0.12), ("mixup", None, 0.11), ("zeta_mixup", 2.8, 0.10)):
+            for s in seeds:
+                e = err + 0.002 * ((s * 7919 + len(method)) % 5 - 2) * (method == "zeta_mixup")
+                rows.append({"dataset": dataset, "arch": "lenet5", "method": method, "gamma": gamma, "seed": s})
+                rows[-1].update(test_err=e, wall_time_s=10.0)
+    return pd.DataFrame(rows)
+
+
+def test_chapter_04s_cells_keep_every_seed_of_their_own(tmp_path):
+    from zmixlib import paper
+
+    runs = _natural_runs()
+    ledger.record_claims(
+        "04_natural", runs=runs, pairs=paper.paired(runs, metric="ERR_percent"), params=_params(tmp_path)
+    )
+    e = ledger.evidence(tmp_path, "offline")["natural"]
+    seeds = {c["label"].split(",")[0]: c["seeds"] for c in e["cells"]}
+    assert seeds == {"Fashion-MNIST": [0, 1, 2, 3, 4], "MNIST-10k": [0, 1, 2]}  # not the 3 shared with MNIST-10k
+    # what a seed costs: 8 runs per seed on average (5 × 3 + 3 × 3 runs over 5 seeds ... / 3 seeds), 10 s each
+    assert e["run_seconds"] == 10.0 and e["runs_per_seed"] == pytest.approx(len(runs) / 5)
+
+
+def test_power_columns_from_the_measured_noise_and_the_papers_effect(tmp_path):
+    from zmixlib.stats import detectable_effect, seeds_needed
+
+    runs = _natural_runs()
+    from zmixlib import paper
+
+    ledger.record_claims(
+        "04_natural", runs=runs, pairs=paper.paired(runs, metric="ERR_percent"), params=_params(tmp_path)
+    )
+    costs = {"natural": {"h_per_run": 2.0, "runs_per_seed": 12.0}}
+    ledger.record_paper_costs(tmp_path, "offline", costs, device="cpu (test)")
+    t = ledger.table(tmp_path, "offline", build="", links=False).set_index("claim")
+    e = ledger.evidence(tmp_path, "offline")["natural"]
+    groups = [c["diffs"] for c in e["cells"]]
+    sd = math.sqrt(np.mean([np.var(d, ddof=1) for d in groups]))
+    row = t.loc["natural"]
+    assert row["n"] == "3–5" and row["sd (paired)"] == f"{sd:.3g}"
+    assert row["detectable (80 %)"] == f"±{detectable_effect(sd, 3):.3g}"
+    effect = ledger.paper_effect("natural")
+    cells = ledger.paper_evidence("natural")[0]["cells"]
+    assert effect == pytest.approx(
+        np.mean([np.mean(c["diffs"]) if "diffs" in c else c["welch"][0] - c["welch"][3] for c in cells])
+    )
+    need = seeds_needed(effect, sd)
+    assert row["seeds needed"] == need
+    runs_needed = need * e["runs_per_seed"]
+    assert row["cost here"].endswith(f"({runs_needed:.0f} runs, this build)")
+    assert row["cost (paper)"].endswith(f"({need * 12:.0f} paper-profile runs)")
+    # a figure claim has no paper effect; a row without our seeds has no power at all
+    assert t.loc["gamma_min", "seeds needed"] == "—" and t.loc["gamma_min", "sd (paired)"] == "—"
+    sens = {"sd (paired)": "—"}
+    assert ledger.power(BY_ID["sensitivity"], None) == {**dict.fromkeys(ledger.POWER_COLUMNS, "—"), **sens}
+    entry = {"cells": [{"label": "a", "diffs": [0.1, -0.2, 0.05], "seeds": [0, 1, 2]}]}
+    assert ledger.power(BY_ID["sensitivity"], entry)["paper's effect"] == "no numbers"
+
+
+def test_the_page_opens_with_a_compact_table_and_folds_the_rest(tmp_path):
+    from zmixlib import paper
+    from zmixlib.stats import paired_interval
+
+    runs = _natural_runs()
+    ledger.record_claims(
+        "04_natural", runs=runs, pairs=paper.paired(runs, metric="ERR_percent"), params=_params(tmp_path)
+    )
+    t = ledger.table(tmp_path, "offline", build="")
+    compact = ledger.compact_html(t)
+    assert compact.count("<tr>") == len(ledger.CLAIMS) + 1
+    assert [h for h in ledger.COMPACT_COLUMNS if f"<th>{h}</th>" in compact] == list(ledger.COMPACT_COLUMNS)
+    row = t.set_index("claim").loc["natural"]
+    assert (
+        f'<a href="04_natural.html">natural</a></td><td>stand-in</td><td class="verdict verdict-{row["verdict"]}">'
+        in compact
+    )
+    assert "statistic" not in compact  # the long columns are folded, not in the first table
+    details = ledger.details_html(t)
+    assert details.count("<details") == len(ledger.CLAIMS) and "<dt>statistic</dt>" in details
+    assert "<dt>seeds needed</dt>" in details
+    cells = ledger.evidence(tmp_path, "offline")["natural"]["cells"]
+    below = sum(paired_interval(c["diffs"]).hi < 0 for c in cells)
+    mean = np.mean([np.mean(c["diffs"]) for c in cells])
+    assert row["effect"] == f"{mean:+.2f} (mean of 4 cells; {below} of 4 intervals < 0)"
+    assert str(row["seeds needed"]) in compact.split("natural</a>")[1].split("</tr>")[0]
+
+
+def test_chapter_09_stores_the_paper_profiles_cost_per_run(tmp_path):
+    from zmixlib import recipes
+    from zmixlib.chapters.timing import project
+
+    idx = pd.MultiIndex.from_tuples([("loader", False, 1), ("resident", False, 2)], names=["data", "compile", "runs"])
+    tp = pd.DataFrame({"images_per_s": [1000.0, 4000.0]}, index=idx)
+    tp.attrs.update(arch="lenet5", input_shape=(1, 28, 28), num_classes=10, device="cpu (test)")
+    ledger.record_claims("09_timing", t9=None, tr=None, tp=tp, params=_params(tmp_path))
+    stored = ledger.paper_costs(tmp_path, "offline")
+    proj = project(tp)
+    natural = stored["sections"]["natural"]
+    seeds = {s.seed for s in recipes.resolve("natural", "paper")}
+    assert natural["h_per_run"] == pytest.approx(proj.loc["natural", "best_h"] / proj.loc["natural", "runs_projected"])
+    assert natural["runs_per_seed"] == pytest.approx(proj.loc["natural", "runs"] / len(seeds))
+    assert stored["device"].startswith("cpu (test)") and ledger.evidence(tmp_path, "offline") == {}

@@ -294,7 +294,7 @@ def test_neighbourhoods(trained, measured, one_thread):
     # the counts are the brute-force ones: recompute one run's "train" pool by hand
     spec = next(s for s in specs if s.method == "zeta_mixup")
     trainer = skin.fig8._load_trained(spec, out, None)
-    x_tr, y_tr = data.as_tensors("iris", "train")
+    x_tr, y_tr = data.as_tensors("iris", spec.train_split)  # the pool: the images the run trained on
     x_te, y_te = data.as_tensors("iris", "test")
     with torch.no_grad():
         f_tr, f_te = trainer.model.forward_features(x_tr).numpy(), trainer.model.forward_features(x_te).numpy()

@@ -16,6 +16,11 @@ fails naming the command that fixes it. :func:`stage_mathjax` copies it into the
   (:data:`MAX_OPENING_LINES` at most) and which run ids (16 hex digits) it shows outside folded content
   (:data:`MAX_VISIBLE_RUN_IDS` at most): a page opens with its result, and run lists are folded or on the
   build report. :data:`KNOWN_LONG_OPENINGS` lists the pages that do not yet; they are reported, not failed.
+- :func:`first_table_width`: the pages of :data:`NARROW_FIRST_TABLE` (the ledger) open with a table narrow enough
+  for the text column — at most :data:`NARROW_MAX_COLUMNS` columns and an estimated min-content width (the
+  longest unbreakable word of each column, :data:`TABLE_CHAR_PX` per character plus :data:`CELL_PADDING_PX`) of
+  at most :data:`TEXT_COLUMN_PX`. A table cannot be laid out narrower than its min-content width, so one over
+  the column is cut off or scrolls; the estimate is of the theme's font, the screenshot test the ground truth.
 """
 
 from __future__ import annotations
@@ -53,6 +58,13 @@ __all__ = [
     "opening_problems",
     "BookCheck",
     "check_book",
+    "NARROW_FIRST_TABLE",
+    "NARROW_MAX_COLUMNS",
+    "TEXT_COLUMN_PX",
+    "TABLE_CHAR_PX",
+    "CELL_PADDING_PX",
+    "first_table_width",
+    "narrow_table_problems",
 ]
 
 # ----------------------------------------------------------------------------------------------
@@ -357,6 +369,92 @@ def opening_problems(
     return problems
 
 
+#: pages whose first table must fit the text column: the ledger, whose verdicts must be seen at a glance
+NARROW_FIRST_TABLE = frozenset({"notebooks/12_ledger.html"})
+#: at most this many columns in such a table
+NARROW_MAX_COLUMNS = 6
+#: the book theme's text column at a 1300 px window (headless Chromium, 1300 × 1800: about 690 px)
+TEXT_COLUMN_PX = 690
+#: width of one character of a table at the theme's 0.85 em (an upper estimate for its sans-serif), and of a
+#: cell's horizontal padding
+TABLE_CHAR_PX = 8.0
+CELL_PADDING_PX = 16
+
+
+class _TableReader(HTMLParser):
+    """The cells' text of the first visible table of the page's article, per row."""
+
+    def __init__(self, whole: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._stack: list[tuple[str, bool, bool]] = []  # tag, in article, hidden
+        self._depth: int | None = None  # stack depth of the table once found
+        self._cell: list[str] | None = None
+        self._done = False
+        self._whole = whole
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _VOID or self._done:
+            return
+        a = dict(attrs)
+        article, hidden = self._stack[-1][1:] if self._stack else (self._whole, False)
+        article = article or tag == "article"
+        hidden = hidden or (tag == "details" and "open" not in a) or "hidden" in a
+        hidden = hidden or "display:none" in (a.get("style") or "").replace(" ", "")
+        self._stack.append((tag, article, hidden))
+        if tag == "table" and self._depth is None and article and not hidden:
+            self._depth = len(self._stack)
+        elif self._depth is not None and tag == "tr":
+            self.rows.append([])
+        elif self._depth is not None and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in _VOID or self._done:
+            return
+        if self._depth is not None and tag in ("td", "th") and self._cell is not None and self.rows:
+            self.rows[-1].append("".join(self._cell))
+            self._cell = None
+        for i in range(len(self._stack) - 1, -1, -1):
+            if self._stack[i][0] == tag:
+                del self._stack[i:]
+                break
+        if self._depth is not None and len(self._stack) < self._depth:
+            self._done = True
+
+    def handle_data(self, data):
+        if self._cell is not None and not self._done:
+            self._cell.append(data)
+
+
+def first_table_width(html: str) -> tuple[int, float]:
+    """``(columns, min-content width in px)`` of the first visible table of the page's article (``(0, 0.0)``
+    without one): per column, the longest unbreakable word of its cells × :data:`TABLE_CHAR_PX` plus
+    :data:`CELL_PADDING_PX`, summed over the columns."""
+    reader = _TableReader(whole=re.search(r"<article[\s>]", html, re.I) is None)
+    reader.feed(html)
+    reader.close()
+    columns = max((len(r) for r in reader.rows), default=0)
+    longest = [0] * columns
+    for row in reader.rows:
+        for i, text in enumerate(row):
+            longest[i] = max(longest[i], max((len(w) for w in text.split()), default=0))
+    return columns, float(sum(n * TABLE_CHAR_PX + CELL_PADDING_PX for n in longest))
+
+
+def narrow_table_problems(html: str) -> list[str]:
+    """Why a page's first table does not fit the text column (see :func:`first_table_width`); empty when it does."""
+    columns, width = first_table_width(html)
+    problems = []
+    if columns == 0:
+        problems.append("opens with no table")
+    if columns > NARROW_MAX_COLUMNS:
+        problems.append(f"its first table has {columns} columns (at most {NARROW_MAX_COLUMNS})")
+    if width > TEXT_COLUMN_PX:
+        problems.append(f"its first table is at least {width:.0f} px wide (the text column: {TEXT_COLUMN_PX} px)")
+    return problems
+
+
 @dataclass
 class BookCheck:
     """The checks of one built book: ``errors`` fail the build (external loads, openings of pages not in
@@ -393,6 +491,8 @@ def check_book(html_dir: Path, known: frozenset[str] | set[str] = KNOWN_LONG_OPE
             continue
         html = page.read_text(encoding="utf-8", errors="replace")
         result.errors += [f"{name}: loads {load} from another host" for load in external_loads(html)]
+        if name in NARROW_FIRST_TABLE:
+            result.errors += [f"{name}: {p}" for p in narrow_table_problems(html)]
         if name in UNCHECKED_PAGES:
             continue
         problems = opening_problems(html)

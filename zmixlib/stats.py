@@ -8,6 +8,9 @@ independent means: the pairing removes most of the seed-to-seed variance.
   paired t-test (``H0: E[d] = 0``), from the differences themselves.
 * :func:`summary_interval` — the same from a reported mean, sd and n (the papers print mean ± sd).
 * :func:`welch_interval` — two independent groups given as mean, sd, n each (a paper's table): Welch's t.
+* :func:`paired_power`, :func:`detectable_effect`, :func:`seeds_needed` — the power of the two-sided paired
+  t-test (noncentral t, ``scipy.stats.nct``): the smallest mean difference a given number of seeds detects at
+  80 % power, and the seeds a given difference needs.
 * :func:`mean_sd` — the one formatter of "mean ± sd" (``"12.34 ± 0.56"``; ``"12.34"`` for one value), over
   values; :func:`pm_text` the same from a mean and sd already computed.
 
@@ -23,7 +26,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
-__all__ = ["PairedStat", "paired_interval", "summary_interval", "welch_interval", "pm_text", "mean_sd"]
+__all__ = [
+    "PairedStat",
+    "paired_interval",
+    "summary_interval",
+    "welch_interval",
+    "paired_power",
+    "detectable_effect",
+    "seeds_needed",
+    "POWER",
+    "pm_text",
+    "mean_sd",
+]
 
 
 @dataclass(frozen=True)
@@ -103,10 +117,9 @@ def summary_interval(mean: float, sd: float, n: int, *, level: float = 0.95) -> 
     if se == 0:
         p = 1.0 if mean == 0 else 0.0
         return PairedStat(n, mean, sd, se, mean, mean, p, level)
-    q = float(_st.t.ppf(0.5 + level / 2, n - 1))
-    t = mean / se
-    p = float(2 * _st.t.sf(abs(t), n - 1))
-    return PairedStat(n, mean, sd, se, mean - q * se, mean + q * se, p, level)
+    lo, hi = _st.t.interval(level, n - 1, loc=mean, scale=se)
+    p = float(2 * _st.t.sf(abs(mean / se), n - 1))
+    return PairedStat(n, mean, sd, se, float(lo), float(hi), p, level)
 
 
 def paired_interval(diffs: Iterable[float], level: float = 0.95) -> PairedStat:
@@ -130,7 +143,12 @@ def paired_interval(diffs: Iterable[float], level: float = 0.95) -> PairedStat:
     d = d[~np.isnan(d)]
     n = int(d.size)
     sd = float(d.std(ddof=1)) if n > 1 else math.nan
-    return summary_interval(float(d.mean()) if n else math.nan, sd, n, level=level)
+    if n < 2 or sd == 0:  # no interval, or a point: scipy's test is undefined there (see summary_interval)
+        return summary_interval(float(d.mean()) if n else math.nan, sd, n, level=level)
+    res = _st.ttest_1samp(d, 0.0)
+    ci = res.confidence_interval(level)
+    mean = float(d.mean())
+    return PairedStat(n, mean, sd, sd / math.sqrt(n), float(ci.low), float(ci.high), float(res.pvalue), level)
 
 
 def welch_interval(
@@ -152,10 +170,91 @@ def welch_interval(
     sd = math.sqrt(float(sd1) ** 2 + float(sd2) ** 2)
     if se == 0:
         return PairedStat(min(n1, n2), mean, sd, se, mean, mean, 1.0 if mean == 0 else 0.0, level, "welch")
-    df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
-    q = float(_st.t.ppf(0.5 + level / 2, df))
-    p = float(2 * _st.t.sf(abs(mean / se), df))
-    return PairedStat(min(n1, n2), mean, sd, se, mean - q * se, mean + q * se, p, level, "welch")
+    df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))  # Welch–Satterthwaite (scipy does not expose it)
+    lo, hi = _st.t.interval(level, df, loc=mean, scale=se)
+    p = _st.ttest_ind_from_stats(mean1, sd1, n1, mean2, sd2, n2, equal_var=False).pvalue
+    return PairedStat(min(n1, n2), mean, sd, se, float(lo), float(hi), float(p), level, "welch")
+
+
+#: the power every "seeds needed" and "detectable effect" of the book is at (two-sided test at 1 − LEVEL)
+POWER = 0.8
+
+
+def _check_power_args(sd: float, n: int, alpha: float, power: float) -> None:
+    if not isinstance(sd, (int, float, np.floating)) or not math.isfinite(float(sd)) or float(sd) <= 0:
+        raise ValueError(f"sd must be a finite number > 0, got {sd!r}")
+    if isinstance(n, bool) or int(n) != n or n < 2:
+        raise ValueError(f"n must be an integer >= 2 (a paired t-test needs two pairs), got {n!r}")
+    if not 0 < float(alpha) < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    if not 0 < float(power) < 1:
+        raise ValueError(f"power must be in (0, 1), got {power!r}")
+
+
+def paired_power(effect: float, sd: float, n: int, *, alpha: float = 0.05) -> float:
+    """Power of the two-sided paired t-test at level ``alpha`` to detect a true mean difference ``effect``
+    when the per-pair differences have sd ``sd`` and there are ``n`` pairs.
+
+    Exact under normal differences: the statistic ``t = mean / (s / √n)`` is noncentral t with ``n − 1``
+    degrees of freedom and noncentrality ``effect · √n / sd`` (``scipy.stats.nct``); the power is
+    ``P(|t| > t_{1−α/2, n−1})``, both tails.
+
+    Raises:
+        ValueError: ``sd`` not > 0, ``n < 2`` or ``alpha`` outside (0, 1).
+    """
+    _check_power_args(sd, n, alpha, 0.5)
+    df, nc = int(n) - 1, abs(float(effect)) * math.sqrt(int(n)) / float(sd)  # the power is even in the effect
+    q = float(_st.t.ppf(1 - float(alpha) / 2, df))
+    near = float(_st.nct.sf(q, df, nc))
+    # the far tail P(t < −q) = P(t' > q) for t' ~ nct(df, −nc); scipy's nct.cdf returns NaN deep in that tail
+    far = float(_st.nct.sf(q, df, -nc))
+    return near + (far if math.isfinite(far) else 0.0)
+
+
+def detectable_effect(sd: float, n: int, *, alpha: float = 0.05, power: float = POWER) -> float:
+    """The smallest mean difference (> 0, in the units of ``sd``) the two-sided paired t-test at ``alpha``
+    detects with probability ``power`` from ``n`` pairs of sd ``sd`` (:func:`paired_power` solved for the
+    effect). The test is symmetric: the same size holds for a negative difference.
+
+    Raises:
+        ValueError: ``sd`` not > 0, ``n < 2``, ``alpha`` or ``power`` outside (0, 1), or ``power`` ≤ ``alpha``.
+    """
+    from scipy.optimize import brentq
+
+    _check_power_args(sd, n, alpha, power)
+    if power <= alpha:
+        raise ValueError(f"power must exceed alpha ({alpha!r}), got {power!r}")
+    hi = float(sd)
+    while paired_power(hi, sd, n, alpha=alpha) < power:
+        hi *= 2
+    return float(brentq(lambda e: paired_power(e, sd, n, alpha=alpha) - power, 0.0, hi, xtol=1e-12 * hi))
+
+
+def seeds_needed(effect: float, sd: float, *, alpha: float = 0.05, power: float = POWER, n_max: int = 10_000) -> int:
+    """The smallest number of seed pairs (≥ 2) at which the two-sided paired t-test at ``alpha`` detects a true
+    mean difference ``effect`` with probability ≥ ``power``, the differences having sd ``sd``.
+
+    Raises:
+        ValueError: ``effect`` zero or not finite, ``sd`` not > 0, ``alpha`` / ``power`` outside (0, 1), or no
+            ``n ≤ n_max`` reaches ``power`` (the message gives the power at ``n_max``).
+    """
+    if not math.isfinite(float(effect)) or float(effect) == 0:
+        raise ValueError(f"effect must be a finite non-zero number, got {effect!r}")
+    _check_power_args(sd, 2, alpha, power)
+
+    def ok(n: int) -> bool:
+        return paired_power(effect, sd, n, alpha=alpha) >= power
+
+    if not ok(n_max):
+        got = paired_power(effect, sd, n_max, alpha=alpha)
+        raise ValueError(f"effect {effect!r} with sd {sd!r} needs more than n_max = {n_max} pairs (power {got:.3f})")
+    lo, hi = 1, 2  # power grows with n: double, then bisect to the first n that reaches it
+    while not ok(hi):
+        lo, hi = hi, min(2 * hi, n_max)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi
 
 
 def pm_text(mean: float, sd: float | None, digits: int = 2, *, sign: bool = False) -> str:

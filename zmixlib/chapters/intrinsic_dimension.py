@@ -43,6 +43,8 @@ __all__ = [
     "local_id_sweep",
     "summarize_sweep",
     "midl_table",
+    "bootstrap_difference",
+    "BOOT_REPS",
     "local_id_panels",
 ]
 
@@ -168,6 +170,7 @@ def local_id_sweep(
     alpha: float = 0.05,
     device: torch.device | str | None = None,
     include: Sequence[str] = ("original", "mixup"),
+    keep_points: bool = False,
 ) -> Any:
     """Mean and sd of the local ID of ``x``, of mixup's output and of ζ-mixup's output for each γ.
 
@@ -178,6 +181,8 @@ def local_id_sweep(
 
     Args:
         include: which of ``"original"``, ``"mixup"`` to measure besides ζ-mixup.
+        keep_points: also keep every point's local ID (column ``values``, a float array), for
+            :func:`bootstrap_difference`.
 
     Returns:
         a ``pandas.DataFrame`` with one row per (method, γ, k, seed): ``dataset, method, gamma`` (NaN
@@ -191,9 +196,12 @@ def local_id_sweep(
         value = float(gamma) if isinstance(gamma, (int, float)) else None
         setting = "" if gamma is None else gamma_text(gamma)
         for k in ks:
-            mean, sd = local_id_summary(local_id(points, k, alpha=alpha, device=device))
+            ids = local_id(points, k, alpha=alpha, device=device)
+            mean, sd = local_id_summary(ids)
             rows.append(dict(dataset=dataset, method=method, gamma=value, setting=setting, k=k, seed=seed))
             rows[-1].update(n=len(points), mean=mean, sd=sd)
+            if keep_points:
+                rows[-1]["values"] = torch.as_tensor(ids).double().cpu().numpy()
 
     if "original" in include:
         add(x, "original", None, None)
@@ -225,6 +233,40 @@ def summarize_sweep(frame: Any) -> Any:
     )
     out["seeds"] = g.size()
     return out.fillna({"seed_sd": 0.0}).reset_index()
+
+
+#: bootstrap replicates of the per-dataset local-ID difference (:func:`bootstrap_difference`)
+BOOT_REPS = 1000
+
+
+def bootstrap_difference(sweep: pd.DataFrame, *, reps: int = BOOT_REPS, seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Per dataset, ``reps`` bootstrap replicates of ζ-mixup's − mixup's mean local ID over points.
+
+    ``sweep``: :func:`local_id_sweep` rows with ``keep_points`` (ζ-mixup at one setting, mixup; one row per seed,
+    one ``k``). A replicate resamples the points of every set with replacement, independently, and averages the
+    difference of means over the seeds. The replicates carry the sampling noise of the points (the local IDs of
+    neighbouring points are not independent, so the spread is a lower bound); the seeds' is in the mean over them.
+
+    Returns:
+        ``{dataset: {"diffs": [replicate differences], "n": points per set}}`` for every dataset with both methods.
+    """
+    if "values" not in sweep.columns:
+        raise ValueError("sweep must have per-point values: local_id_sweep(..., keep_points=True)")
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, g in sweep.groupby("dataset", sort=False):
+        zeta, mix = g[g["method"] == "zeta_mixup"], g[g["method"] == "mixup"]
+        pairs = zeta.merge(mix, on="seed", suffixes=("_z", "_m"))
+        if pairs.empty:
+            continue
+        total = np.zeros(reps)
+        for _, r in pairs.iterrows():
+            for v, sign in ((np.asarray(r["values_z"]), 1.0), (np.asarray(r["values_m"]), -1.0)):
+                for lo in range(0, reps, 50):  # 50 replicates at a time: n × 50 indices in memory
+                    idx = rng.integers(0, v.size, size=(min(50, reps - lo), v.size))
+                    total[lo : lo + idx.shape[0]] += sign * v[idx].mean(axis=1)
+        out[str(name)] = {"diffs": list(total / len(pairs)), "n": int(len(pairs.iloc[0]["values_z"]))}
+    return out
 
 
 def midl_table(summary: Any, *, gamma: float | tuple[float, float], k: int = 128) -> Any:
@@ -423,16 +465,20 @@ def fig6_table(P, D: Data, summary: pd.DataFrame) -> pd.DataFrame:
 
 def midl(P, D: Data, summary: pd.DataFrame) -> pd.DataFrame:
     """Prints the table's caption and returns :func:`midl_table` at k = 128 and ζ-mixup's ``D.midl_gamma``: the
-    Fig. 6 ``summary`` plus every dataset (the table-only ones: original and mixup) measured at that γ."""
+    Fig. 6 ``summary`` plus every dataset (the table-only ones: original and mixup) measured at that γ. Its
+    ``attrs["boot"]`` holds :func:`bootstrap_difference` of the measured points (ζ-mixup − mixup per dataset)."""
     extra = _sweep(
         P,
         D,
         {**D.data, **D.table_only},
         ks=[128],
         gammas=[D.midl_gamma],
-        include=lambda name: () if name in D.data else ("original", "mixup"),
+        include=lambda name: ("mixup",) if name in D.data else ("original", "mixup"),
+        keep_points=True,
     )
-    midl_summary = pd.concat([summary, summarize_sweep(extra)], ignore_index=True)
+    keys = ["dataset", "method", "setting", "k"]  # the Fig. 6 sets' mixup is measured again here, point by point
+    midl_summary = pd.concat([summary, summarize_sweep(extra)], ignore_index=True).drop_duplicates(keys, keep="last")
     table = midl_table(midl_summary, gamma=D.midl_gamma, k=128)
+    table.attrs["boot"] = bootstrap_difference(extra, seed=P.seed)
     print(f"ζ-mixup γ ~ {gamma_text(D.midl_gamma)} for 'ours'; ours: {D.label}; paper: MIDL 2023, CIFAR training sets")
     return table

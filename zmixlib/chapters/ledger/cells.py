@@ -46,14 +46,15 @@ def _seed_cells(
     return out
 
 
-def _best_gamma_cells(pairs: pd.DataFrame, keys: Sequence[str]) -> list[dict[str, Any]]:
-    """One cell per ``keys`` at ζ-mixup's best γ (highest mean of ``diff``, higher is better), negated."""
-    cells = []
-    for key, g in pairs.groupby(list(keys), sort=False):
-        best = g.groupby("gamma")["diff"].mean().idxmax()  # ζ-mixup's best γ, as the paper states its claim
-        label = ", ".join(map(str, key if isinstance(key, tuple) else (key,))) + f" (γ = {best})"
-        cells += _seed_cells(g[g["gamma"] == best].assign(label=label), ["label"], sign=-1.0)
-    return cells
+def joint_cells(by_baseline: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Cells of a joint claim (:attr:`~.claims.Claim.joint`): ``{baseline: cells}`` with the same labels per
+    baseline become one unit per label (``"unit"``: the label, ``"vs"``: the baseline, the label suffixed
+    ``" vs <baseline>"``), in unit order."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for vs, cells in by_baseline.items():
+        for c in cells:
+            out.setdefault(c["label"], []).append(dict(c, label=f"{c['label']} vs {vs}", unit=c["label"], vs=vs))
+    return [c for unit in out.values() for c in unit]
 
 
 def _run_text(runs: pd.DataFrame, params: Any) -> str:
@@ -69,6 +70,18 @@ def _mean_text(cells: list[dict[str, Any]], sign: float = 1.0) -> str:
     return f"{np.mean(d):+.2f} over {len(d)} seed-paired differences in {len(cells)} cell(s)"
 
 
+def run_cost(runs: Any) -> dict[str, Any]:
+    """What one more seed of ``runs`` costs on this machine, from the run records' wall time: ``run_seconds``
+    (the median wall time of a run, this build) and ``runs_per_seed`` (runs per seed of the frame); ``{}`` where
+    the frame has no wall times (a frame built by hand, a record without ``wall_time_s``)."""
+    if runs is None or len(runs) == 0 or "wall_time_s" not in runs.columns or "seed" not in runs.columns:
+        return {}
+    wall = pd.to_numeric(runs["wall_time_s"], errors="coerce").dropna()
+    if wall.empty:
+        return {}
+    return {"run_seconds": float(wall.median()), "runs_per_seed": float(len(runs) / runs["seed"].nunique())}
+
+
 def put_cells(
     put: Callable[..., None],
     claim_id: str,
@@ -78,8 +91,11 @@ def put_cells(
     params: Any,
     what: str,
     sign: float = 1.0,
+    **extra: Any,
 ) -> None:
     """Records ``claim_id`` through ``put`` with ``cells`` as its evidence, ``runs`` as its data and ``what``
-    followed by the mean difference as ours; records nothing where there are no cells. Returns ``None``."""
+    followed by the mean difference as ours, and the runs' cost per seed (:func:`run_cost`); ``extra`` keys go
+    into the evidence as they are (``selection``, ``population``). Records nothing where there are no cells."""
     if cells:
-        put(claim_id, data=_run_text(runs, params), ours=f"{what}: {_mean_text(cells, sign)}", cells=cells)
+        ours = f"{what}: {_mean_text(cells, sign)}"
+        put(claim_id, data=_run_text(runs, params), ours=ours, cells=cells, **run_cost(runs), **extra)

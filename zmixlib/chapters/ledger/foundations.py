@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from .claims import LEVEL
+
 
 def _theorems(put: Callable[..., None], f: dict[str, Any], params: Any) -> None:
     """Chapter 00: γ_min (``g_min``, the computed root of ζ(γ) = 2) against Theorem 1's printed value."""
@@ -66,22 +70,42 @@ def _realism(put: Callable[..., None], f: dict[str, Any], params: Any) -> None:
 
 def _intrinsic_dimension(put: Callable[..., None], f: dict[str, Any], params: Any) -> None:
     """Chapter 03: the MIDL table's local ID at k = 128 (``table``, :func:`~zmixlib.chapters.intrinsic_dimension.
-    midl_table`), ζ-mixup at ``gamma`` − mixup per dataset of our rows."""
+    midl`), ζ-mixup at ``gamma`` − mixup per dataset of our rows: one cell per dataset, its bootstrap replicates
+    over points (``table.attrs["boot"]``, :func:`~zmixlib.chapters.intrinsic_dimension.bootstrap_difference`) as
+    its percentile interval at :data:`~.claims.LEVEL` (an ``"interval"`` cell, :mod:`.rules`); a table without
+    them gives one difference per dataset and no interval."""
     from zmixlib.vocab import gamma_text
 
     table = f.get("table")
     if table is None or not len(table):
         return
     ours = table[table["source"] == "ours"]
-    diffs, texts = [], []
+    boot = table.attrs.get("boot") or {}
+    cells, texts = [], []
     for name, g in ours.groupby("dataset", sort=False):
         by = g.set_index("method")["mean"]
         if {"mixup", "zeta_mixup"} <= set(by.index):
-            diffs.append(float(by["zeta_mixup"] - by["mixup"]))
+            d = float(by["zeta_mixup"] - by["mixup"])
+            if str(name) in boot:
+                b = boot[str(name)]
+                lo, hi = np.quantile(np.asarray(b["diffs"], dtype=float), [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+                cells.append(
+                    {
+                        "label": str(name),
+                        "mean": d,
+                        "interval": [float(lo), float(hi)],
+                        "n": int(b["n"]),
+                        "how": "bootstrap over points",
+                    }
+                )
+            else:
+                cells.append({"label": str(name), "diffs": [d]})
             texts.append(f"{name}: {by['zeta_mixup']:.2f} vs {by['mixup']:.2f}")
+    reps = len(next(iter(boot.values()))["diffs"]) if boot else 0
+    spread = f"; {100 * LEVEL:g} % percentile intervals of {reps} bootstrap replicates over points" if boot else ""
     put(
         "local_id",
-        data=f"{', '.join(ours['dataset'].unique())}; k = 128, γ ~ {gamma_text(f.get('gamma'))}",
+        data=f"{', '.join(ours['dataset'].unique())}; k = 128, γ ~ {gamma_text(f.get('gamma'))}{spread}",
         ours="ζ-mixup vs mixup local ID — " + "; ".join(texts),
-        diffs=diffs,
+        cells=cells,
     )

@@ -31,7 +31,7 @@ _NEEDED = {
     "value": (("ours_value", "paper_value"),),
     "cells": (("cells",), ("diffs",)),
     "compare": (("comparisons",), ("diffs",)),
-    "equivalent": (("comparisons",), ("diffs",)),
+    "noninferior": (("comparisons",), ("diffs",)),
     "ratio": (("ratios",),),
     "holds": (("checks",),),
 }
@@ -116,3 +116,26 @@ def evidence(results_dir: str | os.PathLike | None, profile: str) -> dict[str, d
     for path in sorted(_path(results_dir, profile, "x").parent.glob("*.json")):
         out.update(json.loads(path.read_text()))
     return out
+
+
+def _costs_path(results_dir: str | os.PathLike | None, profile: str) -> Path:
+    return _path(results_dir, profile, "x").parent / "costs" / "09_timing.json"
+
+
+def record_paper_costs(
+    results_dir: str | os.PathLike | None, profile: str, costs: dict[str, dict[str, Any]], *, device: str
+) -> Path:
+    """Store chapter 09's projection of the paper profile's runs on this device, per recipe section:
+    ``{section: {"h_per_run", "runs_per_seed"}}`` (hours of one paper-profile run at the measured throughput, and
+    the paper matrix's runs per seed), with the ``device`` it was measured on and the build. Written atomically
+    beside the evidence (``ledger/costs/``, which :func:`evidence` does not read). Returns the path."""
+    path = _costs_path(results_dir, profile)
+    body = {"device": device, "build": build_id(), "sections": _plain(costs)}
+    atomic_write_text(path, json.dumps(body, indent=1, allow_nan=True) + "\n")
+    return path
+
+
+def paper_costs(results_dir: str | os.PathLike | None, profile: str) -> dict[str, Any]:
+    """What :func:`record_paper_costs` stored for ``profile`` (``{}`` where chapter 09 has not run)."""
+    path = _costs_path(results_dir, profile)
+    return json.loads(path.read_text()) if path.is_file() else {}
