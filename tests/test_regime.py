@@ -178,3 +178,46 @@ def test_the_training_line_counts_damaged_records_set_aside(tmp_path, capsys):
     line = capsys.readouterr().out
     assert "1 trained" in line and "1 damaged record set aside" in line and f"{m[0].run_id}.json.corrupt-" in line
     assert again["test_acc"].tolist() == runs["test_acc"].tolist()
+
+
+# ---- boundaries (issue 26): the threshold itself passes; the final epoch counts, not the best one
+
+
+@pytest.mark.parametrize("threshold", [regime.THRESHOLD, 0.9, 0.75, 1.0])
+def test_a_final_accuracy_exactly_at_the_threshold_passes(threshold):
+    h = _history({("digits", 0): [0.5, threshold], ("digits", 1): [0.4, 1.0]})
+    rc = regime.check(h, threshold=threshold)
+    assert rc.passed is True and rc.why == ""
+    assert rc.table.iloc[0]["passes"] == "yes"
+    assert rc.table.iloc[0][f"first epoch ≥ {100 * threshold:g} %"] == "2, 2"  # reached at exactly the threshold
+
+
+def test_a_final_accuracy_just_below_the_threshold_fails():
+    below = math.nextafter(regime.THRESHOLD, 0.0)
+    rc = regime.check(_history({("digits", 0): [0.5, below]}))
+    assert rc.passed is False and "not testable" in rc.why
+
+
+def test_a_late_dip_below_the_threshold_fails_although_the_peak_passed():
+    # ERM fitted its training set at epochs 2-3 and ended below the threshold: the final epoch is what counts
+    h = _history({("digits", 0): [0.8, 0.995, 1.0, 0.985], ("digits", 1): [0.9, 0.999, 1.0, 1.0]})
+    rc = regime.check(h)
+    assert rc.passed is False
+    row = rc.table.iloc[0]
+    assert row["final train acc, min (%)"] == pytest.approx(98.5)
+    assert row["final train acc, mean (%)"] == pytest.approx(99.25)
+    assert row["first epoch ≥ 99 %"] == "2, 2"
+    assert "98.5 %" in rc.why and "after 4 epochs" in rc.why
+
+
+def test_the_final_epoch_is_the_last_by_epoch_number_not_by_row_order():
+    h = _history({("digits", 0): [0.6, 0.995, 0.97]}).iloc[[1, 2, 0]]  # rows out of order: last row is epoch 1
+    rc = regime.check(h)
+    assert rc.passed is False and rc.table.iloc[0]["final train acc, min (%)"] == pytest.approx(97.0)
+    ok = _history({("digits", 0): [0.6, 0.97, 0.995]}).iloc[[2, 0, 1]]  # the last epoch passes, the last row not
+    assert regime.check(ok).passed is True
+
+
+def test_a_late_recovery_to_the_threshold_passes():
+    h = _history({("digits", 0): [0.999, 0.95, regime.THRESHOLD]})
+    assert regime.check(h).passed is True

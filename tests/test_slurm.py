@@ -1,16 +1,18 @@
 """The SLURM executor through a real cluster (``make cluster``: one node, no accounting, so no ``sacct``).
 
-Run with ``.venv/bin/pytest -m slurm tests/test_slurm.py`` after ``make cluster`` (about 5 minutes on 2 cores);
+Run with ``.venv/bin/pytest -m slurm tests/test_slurm.py`` after ``make cluster`` (5–12 minutes on 2 cores);
 ``make test`` leaves these out (``addopts = -m "not slurm"`` in pyproject.toml), and without a cluster they are
 skipped with the reason. What they check: a smoke matrix submitted from a folder other than the project trains
 through ``sbatch`` and gives the inline executor's records; a failing run names its log; a second sweep submits
 only what is missing; a run requeued, or cancelled and submitted again, mid-training resumes from its checkpoint
-and ends with the uninterrupted run's record.
+and ends with the uninterrupted run's record. The interrupted run is sized to the machine (:func:`_interrupted`)
+so that the signal lands mid-training however fast the machine is (issue 26).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -102,9 +104,26 @@ def test_smoke_matrix_from_elsewhere_equals_inline(tmp_path, monkeypatch, capfd)
     assert f"skipping {len(matrix)} finished run(s)" in out and "2 task(s) for 2 run(s)" in out, out
 
 
+def _kill_wait() -> float:
+    """The cluster's ``KillWait``: how long a job may go on after the SIGTERM of a cancel or requeue before SIGKILL
+    (submitit's handler ignores the SIGTERM, so the run trains on for this long)."""
+    out = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True, timeout=30).stdout
+    found = re.search(r"^KillWait\s*=\s*(\d+)", out, re.MULTILINE)
+    return float(found.group(1)) if found else 30.0  # SLURM's default
+
+
+#: the interrupted run must still be training this many kill-grace periods after its first checkpoint
+GRACE_MARGIN = 10
+
+
 def _interrupted(tmp_path: Path, interrupt) -> tuple[RunSpec, Path, list]:
-    """Submit one 6-epoch run, call ``interrupt(job_id)`` once its first checkpoint is written, wait for the sweep;
-    returns the spec, the results folder and the sweep's reports."""
+    """Submit one run, call ``interrupt(job_id)`` once its first checkpoint is written, wait for the sweep; returns
+    the spec, the results folder and the sweep's reports.
+
+    The run is sized to this machine, so that the outcome does not depend on its speed: one epoch is timed inline
+    first, and the run gets enough epochs to train on for :data:`GRACE_MARGIN` times the cluster's ``KillWait``
+    after its first checkpoint — the signal lands mid-training, on a fast idle machine as on a loaded one (a run
+    that ended inside the grace period was never interrupted)."""
     spec = RunSpec(
         dataset="digits",
         arch="digits_cnn",
@@ -115,10 +134,14 @@ def _interrupted(tmp_path: Path, interrupt) -> tuple[RunSpec, Path, list]:
         lr=0.05,
         train_subset=512,
         eval_subset=128,
+        eval_every=1000,  # evaluated after the last epoch only: the epochs cost the training alone
         device="cpu",
         section="requeue",
         seed=1,
     )
+    epoch_s = train.fit(spec.replace(epochs=1), results_dir=None, progress=False).history[0]["epoch_time_s"]
+    grace = max(_kill_wait(), 1.0)
+    spec = spec.replace(epochs=max(spec.epochs, 2 + math.ceil(GRACE_MARGIN * grace / epoch_s)))
     results = tmp_path / "slurm"
     reports: list = []
     thread = threading.Thread(
@@ -132,7 +155,7 @@ def _interrupted(tmp_path: Path, interrupt) -> tuple[RunSpec, Path, list]:
     assert ckpt.exists() and not store.exists(spec, results), "the run should be mid-training"
     job_id = json.loads((results / "submitit" / sweep.ARRAYS_FILE).read_text().splitlines()[-1])["job_id"]
     interrupt(job_id)
-    thread.join(timeout=400)
+    thread.join(timeout=600 + 2 * spec.epochs * epoch_s)
     assert not thread.is_alive()
     return spec, results, reports
 
@@ -140,14 +163,18 @@ def _interrupted(tmp_path: Path, interrupt) -> tuple[RunSpec, Path, list]:
 def test_requeued_mid_training_resumes_and_matches(tmp_path):
     def requeue(job_id: str) -> None:
         subprocess.run(["scontrol", "requeue", job_id], check=True, timeout=30)
-        # SLURM holds a requeued batch job back (begin time) for about 2 minutes; start it as soon as it can
-        for _ in range(50):
-            if (
-                subprocess.run(
-                    ["scontrol", "update", f"jobid={job_id}", "starttime=now"], capture_output=True
-                ).returncode
-                == 0
-            ):
+        # SLURM holds a requeued batch job back (begin time) for about 2 minutes once its first run has left the
+        # node; start it as soon as it is held (an update before the hold is overwritten by it)
+        requeued, deadline = False, time.time() + 120
+        while time.time() < deadline:
+            out = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T %r"], capture_output=True, text=True)
+            state = out.stdout.split()
+            if state[:2] == ["PENDING", "BeginTime"]:
+                requeued = True
+                subprocess.run(["scontrol", "update", f"jobid={job_id}", "starttime=now"], capture_output=True)
+            elif state[:1] == ["PENDING"]:
+                requeued = True
+            elif requeued and state[:1] in (["RUNNING"], []):  # its second run started (or already ended)
                 break
             time.sleep(0.2)
 

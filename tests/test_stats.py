@@ -127,3 +127,103 @@ def test_welch_interval_matches_scipy():
     assert "Welch" in s.text()
     with pytest.raises(ValueError, match="n1 and n2 must be >= 2, got 1 and 3"):
         welch_interval(0, 1, 1, 0, 1, 3)
+
+
+# ---- boundaries (issue 26): an interval touching 0 does not exclude it; exact ties; scipy's numbers from raw data
+
+
+def _stat(lo, hi, mean=None):
+    mean = (lo + hi) / 2 if mean is None else mean
+    return PairedStat(n=3, mean=mean, sd=1.0, se=0.5, lo=lo, hi=hi, p=0.05, level=0.95)
+
+
+@pytest.mark.parametrize(
+    "lo,hi,expected",
+    [
+        (0.0, 1.0, 0),  # touches 0 from above: 0 is in [0, 1]
+        (-1.0, 0.0, 0),  # touches 0 from below
+        (-0.0, 1.0, 0),
+        (-1.0, -0.0, 0),
+        (0.0, 0.0, 0),  # the point 0
+        (math.ulp(0.0), 1.0, 1),  # the smallest step above 0 excludes it
+        (-1.0, -math.ulp(0.0), -1),
+        (1e-12, 2.0, 1),
+        (-2.0, -1e-12, -1),
+        (math.nan, 1.0, 0),
+        (-1.0, math.nan, 0),
+    ],
+)
+def test_excludes_zero_at_the_boundary(lo, hi, expected):
+    assert _stat(lo, hi).excludes_zero() == expected
+
+
+def test_exact_ties_are_not_an_effect():
+    # every difference 0 (the two methods tied on every seed): the interval is the point 0, p = 1
+    s = paired_interval([0.0, 0.0, 0.0])
+    assert (s.lo, s.hi) == (0.0, 0.0) and s.p == 1.0 and s.excludes_zero() == 0
+    # tied in the mean, not per seed
+    assert paired_interval([1.0, -1.0, 0.0]).excludes_zero() == 0
+    # equal means and sds of two groups: Welch's interval is symmetric about 0
+    w = welch_interval(21.5, 0.3, 3, 21.5, 0.3, 3)
+    assert w.mean == 0.0 and w.lo == pytest.approx(-w.hi) and w.excludes_zero() == 0
+    assert welch_interval(21.5, 0.0, 3, 21.5, 0.0, 3).excludes_zero() == 0  # no spread either: the point 0
+    # a constant non-zero difference is an effect (the interval is that point)
+    assert paired_interval([0.5, 0.5, 0.5]).excludes_zero() == 1
+    assert paired_interval([-0.5, -0.5]).excludes_zero() == -1
+
+
+def test_an_interval_whose_end_lands_on_zero_does_not_exclude_it():
+    # summary_interval's lower end is mean − q·se: pick the mean that puts it on 0 (to rounding), both sides
+    n, sd, level = 4, 1.0, 0.95
+    q = st.t.ppf(0.5 + level / 2, n - 1)
+    mean = q * sd / math.sqrt(n)
+    up, down = summary_interval(mean, sd, n, level=level), summary_interval(-mean, sd, n, level=level)
+    assert up.lo == pytest.approx(0.0, abs=1e-12) and down.hi == pytest.approx(0.0, abs=1e-12)
+    assert up.excludes_zero() == (1 if up.lo > 0 else 0) and down.excludes_zero() == (-1 if down.hi < 0 else 0)
+    assert _stat(0.0, up.hi).excludes_zero() == 0 and _stat(down.lo, 0.0).excludes_zero() == 0
+
+
+_SAMPLES = [
+    ([0.31, -0.12, 0.57], [0.11, 0.08, -0.3]),
+    ([21.3, 21.9, 21.6, 22.4, 21.1], [21.0, 21.2, 21.7, 21.4, 20.9]),
+    ([1.0, 2.0, 3.5, 4.0], [0.5, 1.0, 1.2, 3.0]),
+    (list(np.linspace(-1.0, 2.0, 12)), list(np.cos(np.arange(12.0)))),
+]
+
+
+@pytest.mark.parametrize("a,b", _SAMPLES)
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_paired_interval_equals_scipys_ttest_rel(a, b, level):
+    a, b = np.asarray(a), np.asarray(b)
+    s = paired_interval(a - b, level=level)
+    ref = st.ttest_rel(a, b)
+    lo, hi = ref.confidence_interval(level)
+    assert s.p == pytest.approx(ref.pvalue, rel=1e-9)
+    assert (s.lo, s.hi) == pytest.approx((lo, hi), rel=1e-9)
+    n = a.size
+    lo_t, hi_t = st.t.interval(level, n - 1, loc=(a - b).mean(), scale=st.sem(a - b))
+    assert (s.lo, s.hi) == pytest.approx((lo_t, hi_t), rel=1e-9)
+    assert s.n == n and s.mean == pytest.approx((a - b).mean())
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        *_SAMPLES,
+        ([0.2, 0.4, 0.1, 0.35, 0.3], [1.0, -1.5, 2.0]),  # unequal sizes and spreads
+        ([5.0, 5.1, 4.9], [3.0, 8.0, 1.0, 6.5, 2.0, 7.0, 4.4]),
+    ],
+)
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_welch_interval_equals_scipys_ttest_ind_from_raw_samples(a, b, level):
+    a, b = np.asarray(a), np.asarray(b)
+    s = welch_interval(a.mean(), a.std(ddof=1), a.size, b.mean(), b.std(ddof=1), b.size, level=level)
+    ref = st.ttest_ind(a, b, equal_var=False)
+    lo, hi = ref.confidence_interval(level)
+    assert s.method == "welch" and s.mean == pytest.approx(a.mean() - b.mean())
+    assert s.p == pytest.approx(ref.pvalue, rel=1e-9)
+    assert (s.lo, s.hi) == pytest.approx((lo, hi), rel=1e-9)
+    se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+    lo_t, hi_t = st.t.interval(level, ref.df, loc=a.mean() - b.mean(), scale=se)
+    assert (s.lo, s.hi) == pytest.approx((lo_t, hi_t), rel=1e-9)
+    assert s.excludes_zero() == (1 if lo > 0 else -1 if hi < 0 else 0)

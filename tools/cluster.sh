@@ -102,7 +102,9 @@ JobCompType=jobcomp/none
 MailProg=/bin/true
 ReturnToService=2
 JobRequeue=1
-KillWait=10
+# the grace between the SIGTERM and the SIGKILL of a cancel or requeue: short, so that an interrupted run stops
+# mid-training (submitit ignores the SIGTERM; tests/test_slurm.py sizes its run to outlast this many times over)
+KillWait=2
 MinJobAge=60
 InactiveLimit=0
 SlurmdTimeout=300

@@ -58,7 +58,9 @@ class RunSpec:
     Evaluation: ``eval_subset`` — a fixed subset of each evaluation split (``None``: all of it);
     ``eval_every`` — evaluate after every ``eval_every``-th epoch and after the last (``None``: every epoch).
 
-    Execution: ``device_resident`` — the whole split as one tensor on the device (``None``: wherever it
+    Execution: ``amp`` — mixed precision: ``True`` bf16 autocast on CUDA (fp16 where bf16 is unsupported), full
+    precision elsewhere; ``"bf16"`` bf16 autocast on every device, the CPU included; ``False`` full precision.
+    ``device_resident`` — the whole split as one tensor on the device (``None``: wherever it
     fits, see :mod:`zmixlib.device_data`; same batches as the DataLoader); ``compile`` — ``torch.compile``
     the model (falls back to eager with a message where unavailable).
     """
@@ -92,7 +94,7 @@ class RunSpec:
     device: str = "auto"
     data_root: str = "data"
     num_workers: int = 0
-    amp: bool = True
+    amp: bool | str = True
     channels_last: bool = True
     device_resident: bool | None = None
     compile: bool = False
@@ -149,9 +151,11 @@ class RunSpec:
         set_("momentum", check_float("momentum", self.momentum, min=0.0, max=1.0, max_open=True))
         set_("weight_decay", check_float("weight_decay", self.weight_decay, min=0.0))
         set_("label_smoothing", check_float("label_smoothing", self.label_smoothing, min=0.0, max=1.0, max_open=True))
-        for name in ("nesterov", "hflip", "amp", "channels_last", "compile"):
+        for name in ("nesterov", "hflip", "channels_last", "compile"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if not isinstance(self.amp, bool) and self.amp != "bf16":  # "bf16": bf16 autocast on every device, CPU too
+            raise TypeError(f"amp must be True, False or 'bf16' (bf16 autocast on the CPU too), got {self.amp!r}")
         for name in ("train_subset", "eval_subset", "eval_every"):
             if getattr(self, name) is not None:
                 set_(name, check_int(name, getattr(self, name), min=1))
