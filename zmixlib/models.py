@@ -177,6 +177,56 @@ def _resnet(depth: int, num_classes: int, in_channels: int, *, small_input: bool
     )
 
 
+class _PreActBlock(nn.Module):
+    """He et al. (2016b)'s pre-activation basic block: BN-ReLU-conv3x3, BN-ReLU-conv3x3, plus the identity (or a 1x1
+    convolution of the pre-activated input where the shape changes)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+        super().__init__()
+        self.bn1, self.conv1 = nn.BatchNorm2d(c_in), nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn2, self.conv2 = nn.BatchNorm2d(c_out), nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.shortcut = None
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Conv2d(c_in, c_out, 1, stride, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(x))
+        skip = self.shortcut(out) if self.shortcut is not None else x
+        out = self.conv1(out)
+        return self.conv2(torch.relu(self.bn2(out))) + skip
+
+
+def _preact_group(c_in: int, c_out: int, blocks: int, stride: int) -> nn.Sequential:
+    layers = [_PreActBlock(c_in, c_out, stride)] + [_PreActBlock(c_out, c_out, 1) for _ in range(blocks - 1)]
+    return nn.Sequential(*layers)
+
+
+def _preact_net(widths: Sequence[int], blocks: int, num_classes: int, in_channels: int, stem: int) -> StagedNet:
+    """A CIFAR pre-activation ResNet: a 3x3 stem of ``stem`` channels, one group of ``blocks`` pre-activation blocks per
+    width (stride 2 from the second on), a final BN-ReLU, global average pooling and a linear head; manifold mixup's
+    points as Verma et al.'s code: the input, after the first group, after the second."""
+    conv = nn.Conv2d(in_channels, stem, 3, 1, 1, bias=False)
+    groups, c = [], stem
+    for i, w in enumerate(widths):
+        groups.append(_preact_group(c, w, blocks, 1 if i == 0 else 2))
+        c = w
+    groups[-1] = nn.Sequential(*groups[-1], nn.BatchNorm2d(c), nn.ReLU())
+    pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1))
+    return StagedNet([conv, *groups], pool, nn.Linear(c, num_classes), mix_points=(0, 2, 3), embedding_dim=c)
+
+
+def _preact_resnet18(num_classes: int, in_channels: int) -> StagedNet:
+    # PreActResNet-18 as the mixup / manifold mixup / MultiMix CIFAR code builds it: 64-128-256-512, two blocks each
+    return _preact_net((64, 128, 256, 512), 2, num_classes, in_channels, stem=64)
+
+
+def _wrn(depth: int, widen: int, num_classes: int, in_channels: int) -> StagedNet:
+    # Zagoruyko & Komodakis (2016): WRN-d-k, (d - 4) / 6 pre-activation blocks per group, widths 16k, 32k, 64k
+    if (depth - 4) % 6:
+        raise ValueError(f"a WRN's depth must be 6n + 4, got {depth}")
+    return _preact_net((16 * widen, 32 * widen, 64 * widen), (depth - 4) // 6, num_classes, in_channels, stem=16)
+
+
 def _replace_first_conv(seq: nn.Sequential, in_channels: int, small_input: bool) -> None:
     old: nn.Conv2d = seq[0][0]
     stride = 1 if small_input else old.stride
@@ -288,6 +338,10 @@ def build(
         return _lenet5(num_classes, in_channels)
     if name == "digits_cnn":
         return _digits_cnn(num_classes, in_channels, **kwargs)
+    if name == "preact_resnet18":
+        return _preact_resnet18(num_classes, in_channels)
+    if name == "wrn16_8":
+        return _wrn(16, 8, num_classes, in_channels)
     in_features = in_channels * (math.prod(input_size) if input_size is not None else 1)
     return _mlp(num_classes, in_features, **kwargs)
 

@@ -390,6 +390,70 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "lsi_rounds": 2,
         },
     ),
+    "11_robustness": _chapter(
+        paper={
+            # chapter 10's leaderboard (its datasets, methods, seeds, epochs) plus ζ-mixup at the J Big Data Table 4's γ
+            "datasets": ["CIFAR-10", "CIFAR-100"],
+            "methods": list(METHOD_NAMES),
+            "gammas": [2.4, 2.8, 4.0],
+            "seeds": [0, 1, 2],
+            "epochs": None,
+            "train_subset": None,
+            "threads": None,
+            "workers": None,
+            "test_subset": None,  # None: the whole test split
+            # k-mixup Table 6 (Gaussian noise, sd ε/255) and Table 7 (FGSM ε/255; MultiMix Table 4's 8/255 among them)
+            "noise_eps": [8.0, 10.0, 12.0, 14.0],
+            "fgsm_eps": [0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
+            # MultiMix Table 4: PGD, ε = 4/255, step 2/255 (steps: torchattacks' default 10; the text gives none)
+            "pgd_eps": 4.0,
+            "pgd_step": 2.0,
+            "pgd_steps": 10,
+            "pgd_subset": None,  # None: the whole test split
+            # MultiMix Table 4's rows that the engine trains: chapter 10's MultiMix runs (FGSM and PGD)
+            "multimix_datasets": ["CIFAR-10", "CIFAR-100"],
+            # k-mixup's MNIST protocol (Tables 1, 2, 7b): LeNet, Table 2's k × α grid (Table 7b: α = 10, k ≤ 32), 20 trials
+            "mnist_datasets": ["MNIST"],
+            "mnist_ks": [1, 2, 4, 8, 16, 32, 64],
+            "mnist_alphas": [0.05, 0.1, 0.2, 0.5, 1.0, 10.0, 100.0],
+            "mnist_seeds": list(range(20)),
+            # the peers' own protocols (sections multimix_paper, kmixup_cifar: PreActResNet-18 / WRN16-8), evaluated too
+            "peer_protocols": True,
+        },
+        # chapter 10's offline leaderboard (the real Fashion-MNIST, LeNet-5: its records are read, not retrained) and
+        # chapter 04's ζ-mixup at γ = 2.4 and 4.0; chapter 10's MultiMix runs (digits: Dense MultiMix needs a pooled
+        # feature map, LeNet-5 has none); PGD (10 forward-backward passes) on 2,000 fixed test images; MNIST-10k with
+        # k ∈ {1, 32} at α = 10 (Table 7b's two ends)
+        offline={
+            "datasets": ["Fashion-MNIST"],
+            "methods": [m for m in METHOD_NAMES if m != "local_synthetic_instances"],
+            "threads": 1,
+            "workers": 2,
+            "pgd_subset": 2000,
+            "multimix_datasets": ["Fashion-MNIST", "digits"],
+            "mnist_datasets": ["MNIST-10k"],
+            "mnist_ks": [1, 32],
+            "mnist_alphas": [10.0],
+            "mnist_seeds": [0, 1, 2, 3, 4],
+            "peer_protocols": False,  # PreActResNet-18 / WRN16-8 for hundreds of epochs: not on a CPU
+        },
+        smoke={
+            "datasets": ["digits"],
+            "methods": list(METHOD_NAMES),
+            "gammas": [2.8],
+            "seeds": [0],
+            "epochs": 1,
+            "train_subset": 128,
+            "workers": 1,
+            "test_subset": 100,
+            "noise_eps": [8.0],
+            "fgsm_eps": [8.0],
+            "pgd_steps": 2,
+            "multimix_datasets": ["digits"],
+            "mnist_datasets": ["digits"],
+            "mnist_seeds": [0],
+        },
+    ),
     "12_ledger": _chapter(paper={}, offline={}, smoke={}),
 }
 

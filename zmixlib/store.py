@@ -11,6 +11,15 @@ the run again. :func:`load` says how many files it set aside (``df.attrs["set_as
 
 A result that is no run record (a cell of chapter 10's UCI table) is kept the same way: :func:`save_result` writes
 it atomically with its checksum, :func:`load_result` checks it and sets a damaged one aside.
+
+A finished run's final weights lie beside its record, ``<results_dir>/<section>/<run_id>.safetensors``
+(:func:`save_weights`, written atomically by :func:`zmixlib.train.fit` before the record): a ``safetensors`` file whose
+header holds the run id and the SHA-256 of its tensors (names, dtypes, shapes and bytes, :func:`weights_digest`).
+:func:`load_weights` returns them only when both match; a damaged file is set aside like a damaged record. A chapter
+that evaluates stored models (chapter 11) calls :func:`require_weights` first: a run whose record is valid but whose
+weights are missing (records written before weights were kept) or damaged has its record moved aside too
+(``<run_id>.json.no-weights-<UTC time>``, kept), so the ordinary sweep trains it again. Weights never enter
+``run_id``: keeping them changes no run's id.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +53,11 @@ __all__ = [
     "load_result",
     "DamagedRecordError",
     "DamagedFileWarning",
+    "weights_path",
+    "weights_digest",
+    "save_weights",
+    "load_weights",
+    "require_weights",
     "load",
     "load_history",
 ]
@@ -141,19 +155,27 @@ def _stamp() -> str:
     return _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
+def _move_aside(path: Path, tag: str) -> Path | None:
+    """Rename ``path`` to ``<name>.<tag>-<UTC time>`` beside it; ``None`` when it was gone already."""
+    target = path.with_name(f"{path.name}.{tag}-{_stamp()}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.{tag}-{_stamp()}-{n}")
+        n += 1
+    try:
+        path.rename(target)  # a move beside it, not a write (the one atomic writer is zmixlib._util.atomic_write)
+    except FileNotFoundError:
+        return None
+    return target
+
+
 def set_aside(path: str | os.PathLike, why: str = "", *, kind: str = "file") -> Path | None:
     """Move a damaged ``path`` to ``<name>.corrupt-<UTC time>`` beside it (never deleted) and warn
     (:class:`DamagedFileWarning`) naming both paths and ``why``. Returns the new path (``None`` when the file
     was gone already, e.g. set aside by another process)."""
     path = Path(path)
-    target = path.with_name(f"{path.name}.corrupt-{_stamp()}")
-    n = 1
-    while target.exists():
-        target = path.with_name(f"{path.name}.corrupt-{_stamp()}-{n}")
-        n += 1
-    try:
-        path.rename(target)  # a move beside it, not a write (the one atomic writer is zmixlib._util.atomic_write)
-    except FileNotFoundError:
+    target = _move_aside(path, "corrupt")
+    if target is None:
         return None
     detail = why if why else f"{kind} {path} is damaged"
     warnings.warn(f"{detail}; set aside as {target} (kept, not deleted)", DamagedFileWarning, stacklevel=2)
@@ -219,6 +241,96 @@ def load_result(
         _set_aside_if_unchanged(path, before, f"{kind} {path} is damaged: {err}; it counts as missing", kind=kind)
         return None
     return d
+
+
+def weights_path(spec: RunSpec, results_dir: str | os.PathLike = "results") -> Path:
+    """``<results_dir>/<section>/<run_id>.safetensors``: the run's final weights, beside its record."""
+    return Path(results_dir) / spec.section / f"{spec.run_id}.safetensors"
+
+
+#: the ``safetensors`` header's metadata keys: the run's id, the tensors' SHA-256, the format's version
+_W_RUN_ID, _W_SHA, _W_FORMAT = "run_id", "sha256", "format"
+_WEIGHTS_FORMAT = "zmix-weights-1"
+
+
+def weights_digest(tensors: dict[str, Any]) -> str:
+    """SHA-256 over the tensors in name order: each one's name, dtype, shape and raw bytes (so a changed value,
+    shape, dtype or name changes it; independent of the file layout)."""
+    import torch  # deferred: the store's records need no torch
+
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().to("cpu").contiguous()
+        h.update(f"{name}\0{t.dtype}\0{tuple(t.shape)}\0".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def save_weights(spec: RunSpec, state_dict: dict[str, Any], results_dir: str | os.PathLike = "results") -> Path:
+    """Write a model's ``state_dict`` atomically to :func:`weights_path` as ``safetensors`` (CPU, contiguous; the
+    header holds the run id and :func:`weights_digest`); returns the path."""
+    from safetensors.torch import save as st_save
+
+    from zmixlib._util import atomic_write
+
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+    meta = {_W_RUN_ID: spec.run_id, _W_SHA: weights_digest(tensors), _W_FORMAT: _WEIGHTS_FORMAT}
+    blob = st_save(tensors, metadata=meta)
+    return atomic_write(weights_path(spec, results_dir), lambda tmp: tmp.write_bytes(blob))
+
+
+def _read_weights(path: Path, run_id: str) -> dict[str, Any]:
+    """The tensors of a weights file of run ``run_id``; :class:`DamagedRecordError` naming the file and the fault."""
+    from safetensors.torch import load as st_load
+
+    raw = path.read_bytes()
+    try:
+        tensors = st_load(raw)
+        header_len = int.from_bytes(raw[:8], "little")
+        meta = json.loads(raw[8 : 8 + header_len].decode("utf-8")).get("__metadata__") or {}
+    except Exception as err:  # safetensors raises its own error types (and Rust panics) on a damaged file
+        raise DamagedRecordError(
+            f"weights {path} are damaged: not a safetensors file ({err}; {len(raw)} bytes)"
+        ) from None
+    if meta.get(_W_RUN_ID) != run_id:
+        raise DamagedRecordError(
+            f"weights {path} are damaged: they belong to run {meta.get(_W_RUN_ID)!r}, not {run_id}"
+        )
+    stored = meta.get(_W_SHA)
+    if stored is None or stored != weights_digest(tensors):
+        raise DamagedRecordError(f"weights {path} are damaged: their tensors do not match their sha256 {stored}")
+    return tensors
+
+
+def load_weights(spec: RunSpec, results_dir: str | os.PathLike = "results") -> dict[str, Any] | None:
+    """The run's stored final weights (a ``state_dict`` of CPU tensors), or ``None`` when it has none; a damaged
+    file — not safetensors, another run's, or tensors that do not match their SHA-256 — is set aside
+    (:func:`set_aside`, a warning naming it) and counts as missing."""
+    path = weights_path(spec, results_dir)
+    try:
+        before = path.stat()
+        return _read_weights(path, spec.run_id)
+    except FileNotFoundError:
+        return None
+    except DamagedRecordError as err:
+        _set_aside_if_unchanged(path, before, f"{err}; the run counts as not trained", kind="weights")
+        return None
+
+
+def require_weights(specs: Iterable[RunSpec], results_dir: str | os.PathLike = "results") -> list[RunSpec]:
+    """Make the runs of ``specs`` that have a valid record but no valid weights count as not trained, so that the
+    ordinary sweep trains them again: damaged weights are set aside (:func:`load_weights`), and the record of each
+    such run is moved aside as ``<run_id>.json.no-weights-<UTC time>`` (kept, not deleted; printed). Returns those
+    runs (a run without a record is left to the sweep as it is)."""
+    out = []
+    for spec in specs:
+        if finished(spec, results_dir) is None or load_weights(spec, results_dir) is not None:
+            continue
+        moved = _move_aside(record_path(spec, results_dir), "no-weights")
+        if moved is not None:
+            print(f"run {spec.run_id} has a record but no stored weights: record moved to {moved.name}; retrained")
+            out.append(spec)
+    return out
 
 
 def finished(spec: RunSpec, results_dir: str | os.PathLike = "results") -> RunRecord | None:

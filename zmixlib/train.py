@@ -272,13 +272,24 @@ class Trainer:
     def _build_precision(self) -> torch.dtype | None:
         """Sets ``scaler`` and ``autocast``; returns the autocast dtype (``None``: full precision).
 
-        On CUDA with ``spec.amp``: bf16, or fp16 with a gradient scaler where bf16 is unsupported."""
+        ``spec.amp=True`` (the default): on CUDA bf16, or fp16 with a gradient scaler where bf16 is unsupported;
+        elsewhere full precision. ``spec.amp="bf16"``: bf16 autocast on every device, the CPU included (an opt-in:
+        CPU runs stay in full precision by default). ``False``: full precision. The weights stay float32 either way.
+
+        Raises:
+            ValueError: ``amp="bf16"`` on a CUDA device without bf16.
+        """
         amp_dtype = None
-        if self.device.type == "cuda" and self.spec.amp:
+        if self.spec.amp == "bf16":
+            if self.device.type == "cuda" and not torch.cuda.is_bf16_supported():
+                raise ValueError(f"amp='bf16', but {torch.cuda.get_device_name(self.device)} has no bf16; use amp=True")
+            amp_dtype = torch.bfloat16
+        elif self.device.type == "cuda" and self.spec.amp:
             amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype is torch.float16)
+        device_type = self.device.type
         self.autocast: Callable[[], Any] = (
-            (lambda: torch.autocast("cuda", dtype=amp_dtype)) if amp_dtype is not None else contextlib.nullcontext
+            (lambda: torch.autocast(device_type, dtype=amp_dtype)) if amp_dtype is not None else contextlib.nullcontext
         )
         return amp_dtype
 
@@ -666,7 +677,8 @@ def fit(
     record.wall_time_s = prior_wall + time.perf_counter() - t_start
     record.finished_at = _now()
     record.complete = True
-    if results_dir is not None:
+    if results_dir is not None:  # the final weights first: a record on disk implies its weights are (chapter 11)
+        store.save_weights(spec, trainer.model.state_dict(), results_dir)
         store.save(record, results_dir)
     if ckpt_path is not None and not keep_checkpoint:
         ckpt_path.unlink(missing_ok=True)

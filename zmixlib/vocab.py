@@ -144,6 +144,8 @@ ARCHS: dict[str, Arch] = {
     "lenet5": Arch("LeNet-5 (MNIST oracle)", "LeNet"),
     "digits_cnn": Arch("small CNN for 8x8 digits (offline oracle)", "small CNN"),
     "mlp": Arch("ReLU MLP for tabular / synthetic data", "MLP"),
+    "preact_resnet18": Arch("PreActResNet-18, 3x3 stem (CIFAR; MultiMix, k-mixup)", "PreActResNet-18"),
+    "wrn16_8": Arch("Wide ResNet WRN-16-8 (CIFAR; MultiMix)", "WRN16-8"),
 }
 
 

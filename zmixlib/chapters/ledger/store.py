@@ -62,7 +62,7 @@ def record(
         regime_passed, regime: the chapter's regime check (``RegimeCheck.as_evidence()``); ``False`` makes
             the claim *not testable*, with ``regime`` as the reason.
         **values: what the rule reads (oriented: negative = the paper's direction) — ``cells``: ``cells``
-            (``[{"label", "diffs"}]``) or ``diffs`` (one cell each); ``compare`` / ``equivalent``:
+            (``[{"label", "diffs"}]``) or ``diffs`` (one cell each); ``compare`` / ``noninferior``:
             ``comparisons`` (``[{"label", "diffs"}]``) or ``diffs`` (one comparison); ``ratio``: ``ratios``
             (``[{"key", "label", "value"}]``, optional ``lo``/``hi``); ``value``: ``ours_value``, ``paper_value``
             (``tol`` optional, default the claim's); ``holds``: ``checks`` (booleans; optional ``check_names``).
