@@ -136,7 +136,7 @@ def test_every_chapter_follows_the_chapter_rule():
     """Notebook ``NN_name`` ⇒ ``zmixlib/chapters/name.py`` (or the package ``chapters/name/``), and the notebook
     imports its chapter module; every chapter module belongs to a notebook."""
     notebooks = sorted((PACKAGE.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    assert len(notebooks) == 12
+    assert len(notebooks) == 13
     chapters = PACKAGE / "chapters"
     names = set()
     for nb in notebooks:

@@ -29,7 +29,9 @@ def test_notebook_conventions(path: Path):
     params = papermill.inspect_notebook(str(path))
     assert params["profile"]["default"] == '"smoke"', "the default profile is smoke (CI-fast)"
     assert params["device"]["default"] == '"auto"'
-    assigned = {line.split("=")[0].strip() for line in code[0].source.splitlines() if "=" in line.split("#")[0]}
+    assigned = {
+        line.split("=")[0].split(":")[0].strip() for line in code[0].source.splitlines() if "=" in line.split("#")[0]
+    }
     assert assigned == set(params), f"papermill cannot parse parameter line(s) for {sorted(assigned - set(params))}"
     setup = next((i for i, c in enumerate(code) if "config.setup(" in c.source), None)
     assert setup in (1, 2), "the parameters are validated (config.setup) right after the parameters and imports cells"
@@ -132,6 +134,7 @@ def test_a_partial_build_does_not_warn_on_links_to_left_out_chapters(tmp_path):
     assert [c["file"] for p in toc["parts"] for c in p["chapters"]] == [
         "notebooks/00_theorems",
         "reproduce",
+        "api",
         "build_report",
     ]
     sphinx = yaml.safe_load((paths.stage / "_config.yml").read_text())["sphinx"]["config"]

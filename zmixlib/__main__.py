@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m zmixlib COMMAND [options]\n\ncommands:")
         for name, (_, text) in COMMANDS.items():
             print(f"  {name:<6} {text}")
+        from zmixlib._util import ROOT, ROOT_RULE
+
+        print(f"\nfiles: {ROOT_RULE}; here: {ROOT}")
         return 0 if argv else 2
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:

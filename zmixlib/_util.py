@@ -10,7 +10,7 @@ import hashlib
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,44 @@ __all__ = [
     "to_numpy",
     "git_info",
     "ROOT",
+    "ROOT_RULE",
+    "HOME_ENV",
+    "find_root",
 ]
 
-#: The project folder (the checkout holding ``zmixlib/``).
-ROOT = Path(__file__).resolve().parent.parent
+#: Environment variable naming the folder of ``data/`` and ``results/`` when running outside a checkout.
+HOME_ENV = "ZMIX_HOME"
+#: What :func:`find_root` does, in one sentence (``python -m zmixlib --help`` prints it).
+ROOT_RULE = (
+    "data/ and results/ live in the project checkout when zmixlib runs from one (a folder with pyproject.toml, "
+    f"zmixlib/ and notebooks/), else in ${HOME_ENV} when set, else in the current working directory"
+)
+
+
+def find_root(
+    package_dir: str | os.PathLike | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike | None = None,
+) -> Path:
+    """The folder holding ``data/`` and ``results/`` (:data:`ROOT_RULE`); an installed copy never writes into itself.
+
+    Args:
+        package_dir: the ``zmixlib`` package folder (default: this one); its parent is a checkout when it holds
+            ``pyproject.toml``, ``zmixlib/`` and ``notebooks/`` (editable installs and ``python -m`` from a clone).
+        environ: where ``ZMIX_HOME`` is looked up (default: ``os.environ``); an empty value counts as unset.
+        cwd: the working directory (default: ``Path.cwd()``), the last resort.
+    """
+    checkout = Path(package_dir if package_dir is not None else Path(__file__).parent).resolve().parent
+    if all((checkout / name).exists() for name in ("pyproject.toml", "zmixlib", "notebooks")):
+        return checkout
+    home = (os.environ if environ is None else environ).get(HOME_ENV)
+    if home:
+        return Path(home).expanduser().resolve()
+    return Path(cwd if cwd is not None else Path.cwd()).resolve()
+
+
+#: The project folder: the checkout, else ``$ZMIX_HOME``, else the working directory at import (:func:`find_root`).
+ROOT = find_root()
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:

@@ -3,11 +3,14 @@
 Every notebook's ``parameters`` cell holds flat values (``profile = "smoke"``, ``device = "auto"``, section
 knobs, ``None`` meaning "the profile's default"); its next cell calls :func:`setup`, which validates them,
 fills the profile defaults, prints the resolved table and returns it. A typo or a bad value stops the
-notebook there with a message naming the parameter.
+notebook there with a message naming the parameter — also a name papermill injected that the parameters cell
+does not declare (``papermill -p epoch 3``: papermill itself only warns), with the nearest declared name.
 """
 
 from __future__ import annotations
 
+import ast
+import difflib
 import json
 import os
 from collections.abc import Mapping
@@ -29,10 +32,19 @@ PROFILES: dict[str, str] = {
     "paper": "the papers' exact recipes and data (needs datasets under data/ and, in practice, a GPU)",
 }
 
-#: The repository root; ``data/`` and ``results/`` live here whatever the working directory.
+#: Where ``data/`` and ``results/`` live: the checkout, else ``$ZMIX_HOME``, else the working directory
+#: (:func:`zmixlib._util.find_root`).
 ROOT = _util.ROOT
 #: Parameters that name folders: ``None`` means the project's own folder of that name.
 PATH_KNOBS = {"data_root": "data", "results_dir": "results"}
+#: Counts that must be at least 1 when given (``None`` keeps the profile's; 0 would silently mean "inline").
+AT_LEAST_ONE = {
+    "workers": "training processes; None or 1: one run at a time in this kernel",
+    "threads": "torch CPU threads per training process; None: torch's default",
+    "num_threads": "torch intra-op threads while timing; None: torch's default",
+}
+#: The first line of the cell papermill injects after the ``parameters`` cell (its ``codify`` comment).
+INJECTED_HEADER = "# Parameters"
 
 
 @dataclass
@@ -82,6 +94,7 @@ def setup(chapter: str, namespace: Mapping[str, Any], *, verbose: bool = True) -
         ``stand_ins`` (``{dataset: stand-in}`` replaced here).
     """
     table = profiles.sizes(chapter)
+    check_parameter_names(chapter, namespace)
     profile = check_choice("profile", namespace.get("profile"), PROFILES)
     defaults = table[profile]
     missing = [k for k in ("profile", "device", "seed", *defaults) if k not in namespace]
@@ -111,6 +124,8 @@ def setup(chapter: str, namespace: Mapping[str, Any], *, verbose: bool = True) -
             raise TypeError(
                 f"{name} must be {type(default).__name__} like its {profile!r} default {default!r}, got {value!r}{hint}"
             )
+        if name in AT_LEAST_ONE:
+            value = _at_least_one(name, value)
         values[name], sources[name] = value, "parameter"
     stand_ins = {}
     if profile != "paper":
@@ -130,6 +145,64 @@ def setup(chapter: str, namespace: Mapping[str, Any], *, verbose: bool = True) -
             print(f"NOTE: {real} is not under the data folder: {stand_in} stands in for it (make data fetches it)")
         print(params)
     return params
+
+
+def check_parameter_names(chapter: str, namespace: Mapping[str, Any]) -> None:
+    """Raise if papermill injected a parameter the notebook's ``parameters`` cell does not declare.
+
+    papermill (``-p NAME VALUE``) only warns about an unknown name, injects it and runs on with the default of
+    the name meant. The injected cell is found in IPython's input history (``In``: the last cell whose first
+    line is ``# Parameters``); the declared names are the annotated ones of the ``parameters`` cell (the
+    namespace's ``__annotations__``), else ``profile``, ``device``, ``seed``, the chapter's knobs and the path
+    knobs. Outside a kernel (no ``In``) or without an injected cell there is nothing to check.
+
+    Raises:
+        ValueError: one line naming each unknown parameter and the nearest declared name.
+    """
+    injected = _injected_names(namespace)
+    if not injected:
+        return
+    declared = set(namespace.get("__annotations__") or ()) or {
+        "profile",
+        "device",
+        "seed",
+        *PATH_KNOBS,
+        *(k for sizes in profiles.sizes(chapter).values() for k in sizes),
+    }
+    unknown = [name for name in injected if name not in declared]
+    if unknown:
+        named = ", ".join(
+            f"{n!r} (nearest: {difflib.get_close_matches(n, declared, n=1, cutoff=0)[0]!r})" for n in unknown
+        )
+        raise ValueError(
+            f"{chapter}: unknown parameter {named}; the parameters cell declares {', '.join(sorted(declared))}"
+        )
+
+
+def _injected_names(namespace: Mapping[str, Any]) -> list[str]:
+    history = namespace.get("In")
+    if not isinstance(history, (list, tuple)):
+        return []
+    for source in reversed(history):
+        if isinstance(source, str) and source.lstrip().splitlines()[:1] == [INJECTED_HEADER]:
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                return []
+            targets = [t for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign)) for t in _targets(node)]
+            return list(dict.fromkeys(t.id for t in targets if isinstance(t, ast.Name)))
+    return []
+
+
+def _targets(node: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
+    return node.targets if isinstance(node, ast.Assign) else [node.target]
+
+
+def _at_least_one(name: str, value: Any) -> int:
+    try:
+        return check_int(name, value, min=1)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an integer >= 1 or None ({AT_LEAST_ONE[name]}), got {value!r}") from None
 
 
 def dataset_present(name: str, root: str | os.PathLike) -> bool:

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zmixlib.vocab import display_name
+
 from .cells import put_cells
 
 __all__ = ["_robustness", "pair_cell"]
@@ -18,7 +20,7 @@ __all__ = ["_robustness", "pair_cell"]
 #: ζ-mixup's γ in MultiMix Table 4's comparison (chapter 10's MultiMix runs: ``peers._shared.ZETA_GAMMA``)
 _ZETA_GAMMA = 2.8
 #: MultiMix Table 4's rows -> the name its claim's comparisons use (:data:`.claims.MULTIMIX_ROBUST_VS`)
-_T4 = {"zeta_mixup": "ζ-mixup", "manifold_mixup": "manifold mixup", "erm": "baseline"}
+_T4 = {**{m: display_name(m) for m in ("zeta_mixup", "manifold_mixup")}, "erm": "baseline"}
 _MM = {"multimix": "MultiMix", "dense_multimix": "Dense MultiMix"}
 
 
