@@ -5,6 +5,7 @@ Table 1 claims, a regime check that applies to the runs it checked."""
 from __future__ import annotations
 
 import math
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -45,7 +46,7 @@ def test_record_claims_for_chapter_04(tmp_path):
     pairs = paper.paired(runs, metric="ERR_percent")
     p = _params(tmp_path)
     done = ledger.record_claims("04_natural", runs=runs, pairs=pairs, runs5=None, pairs5=None, params=p, regime=None)
-    assert done == ["natural"]  # natural_erm is folded into natural's joint count (RETIRED)
+    assert done == ["natural", "midl_table1"]  # natural_erm is folded into natural's joint count (RETIRED)
     t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
     assert t.loc["natural", "verdict"] == "reproduced" and t.loc["natural", "data"] == "stand-in"
     cells = ledger.evidence(tmp_path, "offline")["natural"]["cells"]
@@ -193,7 +194,7 @@ def test_record_claims_for_timing_labels_the_batch(tmp_path):
     p = _params(tmp_path)
     for shape, kind in (("[32, 3, 224, 224]", "paper"), ("[16, 3, 64, 64]", "stand-in")):
         t9.attrs.update(batch_shape=shape, dtype="float32", device="cpu")
-        assert ledger.record_claims("09_timing", t9=t9, tr=tr, params=p) == ["speed", "train_time"]
+        assert ledger.record_claims("09_timing", t9=t9, tr=tr, params=p) == ["speed", "midl_speed", "train_time"]
         t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
         assert (t.loc["speed", "verdict"], t.loc["speed", "data"]) == ("reproduced", kind)
         assert (t.loc["train_time", "verdict"], t.loc["train_time", "data"]) == ("reproduced", "stand-in")
@@ -321,7 +322,7 @@ def test_record_claims_for_skin_without_a_validation_split_takes_the_papers_fixe
     )
     pairs = skin.paired(runs, metric="ACC_bal_percent")
     done = ledger.record_claims("05_skin", runs=runs, pairs=pairs, knn_pairs=None, params=_params(tmp_path))
-    assert done == ["skin_f1", "skin"]
+    assert done == ["skin_f1", "skin", "midl_table2"]
     t = ledger.table(tmp_path, "offline", build="", links=False).set_index(pd.Index([c.id for c in ledger.CLAIMS]))
     e = ledger.evidence(tmp_path, "offline")
     assert t.loc["skin", "verdict"] == "reproduced" and "(γ = 2.8)" in str(e["skin"]["cells"])
@@ -383,7 +384,7 @@ def test_timing_ratio_with_its_spread_over_rounds(tmp_path):
         index=["zeta_mixup", "mixup"],
     )
     t9.attrs.update(batch_shape=[32, 3, 224, 224], dtype="float32", device="cpu")
-    assert ledger.record_claims("09_timing", t9=t9, tr=None, params=_params(tmp_path)) == ["speed"]
+    assert ledger.record_claims("09_timing", t9=t9, tr=None, params=_params(tmp_path)) == ["speed", "midl_speed"]
     v, stat = ledger.verdict(BY_ID["speed"], ledger.evidence(tmp_path, "offline")["speed"])
     assert v == "inconclusive" and "[1.9, 2.3]" in stat
 
@@ -406,7 +407,9 @@ def _table1_runs(*, val):
 
 def test_kmixup_table1_chooses_k_and_xi_on_validation(tmp_path):
     assert ledger.record_claims("10_peers", runs_1=_table1_runs(val=True), params=_params(tmp_path)) == [
-        "kmixup_table1"
+        "kmixup_table1",
+        "kmixup_16",
+        "kmixup_magnitude",
     ]
     entry = ledger.evidence(tmp_path, "offline")["kmixup_table1"]
     # validation's picks (k = 4, α = 0.3 against α = 0.1), not the test split's (k = 16 against α = 1): 9.8 − 10.5
@@ -654,3 +657,225 @@ def test_chapter_09_stores_the_paper_profiles_cost_per_run(tmp_path):
     assert natural["h_per_run"] == pytest.approx(proj.loc["natural", "best_h"] / proj.loc["natural", "runs_projected"])
     assert natural["runs_per_seed"] == pytest.approx(proj.loc["natural", "runs"] / len(seeds))
     assert stored["device"].startswith("cpu (test)") and ledger.evidence(tmp_path, "offline") == {}
+
+
+# ------------------------------------------------------------------- issue 25's claims: evidence from the chapters
+
+
+def _verdict(tmp_path, claim_id):
+    return ledger.verdict(BY_ID[claim_id], ledger.evidence(tmp_path, "offline")[claim_id])
+
+
+def _natural_with_range(zeta_err):
+    """Chapter 04 runs with ζ-mixup at γ = 2.8 and at γ ~ U[γ_min, 4] (MIDL Table 1), 3 seeds."""
+    from zmixlib.theory import GAMMA_MIN
+
+    rows = []
+    for method, gamma, err in (
+        ("erm", None, 0.12),
+        ("mixup", None, 0.11),
+        ("zeta_mixup", 2.8, 0.10),
+        ("zeta_mixup", (GAMMA_MIN, 4.0), zeta_err),
+    ):
+        for s in range(3):
+            e = err + 0.001 * ((s * 7 + len(method)) % 3 - 1)
+            rows.append({"dataset": "Fashion-MNIST", "arch": "lenet5", "method": method, "gamma": gamma, "seed": s})
+            rows[-1]["test_err"] = e
+    return pd.DataFrame(rows)
+
+
+def test_natural_units_share_their_baselines_runs_as_one_group_and_midl_table1(tmp_path):
+    from zmixlib import paper
+
+    runs = _natural_with_range(0.095)
+    ledger.record_claims("04_natural", runs=runs, pairs=paper.paired(runs), params=_params(tmp_path))
+    e = ledger.evidence(tmp_path, "offline")
+    assert {c["group"] for c in e["natural"]["cells"]} == {"Fashion-MNIST, lenet5"}
+    assert all("U[" not in c["unit"] for c in e["natural"]["cells"])  # the range is MIDL's, not Table 4's
+    assert [c["vs"] for c in e["midl_table1"]["cells"]] == ["ERM", "mixup"]
+    assert _verdict(tmp_path, "midl_table1")[0] == "reproduced"
+    runs = _natural_with_range(0.125)  # above ERM and mixup: the paper's direction swapped
+    ledger.record_claims("04_natural", runs=runs, pairs=paper.paired(runs), params=_params(tmp_path))
+    assert _verdict(tmp_path, "midl_table1")[0] == "contradicted"
+    runs = runs[runs["gamma"].map(lambda g: not isinstance(g, tuple))]
+    ledger.record_claims("04_natural", runs=runs, pairs=paper.paired(runs), params=_params(tmp_path))
+    v, stat = _verdict(tmp_path, "midl_table1")
+    assert v == "not testable" and "U[1.729, 4.0]" in stat
+
+
+def test_midl_table2_is_f1_micro_at_the_papers_fixed_gamma(tmp_path):
+    from zmixlib.chapters import skin
+
+    for best, want in ((2.8, "reproduced"), (4.0, "contradicted")):
+        runs = _skin_runs(val_best=2.4, test_best=best)
+        if best == 4.0:  # γ = 2.8 below ERM and mixup in F1-micro
+            low = (runs["gamma"] == 2.8) & (runs["method"] == "zeta_mixup")
+            runs.loc[low, "test_f1_micro"] = 0.60 + 0.003 * runs.loc[low, "seed"]
+        ledger.record_claims("05_skin", runs=runs, pairs=skin.paired(runs), knn_pairs=None, params=_params(tmp_path))
+        e = ledger.evidence(tmp_path, "offline")["midl_table2"]
+        assert all("(γ = 2.8)" in c["label"] for c in e["cells"]) and e["selection"].startswith("the paper's fixed")
+        assert _verdict(tmp_path, "midl_table2")[0] == want
+
+
+def _knn_counts(zeta_more):
+    """Fig. 8 counts: 6 test images × 2 seeds; images 0–3 misclassified by ERM and mixup, right with ζ-mixup."""
+    rows = []
+    for s in (0, 1):
+        for i in range(6):
+            for method, gamma, label in (("erm", None, "ERM"), ("mixup", None, "mixup"), ("zeta_mixup", 2.8, "ζ 2.8")):
+                same = 10 + i % 3 + (zeta_more if method == "zeta_mixup" else 0)
+                rows.append(
+                    {"dataset": "breast-cancer", "arch": "mlp", "method": method, "gamma": gamma, "label": label}
+                )
+                rows[-1].update(seed=s, pool="synthesized", test_index=i, y=0, same_label=same)
+                rows[-1]["correct"] = (method == "zeta_mixup") or i >= 4
+    return pd.DataFrame(rows)
+
+
+def test_knn_gain_is_a_ratio_over_the_papers_selection_with_a_bootstrap(tmp_path):
+    ledger.record_claims("05_skin", runs=None, pairs=None, knn_counts=_knn_counts(8), params=_params(tmp_path))
+    e = ledger.evidence(tmp_path, "offline")["knn_gain"]
+    (r,) = e["ratios"]
+    assert e["population"] == "paper" and "(4 images, 8 neighbourhoods over seeds)" in r["label"]  # × 2 seeds
+    assert r["value"] == pytest.approx((8 * 11 + 8 * 8) / (8 * 11), rel=0.2) and r["lo"] > 1.0
+    assert _verdict(tmp_path, "knn_gain")[0] == "reproduced"
+    ledger.record_claims("05_skin", runs=None, pairs=None, knn_counts=_knn_counts(-5), params=_params(tmp_path))
+    assert _verdict(tmp_path, "knn_gain")[0] == "contradicted"
+
+
+def test_midl_speed_reads_the_same_ratio_against_its_own_bound(tmp_path):
+    for ratio, want in ((2.4, "reproduced"), (1.5, "contradicted")):
+        t9 = pd.DataFrame({"ratio_to_reference": [1.0, ratio]}, index=["zeta_mixup", "mixup"])
+        t9.attrs.update(batch_shape="[32, 3, 224, 224]", dtype="float32", device="cpu")
+        ledger.record_claims("09_timing", t9=t9, tr=None, params=_params(tmp_path))
+        assert _verdict(tmp_path, "midl_speed")[0] == want
+
+
+def _fig6_summary(slope):
+    """Fig. 6's summary: digits (real) and a helix (synthetic), ζ-mixup's local ID = 20 + slope · γ."""
+    rows = []
+    for d in ("digits", "helix1d_r3"):
+        rows.append({"dataset": d, "method": "original", "setting": "", "k": 8, "gamma": np.nan, "mean": 18.0})
+        rows.append({"dataset": d, "method": "mixup", "setting": "", "k": 8, "gamma": np.nan, "mean": 30.0})
+        for g in (1.0, 2.0, 4.0, 8.0):
+            rows.append(
+                {"dataset": d, "method": "zeta_mixup", "setting": str(g), "k": 8, "gamma": g, "mean": 20 + slope * g}
+            )
+    return pd.DataFrame(rows).assign(sd=2.0, n=2048, seeds=2)
+
+
+def test_local_id_gamma_checks_the_fall_with_gamma_and_the_drop_below_the_data(tmp_path):
+    p = SimpleNamespace(results_dir=tmp_path, profile="offline")
+    ledger.record_claims("03_intrinsic_dimension", table=None, summary=_fig6_summary(-1.0), params=p)
+    e = _read(tmp_path, "03_intrinsic_dimension")["local_id_gamma"]
+    assert e["checks"] == [True, True] and "digits, k = 8" in e["check_names"][0]  # the helix is not checked
+    assert ledger.verdict(BY_ID["local_id_gamma"], e)[0] == "reproduced"
+    ledger.record_claims("03_intrinsic_dimension", table=None, summary=_fig6_summary(+1.0), params=p)
+    e = _read(tmp_path, "03_intrinsic_dimension")["local_id_gamma"]
+    assert e["checks"] == [False, False] and ledger.verdict(BY_ID["local_id_gamma"], e)[0] == "contradicted"
+
+
+def _t1_runs(k16, one, *, alphas=(1.0,), val=False):
+    """The Table 1 protocol: ERM at 12 %, 1-mixup at ``one``, 16-mixup at ``k16`` (test error), 4 seeds."""
+    rows = []
+    for s in range(4):
+        noise = 0.001 * ((s * 5) % 3 - 1)
+        rows.append({"method": "erm", "alpha": None, "extra": (), "seed": s, "test_err": 0.12 + noise})
+        for a in alphas:
+            rows.append({"method": "mixup", "alpha": a, "extra": (), "seed": s, "test_err": one + noise / 2})
+            rows.append({"method": "kmixup", "alpha": a, "extra": (("k", 16),), "seed": s, "test_err": k16 - noise})
+    runs = pd.DataFrame(rows).assign(dataset="fmnist", arch="lenet5")
+    return runs.assign(val_err=runs["test_err"]) if val else runs
+
+
+def test_kmixup_16_against_erm_and_1_mixup(tmp_path):
+    ledger.record_claims("10_peers", runs_1=_t1_runs(0.10, 0.11), params=_params(tmp_path))
+    e = ledger.evidence(tmp_path, "offline")["kmixup_16"]
+    assert [c["vs"] for c in e["cells"]] == ["ERM", "1-mixup"] and e["selection"].startswith("no choice")
+    assert _verdict(tmp_path, "kmixup_16")[0] == "reproduced"
+    ledger.record_claims("10_peers", runs_1=_t1_runs(0.13, 0.11), params=_params(tmp_path))
+    assert _verdict(tmp_path, "kmixup_16")[0] == "contradicted"
+    # several ξ and no validation split: the choice would be made on the test split
+    ledger.record_claims("10_peers", runs_1=_t1_runs(0.10, 0.11, alphas=(0.2, 1.0)), params=_params(tmp_path))
+    assert _verdict(tmp_path, "kmixup_16")[0] == "not testable"
+    ledger.record_claims("10_peers", runs_1=_t1_runs(0.10, 0.11, alphas=(0.2, 1.0), val=True), params=_params(tmp_path))
+    assert _verdict(tmp_path, "kmixup_16")[0] == "reproduced"
+
+
+def test_kmixup_magnitude_is_the_ratio_of_the_mean_gains(tmp_path):
+    ledger.record_claims("10_peers", runs_1=_t1_runs(0.10, 0.11), params=_params(tmp_path))
+    (r,) = ledger.evidence(tmp_path, "offline")["kmixup_magnitude"]["ratios"]
+    assert r["value"] == pytest.approx(1.0, abs=0.15) and r["lo"] <= r["value"] <= r["hi"]
+    assert _verdict(tmp_path, "kmixup_magnitude")[0] == "reproduced"
+    ledger.record_claims("10_peers", runs_1=_t1_runs(0.11, 0.11), params=_params(tmp_path))  # k-mixup: no gain
+    assert _verdict(tmp_path, "kmixup_magnitude")[0] == "contradicted"
+    with warnings.catch_warnings():  # 1-mixup worse than ERM: no gain ratio in any replicate (and no NaN warning)
+        warnings.simplefilter("error", RuntimeWarning)
+        ledger.record_claims("10_peers", runs_1=_t1_runs(0.10, 0.13), params=_params(tmp_path))
+    (r,) = ledger.evidence(tmp_path, "offline")["kmixup_magnitude"]["ratios"]
+    assert r["hi"] == -math.inf and _verdict(tmp_path, "kmixup_magnitude")[0] == "contradicted"
+    one_seed = _t1_runs(0.10, 0.11)
+    ledger.record_claims("10_peers", runs_1=one_seed[one_seed["seed"] == 0], params=_params(tmp_path))
+    assert _verdict(tmp_path, "kmixup_magnitude")[0] == "not testable"
+
+
+def _mm_runs(err):
+    rows = []
+    for d in ("Fashion-MNIST", "digits"):
+        for m, e in err.items():
+            for s in range(3):
+                rows.append({"dataset": d, "arch": "lenet5", "method": m, "gamma": None, "seed": s})
+                rows[-1]["test_err"] = e + 0.001 * ((s * 3 + len(m)) % 3 - 1)
+    return pd.DataFrame(rows)
+
+
+def test_multimix_table2_beats_every_baseline_trained_here(tmp_path):
+    base = {"erm": 0.12, "manifold_mixup": 0.11, "zeta_mixup": 0.105}
+    ledger.record_claims(
+        "10_peers", runs_mm=_mm_runs({**base, "multimix": 0.09, "dense_multimix": 0.08}), params=_params(tmp_path)
+    )
+    e = ledger.evidence(tmp_path, "offline")["multimix_table2"]
+    assert len(e["cells"]) == 2 * 7 and "no baseline chosen" in e["selection"]
+    assert _verdict(tmp_path, "multimix_table2")[0] == "reproduced"
+    ledger.record_claims(
+        "10_peers", runs_mm=_mm_runs({**base, "multimix": 0.13, "dense_multimix": 0.14}), params=_params(tmp_path)
+    )
+    assert _verdict(tmp_path, "multimix_table2")[0] == "contradicted"
+
+
+def _fig9_runs(zeta_better):
+    rows = []
+    for i in range(9):
+        for m, acc in (("zeta_mixup", 0.80 + 0.05 * zeta_better), ("manifold_mixup", 0.80)):
+            for s in range(3):
+                rows.append({"dataset": f"set{i}", "arch": "mlp", "method": m, "seed": s})
+                rows[-1]["test_acc"] = acc + 0.002 * ((s * 7 + i + len(m)) % 3 - 1)
+    return pd.DataFrame(rows)
+
+
+def test_manifold_counts_by_the_signs_of_every_metric(tmp_path):
+    runs = _fig9_runs(+1)
+    m9, z9 = runs[runs["method"] == "manifold_mixup"], runs[runs["method"] == "zeta_mixup"]
+    ledger.record_claims("10_peers", runs_m9=m9, runs_z9=z9, params=_params(tmp_path))
+    e = ledger.evidence(tmp_path, "offline")["manifold_counts"]
+    assert [c["diffs"] for c in e["cells"]] == [[-1.0]] * 9
+    assert _verdict(tmp_path, "manifold_counts")[0] == "reproduced"
+    runs = _fig9_runs(-1)
+    m9, z9 = runs[runs["method"] == "manifold_mixup"], runs[runs["method"] == "zeta_mixup"]
+    ledger.record_claims("10_peers", runs_m9=m9, runs_z9=z9, params=_params(tmp_path))
+    assert _verdict(tmp_path, "manifold_counts")[0] == "contradicted"
+
+
+def test_cells_sharing_runs_form_groups_in_the_sign_test(tmp_path):
+    rows = [
+        {"dataset": d, "metric": m, "baseline": b, "epoch": "best", "seed": s, "diff": 0.5 + 0.01 * s}
+        for d in ("MNIST-10k", "Fashion-MNIST")
+        for m in ("AUC", "ACC")
+        for b in ("ERM", "mixup")
+        for s in range(3)
+    ]
+    ledger.record_claims("06_medmnist", choice=None, diffs=pd.DataFrame(rows), params=_params(tmp_path))
+    cells = ledger.evidence(tmp_path, "offline")["medmnist"]["cells"]
+    assert {c["group"] for c in cells} == {"MNIST-10k", "Fashion-MNIST"} and len(cells) == 8
+    v, stat = _verdict(tmp_path, "medmnist")
+    assert "2 groups (units sharing a run count once)" in stat and "2 of 2 on the paper's side" in stat

@@ -24,11 +24,22 @@ def _regime_of(regime: Any, claim_id: str) -> dict[str, Any]:
     return {"regime_passed": regime.get("regime_passed"), "regime": regime.get("regime")}
 
 
+def _key_text(key: Sequence[Any]) -> str:
+    return ", ".join("—" if pd.isna(k) else str(k) for k in key)
+
+
 def _seed_cells(
-    pairs: pd.DataFrame, keys: Sequence[str], *, sign: float = 1.0, value: str = "diff"
+    pairs: pd.DataFrame,
+    keys: Sequence[str],
+    *,
+    sign: float = 1.0,
+    value: str = "diff",
+    group: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """One cell per ``keys`` group of a seed-paired frame: ``sign · diff`` per seed (with the seeds, so the
-    rule can average over cells within a seed)."""
+    rule can average over cells within a seed). ``group``: the keys (a prefix of ``keys``' meaning) whose cells
+    share a baseline's runs — each cell then carries ``"group"`` (their values), which the sign test counts once
+    (:mod:`.rules`)."""
     out = []
     if pairs is None or len(pairs) == 0:
         return out
@@ -36,10 +47,9 @@ def _seed_cells(
         key = key if isinstance(key, tuple) else (key,)
         g = g[g[value].notna()]
         if len(g):
-            cell = {
-                "label": ", ".join("—" if pd.isna(k) else str(k) for k in key),
-                "diffs": [sign * float(x) for x in g[value]],
-            }
+            cell = {"label": _key_text(key), "diffs": [sign * float(x) for x in g[value]]}
+            if group:
+                cell["group"] = _key_text([g[k].iloc[0] for k in group])
             if "seed" in g.columns and g["seed"].is_unique:
                 cell["seeds"] = [_plain(x) for x in g["seed"]]
             out.append(cell)
