@@ -14,7 +14,7 @@ from zmixlib import paper
 from zmixlib.vocab import METHODS
 
 ROOT = Path(__file__).resolve().parent.parent
-_SOURCE = re.compile(r"""\\?["']([a-z]+-table[0-9A-Za-z]+|midl-id|theorem-1)\\?["']""")
+_SOURCE = re.compile(r"""\\?["']((?:[a-z]+-)+(?:table[0-9A-Za-z]+|fig[0-9]+|text|id)(?:-[a-z]+)*|theorem-1)\\?["']""")
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zmixlib.vocab import display_name
+
 from .cells import _mean_text, _run_text, _seed_cells, joint_cells, put_cells
 from .claims import LEVEL
 from .rules import _finite
@@ -305,7 +307,7 @@ def _kmixup_magnitude(put: Callable[..., None], runs: pd.DataFrame, params: Any)
 
 
 #: MultiMix Table 2's baselines that this build trains (:data:`zmixlib.chapters.peers.multimix.MULTIMIX_METHODS`)
-MULTIMIX_BASELINES = {"erm": "ERM", "manifold_mixup": "manifold mixup", "zeta_mixup": "ζ-mixup"}
+MULTIMIX_BASELINES = {m: display_name(m) for m in ("erm", "manifold_mixup", "zeta_mixup")}
 
 
 def _multimix_table2(put: Callable[..., None], runs: pd.DataFrame, params: Any) -> None:
@@ -336,8 +338,8 @@ def _multimix_table2(put: Callable[..., None], runs: pd.DataFrame, params: Any) 
             continue
         for m, b, vs in comps:
             p = paper.paired(g, metric="ERR_percent", method=m, baseline=b)
-            name = "MultiMix" if m == "multimix" else "Dense MultiMix"
-            base = MULTIMIX_BASELINES.get(b, "MultiMix")
+            name = display_name(m)
+            base = display_name(b)
             for c in _seed_cells(p, ["dataset", "arch"]):
                 units.setdefault(unit, []).append(dict(c, label=f"{unit}: {name} − {base}", unit=unit, vs=vs))
     cells = [c for u in units.values() for c in u]
