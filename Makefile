@@ -34,6 +34,24 @@ lint: setup  ## ruff check, and ruff format --check (the code is as the formatte
 test: lint  ## ruff check + format --check, pytest + nbval over notebooks/ (hypothesis derandomized), then a smoke build into _build/smoke/html
 	TQDM_DISABLE=1 HYPOTHESIS_PROFILE=ci $(VENV)/bin/pytest
 	$(MAKE) book PROFILE=smoke DEVICE=$(DEVICE)
+	$(VENV)/bin/pytest -rs tests/test_html.py::test_the_smoke_book_passes_its_checks  # now the smoke book exists
+
+nbval-outputs: setup  ## mark each notebook's result cells for nbval and store their smoke outputs (tools/nbval_outputs.py); NOTEBOOKS="04 12" limits it
+	$(PY) tools/nbval_outputs.py $(NOTEBOOKS)
+
+.PHONY: nbval-outputs mutate
+MUTANTS   ?=
+mutate: setup  ## mutation testing (mutmut, one worker; not part of make test) of the verdict modules in [tool.mutmut]; writes mutation/REPORT.md; MUTANTS="zmixlib.stats*" limits it
+	$(if $(MUTANTS),,rm -rf mutants)
+	@start=$$(date +%s); TQDM_DISABLE=1 HYPOTHESIS_PROFILE=ci $(VENV)/bin/mutmut run --max-children 1 $(foreach m,$(MUTANTS),'$(m)'); \
+	$(PY) mutation/report.py --seconds $$(( $$(date +%s) - start )) --command "make mutate$(if $(MUTANTS), MUTANTS=$(MUTANTS))"
+
+.PHONY: wheel-check gpu-check
+wheel-check: setup  ## build the wheel, install it into a clean venv without extras, run the mixing tests there (tools/wheel_check.py; WHEEL_DEPS=index installs torch & co from the index: ~4 min)
+	TQDM_DISABLE=1 HYPOTHESIS_PROFILE=ci $(PY) tools/wheel_check.py --deps $(or $(WHEEL_DEPS),link)
+
+gpu-check:  ## on a CUDA machine (<= 10 min): CUDA tests, mixers under autocast and torch.compile, a paper-profile epoch, throughput; report in build/gpu-check/ (without CUDA: one line, exit 0). Python: .venv's, else python3 (a lent machine's own torch)
+	$(if $(wildcard $(PY)),$(PY),python3) tools/gpu_check.py --out build/gpu-check
 
 LAB_PORT  ?= 8888
 
@@ -55,7 +73,7 @@ lab: setup  ## JupyterLab on notebooks/ with the project's kernel, "zmix (.venv)
 	exec env -u MPLBACKEND $(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --MappingKernelManager.default_kernel_name=zmix \
 	  --ServerApp.port=$$port --ServerApp.port_retries=0 --IdentityProvider.token=$$token $$root $$rest
 
-SECTIONS  ?= natural cutmix skin medmnist manifold ablation sensitivity search peers
+SECTIONS  ?= natural cutmix skin medmnist manifold ablation sensitivity search peers kmixup_mnist multimix_paper kmixup_cifar
 EXECUTOR  ?=
 RUNS_PER_DEVICE ?=
 SLURM     ?=
@@ -70,6 +88,9 @@ NB_sensitivity := 07
 NB_search := 07
 NB_ablation := 08
 NB_manifold := 10
+NB_kmixup_mnist := 11
+NB_multimix_paper := 11
+NB_kmixup_cifar := 11
 NB_peers := 10
 PAPER_NOTEBOOKS := $(if $(NOTEBOOKS),$(NOTEBOOKS),$(if $(filter command line,$(origin SECTIONS)),$(sort $(foreach s,$(SECTIONS),$(NB_$(s))))))
 
