@@ -43,7 +43,7 @@ from zmixlib import bookhtml
 from zmixlib._checks import check_choice
 from zmixlib._util import ROOT, atomic_write_text
 from zmixlib.bookreport import write_report
-from zmixlib.bookrun import NotebookFailed, execute, store_checked_outputs
+from zmixlib.bookrun import NotebookFailed, execute
 from zmixlib.config import PROFILES
 from zmixlib.data import sources as data_sources
 from zmixlib.device import DEVICES
@@ -322,15 +322,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help=f"fetch the MathJax the pages load (npm pack {bookhtml.MATHJAX_SPEC}) into data/mathjax, then exit",
     )
-    ap.add_argument("--store-checked-outputs", nargs="+", metavar="NOTEBOOK", help=store_checked_outputs.__doc__)
     args = ap.parse_args(argv)
     try:
         if args.obtain_mathjax:
             bookhtml.obtain_mathjax()
-            return 0
-        if args.store_checked_outputs:
-            for nb in args.store_checked_outputs:
-                store_checked_outputs(Path(nb).resolve())
             return 0
         if args.list:
             import papermill

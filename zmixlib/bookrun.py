@@ -2,7 +2,8 @@
 line while it runs, its outputs checked for stderr and warning text, papermill's parameter cells tagged, and
 ``NN_name.params.yaml`` (parameters, device, wall time, commit) written beside the executed copy.
 
-:mod:`zmixlib.book` runs the whole book with :func:`execute`; :func:`store_checked_outputs` refreshes the outputs
+:mod:`zmixlib.book` runs the whole book with :func:`execute`; ``make nbval-outputs`` (tools/nbval_outputs.py)
+refreshes the outputs
 nbval compares in a source notebook.
 """
 
@@ -44,7 +45,6 @@ __all__ = [
     "tag_parameter_cells",
     "execute",
     "write_run_record",
-    "store_checked_outputs",
 ]
 
 #: What the kernels the runner starts get on top of the runner's environment. ``TQDM_DISABLE``: progress
@@ -372,26 +372,3 @@ def write_run_record(executed: Path, parameters: dict[str, Any], wall_s: float) 
         "python": platform.python_version(),
     }
     return atomic_write_text(executed.with_name(f"{executed.stem}.params.yaml"), yaml.safe_dump(meta, sort_keys=False))
-
-
-def store_checked_outputs(path: Path) -> None:
-    """Re-execute a source notebook at its defaults and keep only the outputs nbval compares.
-
-    Cells containing ``# NBVAL_CHECK_OUTPUT`` keep their outputs and execution count; every other cell is
-    cleared. Run after editing such a cell: ``python -m zmixlib book --store-checked-outputs NB``.
-    """
-    import nbformat
-
-    refresh = ROOT / "build" / "refresh"
-    done = execute(path, {}, refresh / "notebooks", failed_dir=refresh / "failed")
-    ran = nbformat.read(done.path, as_version=4)
-    src = nbformat.read(path, as_version=4)
-    for cell, executed in zip(src.cells, ran.cells):
-        if cell.cell_type != "code":
-            continue
-        checked = "NBVAL_CHECK_OUTPUT" in cell.source
-        cell.outputs = executed.outputs if checked else []
-        cell.execution_count = executed.execution_count if checked else None
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-    nbformat.write(src, path)
