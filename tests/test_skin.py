@@ -140,6 +140,10 @@ class TestImbalancedFashionMNIST:
             assert torch.equal(x, bx) and derived.CLASSES[y] == base.classes[by]
         test = data.load("Fashion-MNIST-imb5", "test", root=root)
         assert np.bincount(test.targets.numpy()).tolist() == [937, 154, 72, 82, 155]
+        # the validation split (γ is chosen on it): a fixed stratified part of the derived train split, and the rest
+        fit, val = (data.load("Fashion-MNIST-imb5", s, root=root) for s in ("fit", "val"))
+        assert len(fit) + len(val) == len(ds) and not set(fit.indices) & set(val.indices)
+        assert np.bincount(ds.targets.numpy()[val.indices]).tolist() == [201, 33, 15, 18, 33]
 
 
 # --------------------------------------------------------------------------------------- paper matrix

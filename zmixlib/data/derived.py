@@ -28,10 +28,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import Subset
 
 import zmixlib.data.natural as natural
 import zmixlib.data.sources as sources
-from zmixlib.data._base import DatasetInfo
+from zmixlib.data._base import HELD_OUT_SPLITS, DatasetInfo, split_of_train
 
 __all__ = [
     "NAME",
@@ -86,7 +87,7 @@ INFO = DatasetInfo(
     channels=1,
     image_size=(28, 28),
     feature_dim=None,
-    splits=("train", "test"),
+    splits=("train", "test", *HELD_OUT_SPLITS),
     folder="FashionMNIST",
     source="a fixed class-imbalanced subset of Fashion-MNIST (Xiao, Rasul, Vollgraf 2017), in the class "
     "proportions of ISIC 2018 Task 3 (5-class scheme)",
@@ -148,6 +149,9 @@ def load(info: DatasetInfo, split: str, root: Path, download: bool, transform):
     Raises:
         ValueError: the selection's checksum differs from :data:`SELECTION_SHA256` (not Fashion-MNIST's files).
     """
+    if split in HELD_OUT_SPLITS:  # "fit" / "val": fixed parts of the derived train split (a validation split)
+        full = load(info, "train", root, download, transform)
+        return Subset(full, split_of_train(full.targets, split).tolist())
     if download:
         sources.obtain(BASE, root)
     base_info = next(i for i in natural.INFOS if i.name == BASE)
