@@ -51,6 +51,16 @@ def _idx(path: Path, array: np.ndarray, magic: int) -> None:
         f.write(array.astype(np.uint8).tobytes())
 
 
+def fashion_mnist_files(root, n_train=40, n_test=20):
+    """Tiny Fashion-MNIST idx files (random pixels and labels, seed 0) under ``root/FashionMNIST/raw``; returns it."""
+    rng = np.random.default_rng(0)
+    raw = Path(root) / "FashionMNIST" / "raw"
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        _idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), 0x803)
+        _idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8), 0x801)
+    return raw
+
+
 def make_mnist(root: Path, folder: str = "MNIST", train=(3, 1, 4, 1, 5), test=(9, 2, 6)) -> dict:
     """``root/<folder>/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`` (big-endian idx files)."""
     return make_idx_files(Path(root) / folder / "raw", train=train, test=test)

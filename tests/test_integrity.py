@@ -29,6 +29,7 @@ except ImportError:  # tests/ is not a package: pytest puts it on sys.path
     import dataset_fixtures as fx
 
 _idx = fx._idx
+fashion_mnist_files = fx.fashion_mnist_files
 
 
 def _spec(method="erm", **kw):
@@ -280,18 +281,9 @@ class TestCheckpoints:
 # ------------------------------------------------------------------------------------------- 4: datasets
 
 
-def _fmnist(root, n_train=40, n_test=20):
-    rng = np.random.default_rng(0)
-    raw = root / "FashionMNIST" / "raw"
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        _idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), 0x803)
-        _idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8), 0x801)
-    return raw
-
-
 class TestDatasets:
     def test_good_files_load(self, tmp_path):
-        _fmnist(tmp_path)
+        fashion_mnist_files(tmp_path)
         assert len(data.load("Fashion-MNIST", "train", root=tmp_path)) == 40
 
     @pytest.mark.parametrize(
@@ -304,7 +296,7 @@ class TestDatasets:
     )
     def test_damaged_idx_named_with_the_fix(self, tmp_path, damage, found):
         """Issue case 4: random bytes gave a bare AssertionError, a truncated file 'not found'."""
-        raw = _fmnist(tmp_path)
+        raw = fashion_mnist_files(tmp_path)
         images = raw / "train-images-idx3-ubyte"
         if damage == "random":
             images.write_bytes(np.random.default_rng(1).integers(0, 256, images.stat().st_size, dtype=np.uint8))
@@ -322,7 +314,7 @@ class TestDatasets:
         for the official ones, and a recorded sum that differs)."""
         from zmixlib.data import natural
 
-        raw = _fmnist(tmp_path)
+        raw = fashion_mnist_files(tmp_path)
         monkeypatch.setattr(natural, "OFFICIAL_COUNTS", {"train": 40, "t10k": 20})
         good = {f"FashionMNIST/raw/{p.name}": data._base.sha256_file(p) for p in raw.iterdir()}
         monkeypatch.setattr(natural, "recorded_sha256", lambda: {"Fashion-MNIST": {"files": good}})
@@ -337,7 +329,7 @@ class TestDatasets:
             data.load("Fashion-MNIST", "train", root=tmp_path)
 
     def test_train_cli_names_the_damaged_file(self, tmp_path, capsys):
-        raw = _fmnist(tmp_path)
+        raw = fashion_mnist_files(tmp_path)
         (raw / "t10k-images-idx3-ubyte").write_bytes(b"\0" * 100)
         argv = [
             "--dataset",

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
-from dataset_fixtures import _idx
+from dataset_fixtures import fashion_mnist_files
 from torch.utils.data import TensorDataset
 
 from zmixlib import data, store, train
@@ -145,18 +144,9 @@ class TestTruncatedCheckpoint:
 # ------------------------------------------------------------------------------------------------ data files
 
 
-def _fmnist(root, n_train=40, n_test=20):
-    rng = np.random.default_rng(0)
-    raw = root / "FashionMNIST" / "raw"
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        _idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), 0x803)
-        _idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8), 0x801)
-    return raw
-
-
 class TestGarbledDataFile:
     def test_a_garbled_header_is_named_with_the_fix(self, tmp_path):
-        raw = _fmnist(tmp_path)
+        raw = fashion_mnist_files(tmp_path)
         path = raw / "train-images-idx3-ubyte"
         b = bytearray(path.read_bytes())
         b[7] ^= 0x01  # the number of items in the header: the file no longer has the size it claims
@@ -168,7 +158,7 @@ class TestGarbledDataFile:
     def test_a_garbled_pixel_of_an_official_file_fails_its_recorded_sha256(self, tmp_path, monkeypatch):
         from zmixlib.data import _base, natural
 
-        raw = _fmnist(tmp_path)
+        raw = fashion_mnist_files(tmp_path)
         monkeypatch.setattr(natural, "OFFICIAL_COUNTS", {"train": 40, "t10k": 20})  # the fixture's sizes stand in
         good = {f"FashionMNIST/raw/{p.name}": _base.sha256_file(p) for p in raw.iterdir()}
         monkeypatch.setattr(natural, "recorded_sha256", lambda: {"Fashion-MNIST": {"files": good}})

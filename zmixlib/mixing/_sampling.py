@@ -75,11 +75,7 @@ def _log_gamma(conc: Tensor, generator: torch.Generator | None) -> Tensor:
     if torch.compiler.is_compiling():
         return _log_gamma_fixed(conc, generator)
     dev, dt = conc.device, conc.dtype
-    a = conc.reshape(-1)
-    boost = a < 1
-    a1 = torch.where(boost, a + 1, a)
-    d = a1 - 1.0 / 3.0
-    c = torch.rsqrt(9.0 * d)
+    a, boost, a1, d, c = _marsaglia_tsang(conc)
     out = torch.empty_like(a1)
     idx = torch.arange(a1.numel(), device=dev)
     while idx.numel():
@@ -96,16 +92,22 @@ def _log_gamma(conc: Tensor, generator: torch.Generator | None) -> Tensor:
     return out.reshape(conc.shape)
 
 
+def _marsaglia_tsang(conc: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Marsaglia–Tsang's constants for Gamma(``conc``), flattened: ``(a, boost, a1, d, c)`` — a concentration below
+    1 is boosted by 1 (``boost``; corrected by ``U^(1/a)`` afterwards), ``d = a1 − 1/3``, ``c = 1/√(9d)``."""
+    a = conc.reshape(-1)
+    boost = a < 1
+    a1 = torch.where(boost, a + 1, a)
+    d = a1 - 1.0 / 3.0
+    return a, boost, a1, d, torch.rsqrt(9.0 * d)
+
+
 def _log_gamma_fixed(conc: Tensor, generator: torch.Generator | None) -> Tensor:
     """``_log_gamma`` with static shapes, for ``torch.compile``: ``R = _COMPILED_CANDIDATES`` Marsaglia–Tsang
     candidates per entry, the first accepted one kept (as the rounds would). Each candidate is accepted with
     probability > 0.95, so all ``R`` fail with probability < 0.05^16 ≈ 1.5e-21; then the last one is kept."""
     dev, dt = conc.device, conc.dtype
-    a = conc.reshape(-1)
-    boost = a < 1
-    a1 = torch.where(boost, a + 1, a)
-    d = a1 - 1.0 / 3.0
-    c = torch.rsqrt(9.0 * d)
+    a, boost, a1, d, c = _marsaglia_tsang(conc)
     shape = (_COMPILED_CANDIDATES, a.numel())
     z = torch.randn(shape, generator=generator, device=dev, dtype=dt)
     u = torch.rand(shape, generator=generator, device=dev, dtype=dt)
