@@ -41,7 +41,7 @@ nbval-outputs: setup  ## mark each notebook's result cells for nbval and store t
 
 .PHONY: nbval-outputs mutate
 MUTANTS   ?=
-mutate: setup  ## mutation testing (mutmut, one worker; not part of make test) of the verdict modules in [tool.mutmut]; writes mutation/REPORT.md; MUTANTS="zmixlib.stats*" limits it
+mutate: setup  ## mutation testing (mutmut, one worker; not part of make test) of the verdict modules in [tool.mutmut]; writes mutation/REPORT.md; MUTANTS="zmixlib.analysis.stats*" limits it
 	$(if $(MUTANTS),,rm -rf mutants)
 	@start=$$(date +%s); TQDM_DISABLE=1 HYPOTHESIS_PROFILE=ci $(VENV)/bin/mutmut run --max-children 1 $(foreach m,$(MUTANTS),'$(m)'); \
 	$(PY) mutation/report.py --seconds $$(( $$(date +%s) - start )) --command "make mutate$(if $(MUTANTS), MUTANTS=$(MUTANTS))"

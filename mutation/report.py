@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPORT)
     ap.add_argument("--note", default="", help="a paragraph about this run (what was left out, and why)")
     args = ap.parse_args(argv)
-    from zmixlib._util import atomic_write_text
+    from zmixlib.core.util import atomic_write_text
 
     text, ok = render(args.seconds, args.command, args.note)
     atomic_write_text(args.out, text)

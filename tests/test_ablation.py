@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zmixlib import config, paper, profiles
 from zmixlib.chapters import ablation
+from zmixlib.protocol import config, profiles
+from zmixlib.tables import paper
 
 
 def _params(profile: str = "smoke", **given):

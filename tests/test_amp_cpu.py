@@ -10,9 +10,9 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from zmixlib import train
-from zmixlib.runspec import RunSpec
-from zmixlib.train import Trainer
+from zmixlib.engine import train
+from zmixlib.engine.runspec import RunSpec
+from zmixlib.engine.train import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

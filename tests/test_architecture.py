@@ -83,20 +83,76 @@ def test_cycle_finder_finds_a_cycle():
 
 def test_no_import_cycle_in_zmixlib():
     graph = import_graph()
-    assert "zmixlib.runspec" in graph and "zmixlib.train" in graph
+    assert "zmixlib.engine.runspec" in graph and "zmixlib.engine.train" in graph
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
+#: zmixlib's layers, lowest first: a module may import its own layer and the layers of a lower rank, never a higher
+#: one; layers of one rank do not import each other. The top (``zmixlib/*.py``: the package, ``__main__``, ``cli``)
+#: may import anything.
+LAYERS: dict[str, int] = {
+    "core": 0,
+    "mixing": 1,
+    "data": 2,
+    "analysis": 3,
+    "engine": 3,
+    "protocol": 4,
+    "bench": 5,
+    "tables": 5,
+    "chapters": 6,
+    "site": 7,
+}
+#: the most top-level modules zmixlib may have (issue 29: ``__init__``, ``__main__``, ``cli``, and room for few more)
+MAX_TOP_LEVEL = 6
+
+
+def layer_of(module: str) -> str | None:
+    """The layer (package) a module belongs to, ``None`` for a top-level module."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    out = []
+    for n, deps in sorted(graph.items()):
+        src = layer_of(n)
+        if src is None:
+            continue
+        for d in sorted(deps):
+            dst = layer_of(d)
+            if dst is None:
+                out.append(f"{n} imports the top-level module {d}")
+            elif dst != src and LAYERS[dst] >= LAYERS[src]:
+                out.append(f"{n} ({src}) imports {d} ({dst}): not a lower layer")
+    return out
+
+
+def test_layer_check_catches_an_upward_and_a_sideways_import():
+    assert layer_violations({"zmixlib.core.vocab": {"zmixlib.engine.train"}})
+    assert layer_violations({"zmixlib.engine.train": {"zmixlib.analysis.stats"}})  # same rank, other layer
+    assert layer_violations({"zmixlib.mixing.zeta": {"zmixlib.cli"}})
+    assert not layer_violations({"zmixlib.engine.train": {"zmixlib.mixing", "zmixlib.core.util", "zmixlib.engine"}})
+    assert not layer_violations({"zmixlib.cli": {"zmixlib.site.book"}})
+
+
 def test_layers_point_downward():
     graph = import_graph()
-    engine = {"zmixlib.train", "zmixlib.sweep", "zmixlib.recipes", "zmixlib.cli", "zmixlib.store"}
-    assert not (graph["zmixlib.runspec"] & engine), "runspec must import no engine code"
-    for low in ("zmixlib.vocab", "zmixlib.theory", "zmixlib.runspec", "zmixlib.mixing", "zmixlib.models"):
-        assert not graph[low] & {"zmixlib.train", "zmixlib.sweep", "zmixlib.recipes", "zmixlib.cli"}, low
-    data = {n for n in graph if n.startswith("zmixlib.data")}
-    for n in data:
-        assert not graph[n] & engine, f"{n} imports the engine"
+    assert {layer_of(n) for n in graph} - {None} == set(LAYERS), "every layer is a package of zmixlib"
+    assert not layer_violations(graph), "\n".join(layer_violations(graph))
+
+
+def test_few_top_level_modules():
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL, top
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert packages == set(LAYERS), packages ^ set(LAYERS)
+
+
+def test_every_layer_says_what_it_holds():
+    for layer in LAYERS:
+        doc = ast.get_docstring(ast.parse((PACKAGE / layer / "__init__.py").read_text(encoding="utf-8")))
+        assert doc and len(doc) > 80, f"zmixlib/{layer}/__init__.py has no docstring saying what it holds"
 
 
 def _source_without_docstrings(path: Path) -> str:
@@ -104,15 +160,15 @@ def _source_without_docstrings(path: Path) -> str:
 
 
 def test_vocabulary_defined_once():
-    """Display names, colours and paper spellings of methods live in zmixlib.vocab only; γ_min in theory."""
+    """Display names, colours and paper spellings of methods live in zmixlib.core.vocab only; γ_min in theory."""
     offenders = []
     for name, path in _modules().items():
-        if name in ("zmixlib.vocab",):
+        if name in ("zmixlib.core.vocab",):
             continue
         text = _source_without_docstrings(path)
         if re.search(r'"zeta_mixup"\s*:\s*"(#|ζ|zeta-mixup)', text):
             offenders.append(f"{name}: a method table")
-        if name != "zmixlib.theory" and re.search(r"^GAMMA_MIN\s*=", text, re.M):
+        if name != "zmixlib.core.theory" and re.search(r"^GAMMA_MIN\s*=", text, re.M):
             offenders.append(f"{name}: GAMMA_MIN defined")
     assert not offenders, offenders
 
@@ -120,7 +176,7 @@ def test_vocabulary_defined_once():
 def test_one_atomic_writer_and_thread_helper():
     offenders = []
     for name, path in _modules().items():
-        if name == "zmixlib._util":
+        if name == "zmixlib.core.util":
             continue
         text = _source_without_docstrings(path)
         if "os.replace(" in text:

@@ -10,8 +10,10 @@ import papermill
 import pytest
 import yaml
 
-from zmixlib import book, bookrun, config, device
-from zmixlib._util import git_info
+from zmixlib.core import device
+from zmixlib.core.util import git_info
+from zmixlib.protocol import profiles
+from zmixlib.site import book, bookrun
 
 NOTEBOOKS = book.discover()
 
@@ -76,8 +78,8 @@ def test_run_validates_before_executing(tmp_path, monkeypatch):
 
 
 def test_every_profile_has_its_own_folders(tmp_path):
-    assert set(book.HTML_DIRS) == set(config.PROFILES)
-    paths = [book.paths_for(p, tmp_path) for p in config.PROFILES]
+    assert set(book.HTML_DIRS) == set(profiles.PROFILES)
+    paths = [book.paths_for(p, tmp_path) for p in profiles.PROFILES]
     folders = [q for p in paths for q in (p.stage, p.html)]
     for a in folders:
         for b in folders:

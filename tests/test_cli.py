@@ -153,7 +153,7 @@ def test_every_sweep_option_is_covered():
 
 @pytest.mark.parametrize("option", sorted(SWEEP_CASES))
 def test_sweep_option_reaches_the_matrix(option):
-    from zmixlib import recipes
+    from zmixlib.protocol import recipes
 
     value, field, expected = SWEEP_CASES[option]
     base = ["--section", "natural", "--profile", "smoke", "--datasets", "digits", "--methods", "zeta_mixup"]

@@ -515,8 +515,8 @@ class TestPaperPath:
     def test_mixed_size_images_train_at_the_recipe_size(self, tmp_path, monkeypatch, one_thread, name, folder, size):
         """``train.load_data`` applies ``transform_for``: images of different sizes batch, and the model sees
         ``describe(name).image_size`` (skin: 0.8·min(h, w) centre crop + 256×256; Imagenette/woof: 224×224)."""
-        from zmixlib import models, train
         from zmixlib.data.natural import IMAGENETTE_WNIDS, IMAGEWOOF_WNIDS
+        from zmixlib.engine import models, train
 
         sizes = ((40, 30), (23, 31), (64, 64), (50, 20))
         if name == "MED-NODE":
@@ -567,7 +567,7 @@ class TestPaperPath:
 
 def test_no_import_cycle_in_data_and_no_upper_layer():
     """No module of ``zmixlib.data`` imports another in a cycle, counting imports inside functions, and none
-    imports a layer above it (only ``zmixlib._checks`` and ``zmixlib._util`` from outside the package)."""
+    imports a layer above it (only ``zmixlib.core.checks`` and ``zmixlib.core.util`` from outside the package)."""
     import ast
 
     package = Path(data.__file__).parent
@@ -594,7 +594,7 @@ def test_no_import_cycle_in_data_and_no_upper_layer():
                 elif t.startswith("zmixlib") and t not in modules:
                     other.add(t)
         graph[mod], outside[mod] = deps, other
-    assert all(o <= {"zmixlib._checks", "zmixlib._util"} for o in outside.values()), outside
+    assert all(o <= {"zmixlib.core.checks", "zmixlib.core.util"} for o in outside.values()), outside
 
     def cycle_from(start, node, path):
         for nxt in graph[node]:

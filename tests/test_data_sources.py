@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from zmixlib import data
-from zmixlib._util import ROOT
+from zmixlib.core.util import ROOT
 from zmixlib.data import mnist10k, sources
 from zmixlib.data._base import file_mode
 from zmixlib.data.sources import ChecksumError, DataUnavailableError, Source, SourceUnavailable

@@ -1,4 +1,4 @@
-"""zmixlib.device: the device a run uses and seeding every generator — below the engine, which imports no setup."""
+"""zmixlib.core.device: the device a run uses and seeding every generator — below the engine, which imports no setup."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from zmixlib import config, device
+from zmixlib.core import device
+from zmixlib.protocol import config
 
-PACKAGE = Path(device.__file__).resolve().parent
+PACKAGE = Path(device.__file__).resolve().parent.parent  # zmixlib/
 
 
 def test_cpu_and_auto():
@@ -45,9 +46,9 @@ def _zmixlib_imports(path: Path) -> set[str]:
 
 
 def test_the_engine_does_not_import_the_notebook_setup():
-    imports = _zmixlib_imports(PACKAGE / "train.py")
-    assert "zmixlib.device" in imports
-    assert not {"zmixlib.config", "zmixlib.profiles"} & imports
+    imports = _zmixlib_imports(PACKAGE / "engine" / "train.py")
+    assert "zmixlib.core.device" in imports
+    assert not {"zmixlib.protocol.config", "zmixlib.protocol.profiles"} & imports
 
 
 def test_config_uses_device_without_re_exporting_it():

@@ -1,4 +1,4 @@
-"""zmixlib.device_data: the same batches as the DataLoader, the same values as the dataset, and where it applies."""
+"""zmixlib.data.device_data: the same batches as the DataLoader, the same values as the dataset, and where it applies."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from dataset_fixtures import _idx, _pickle
 from medmnist.info import INFO
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
-from zmixlib import data, device_data
-from zmixlib.data import ArrayDataset, ToFloatTensor
+from zmixlib import data
+from zmixlib.data import ArrayDataset, ToFloatTensor, device_data
 from zmixlib.data.mnist10k import MNIST10k
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -1,4 +1,4 @@
-"""zmixlib.ensemble: T MLPs trained at once are T separate trainings — the same weights and test errors as T
+"""zmixlib.chapters.peers.ensemble: T MLPs trained at once are T separate trainings — the same weights and test errors as T
 one-model loops (nn.Module, torch.optim.SGD, MultiStepLR, soft-target cross-entropy, the same k-mixup draws)."""
 
 from __future__ import annotations
@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from zmixlib import ensemble, mixing, models
+from zmixlib import mixing
+from zmixlib.chapters.peers import ensemble
+from zmixlib.engine import models
 
 SCHEDULE = ensemble.SGDSchedule(
     epochs=4, batch_size=8, lr=0.05, momentum=0.9, weight_decay=1e-3, milestones=(2, 3), lr_gamma=0.1

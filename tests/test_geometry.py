@@ -1,10 +1,11 @@
-"""zmixlib.geometry: whole-set augmentation, label error, distances, kNN label disagreement."""
+"""zmixlib.analysis.geometry: whole-set augmentation, label error, distances, kNN label disagreement."""
 
 import numpy as np
 import pytest
 import torch
 
-from zmixlib import data, geometry
+from zmixlib import data
+from zmixlib.analysis import geometry
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The built book's HTML: MathJax served from the build, nothing loaded from another host, pages that open
-with their results (zmixlib.bookhtml). Snippet tests here; the book runner runs the same checks after every
+with their results (zmixlib.site.bookhtml). Snippet tests here; the book runner runs the same checks after every
 build (a failure stops it), and the last test reads the smoke book `make test` builds, when there is one."""
 
 import io
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zmixlib import bookhtml
-from zmixlib._util import ROOT, sha256_of
+from zmixlib.core.util import ROOT, sha256_of
+from zmixlib.site import bookhtml
 
 CDN = '<script defer="defer" src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>'
 

@@ -17,11 +17,12 @@ import numpy as np
 import pytest
 import torch
 
-from zmixlib import cli, data, mixing, models, store, sweep, train
-from zmixlib._util import DamagedFileError, atomic_torch_save, checked_torch_load, checksum_path
-from zmixlib.metrics import soft_cross_entropy
+from zmixlib import cli, data, mixing
+from zmixlib.core.util import DamagedFileError, atomic_torch_save, checked_torch_load, checksum_path
+from zmixlib.engine import models, store, sweep, train
+from zmixlib.engine.metrics import soft_cross_entropy
+from zmixlib.engine.runspec import MIXER_HPARAMS, RunSpec
 from zmixlib.mixing import Mixer, dense_multimix, multimix_attention, zeta_mixup, zeta_weights
-from zmixlib.runspec import MIXER_HPARAMS, RunSpec
 
 try:
     from tests import dataset_fixtures as fx

@@ -15,9 +15,10 @@ import torch
 from dataset_fixtures import fashion_mnist_files
 from torch.utils.data import TensorDataset
 
-from zmixlib import data, store, train
-from zmixlib._util import DamagedFileError, atomic_torch_save, checked_torch_load, checksum_path
-from zmixlib.runspec import RunRecord, RunSpec
+from zmixlib import data
+from zmixlib.core.util import DamagedFileError, atomic_torch_save, checked_torch_load, checksum_path
+from zmixlib.engine import store, train
+from zmixlib.engine.runspec import RunRecord, RunSpec
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -1,4 +1,4 @@
-"""zmixlib.intrinsic: batched Fukunaga–Olsen local ID, cross-checked point by point against skdim."""
+"""zmixlib.analysis.intrinsic: batched Fukunaga–Olsen local ID, cross-checked point by point against skdim."""
 
 import math
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from zmixlib import data, intrinsic
+from zmixlib import data
+from zmixlib.analysis import intrinsic
 from zmixlib.chapters import intrinsic_dimension as idim
 
 skdim = pytest.importorskip("skdim")

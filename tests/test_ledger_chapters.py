@@ -40,7 +40,7 @@ def _runs(values):
 
 
 def test_record_claims_for_chapter_04(tmp_path):
-    from zmixlib import paper
+    from zmixlib.tables import paper
 
     runs = _runs({("erm", None): 0.12, ("mixup", None): 0.11, ("zeta_mixup", 2.4): 0.10, ("zeta_mixup", 2.8): 0.105})
     pairs = paper.paired(runs, metric="ERR_percent")
@@ -95,13 +95,13 @@ PAPER_PROTOCOL = {
 
 
 def _matrix(section):
-    from zmixlib import recipes
+    from zmixlib.protocol import recipes
 
     return list(recipes.resolve(section, "paper"))
 
 
 def _keys(df):
-    from zmixlib.paper import normalize_dataset_name
+    from zmixlib.tables.paper import normalize_dataset_name
 
     return {normalize_dataset_name(d) for d in df["dataset"]}
 
@@ -111,7 +111,7 @@ class TestPaperProfileFidelity:
     architectures and runs a table has) and the protocol its text states."""
 
     def test_natural_is_table4(self):
-        from zmixlib.paper import normalize_dataset_name, paper_table
+        from zmixlib.tables.paper import normalize_dataset_name, paper_table
 
         m, t4 = _matrix("natural"), paper_table("natural-table4")
         assert {normalize_dataset_name(s.dataset) for s in m} == _keys(t4)
@@ -131,8 +131,8 @@ class TestPaperProfileFidelity:
             assert (s.momentum, s.weight_decay) == (0.9, 5e-4)
 
     def test_cutmix_is_table5(self):
-        from zmixlib.paper import normalize_dataset_name, paper_table
-        from zmixlib.vocab import arch_paper_name
+        from zmixlib.core.vocab import arch_paper_name
+        from zmixlib.tables.paper import normalize_dataset_name, paper_table
 
         m, t5 = _matrix("cutmix"), paper_table("cutmix-table5")
         assert {normalize_dataset_name(s.dataset) for s in m} == _keys(t5)
@@ -146,8 +146,8 @@ class TestPaperProfileFidelity:
         )
 
     def test_skin_is_table6(self):
-        from zmixlib.paper import normalize_dataset_name, paper_table
-        from zmixlib.vocab import arch_paper_name
+        from zmixlib.core.vocab import arch_paper_name
+        from zmixlib.tables.paper import normalize_dataset_name, paper_table
 
         m = _matrix("skin")
         paper = pd.concat([paper_table("skin-tableA3"), paper_table("skin-table2")])
@@ -160,7 +160,7 @@ class TestPaperProfileFidelity:
             assert (s.epochs, s.batch_size, s.lr, tuple(s.milestones), s.lr_gamma) == want, s.dataset
 
     def test_medmnist_is_table7(self):
-        from zmixlib.paper import normalize_dataset_name, paper_table
+        from zmixlib.tables.paper import normalize_dataset_name, paper_table
 
         m, t7 = _matrix("medmnist"), paper_table("medmnist-table7")
         assert _keys(t7) <= {normalize_dataset_name(s.dataset) for s in m}
@@ -169,7 +169,7 @@ class TestPaperProfileFidelity:
         assert {(s.lr, s.batch_size) for s in m} == {(0.01, 128)}
 
     def test_ablation_is_table8(self):
-        from zmixlib.paper import paper_table
+        from zmixlib.tables.paper import paper_table
 
         m, t8 = _matrix("ablation"), paper_table("ablation-table8")
         assert {s.dataset for s in m} == set(t8["dataset"]) == {"CIFAR-100"}
@@ -177,7 +177,7 @@ class TestPaperProfileFidelity:
         assert all(s.batch_size == 128 for s in m)  # m = 128 (Table 8's note)
 
     def test_multimix_default_is_its_papers_protocol_everywhere(self):
-        from zmixlib.vocab import METHODS, MULTIMIX_HPARAMS
+        from zmixlib.core.vocab import METHODS, MULTIMIX_HPARAMS
 
         assert MULTIMIX_HPARAMS == {"n": 1000, "alpha": (0.5, 2.0), "prob": 0.5, "mixup_alpha": 2.0}
         for name in ("multimix", "dense_multimix"):
@@ -444,7 +444,7 @@ def _read(tmp_path, chapter):
 
 
 def test_record_claims_for_chapters_00_to_03(tmp_path):
-    from zmixlib import theory
+    from zmixlib.core import theory
 
     p = SimpleNamespace(results_dir=tmp_path, profile="offline", seed=0, num_seeds=2, n_points=100, noise=0.1)
     p.helix_points, p.dataset, p.seeds = 50, "MNIST-10k", [0, 1]
@@ -565,7 +565,7 @@ def _natural_runs():
 
 
 def test_chapter_04s_cells_keep_every_seed_of_their_own(tmp_path):
-    from zmixlib import paper
+    from zmixlib.tables import paper
 
     runs = _natural_runs()
     ledger.record_claims(
@@ -579,10 +579,10 @@ def test_chapter_04s_cells_keep_every_seed_of_their_own(tmp_path):
 
 
 def test_power_columns_from_the_measured_noise_and_the_papers_effect(tmp_path):
-    from zmixlib.stats import detectable_effect, seeds_needed
+    from zmixlib.analysis.stats import detectable_effect, seeds_needed
 
     runs = _natural_runs()
-    from zmixlib import paper
+    from zmixlib.tables import paper
 
     ledger.record_claims(
         "04_natural", runs=runs, pairs=paper.paired(runs, metric="ERR_percent"), params=_params(tmp_path)
@@ -615,8 +615,8 @@ def test_power_columns_from_the_measured_noise_and_the_papers_effect(tmp_path):
 
 
 def test_the_page_opens_with_a_compact_table_and_folds_the_rest(tmp_path):
-    from zmixlib import paper
-    from zmixlib.stats import paired_interval
+    from zmixlib.analysis.stats import paired_interval
+    from zmixlib.tables import paper
 
     runs = _natural_runs()
     ledger.record_claims(
@@ -643,8 +643,8 @@ def test_the_page_opens_with_a_compact_table_and_folds_the_rest(tmp_path):
 
 
 def test_chapter_09_stores_the_paper_profiles_cost_per_run(tmp_path):
-    from zmixlib import recipes
     from zmixlib.chapters.timing import project
+    from zmixlib.protocol import recipes
 
     idx = pd.MultiIndex.from_tuples([("loader", False, 1), ("resident", False, 2)], names=["data", "compile", "runs"])
     tp = pd.DataFrame({"images_per_s": [1000.0, 4000.0]}, index=idx)
@@ -668,7 +668,7 @@ def _verdict(tmp_path, claim_id):
 
 def _natural_with_range(zeta_err):
     """Chapter 04 runs with ζ-mixup at γ = 2.8 and at γ ~ U[γ_min, 4] (MIDL Table 1), 3 seeds."""
-    from zmixlib.theory import GAMMA_MIN
+    from zmixlib.core.theory import GAMMA_MIN
 
     rows = []
     for method, gamma, err in (
@@ -685,7 +685,7 @@ def _natural_with_range(zeta_err):
 
 
 def test_natural_units_share_their_baselines_runs_as_one_group_and_midl_table1(tmp_path):
-    from zmixlib import paper
+    from zmixlib.tables import paper
 
     runs = _natural_with_range(0.095)
     ledger.record_claims("04_natural", runs=runs, pairs=paper.paired(runs), params=_params(tmp_path))

@@ -15,7 +15,7 @@ from scipy import stats
 from zmixlib.__main__ import main as zmix_main
 from zmixlib.chapters import ledger
 from zmixlib.chapters.ledger import paper_check
-from zmixlib.paper import paper_table
+from zmixlib.tables.paper import paper_table
 
 BY_ID = {c.id: c for c in ledger.CLAIMS}
 NEW_IDS = {

@@ -11,11 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zmixlib import data, paper, recipes
-from zmixlib._util import ROOT
+from zmixlib import data
 from zmixlib.chapters import medmnist
+from zmixlib.core.util import ROOT
 from zmixlib.data import mnist10k
 from zmixlib.data._base import held_out_indices, split_of_train
+from zmixlib.protocol import recipes
+from zmixlib.tables import paper
 
 try:
     from tests import dataset_fixtures as fx
@@ -286,7 +288,8 @@ def test_paper_path_on_a_medmnist_fixture(tmp_path, monkeypatch):
     and test AUC / ACC, and the chapter's table puts both reported epochs beside Table 7's BreastMNIST row."""
     from medmnist.info import INFO
 
-    from zmixlib import report, sweep
+    from zmixlib.engine import sweep
+    from zmixlib.tables import report
 
     labels = fx.make_medmnist(tmp_path / "data" / "medmnist", "breastmnist", 1, 2, sizes=(12, 6, 6))
     monkeypatch.setitem(INFO["breastmnist"], "n_samples", {k: len(v) for k, v in labels.items()})

@@ -1,4 +1,4 @@
-"""zmixlib.metrics against scikit-learn and medmnist's evaluator on the same arrays."""
+"""zmixlib.engine.metrics against scikit-learn and medmnist's evaluator on the same arrays."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from medmnist.evaluator import getACC, getAUC
 from sklearn import metrics as skm
 
-from zmixlib import metrics
+from zmixlib.engine import metrics
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from mixing_fixtures import CUDA, gen
 from torch.utils.data import DataLoader, TensorDataset
 from torchvision.transforms import v2
 
+from zmixlib.core.theory import lambda_for_gamma
 from zmixlib.mixing import ZetaMix, cutmix, zeta_mixup
-from zmixlib.theory import lambda_for_gamma
 
 timm_mixup = pytest.importorskip("timm.data.mixup")
 

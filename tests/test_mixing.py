@@ -287,7 +287,7 @@ class TestPackage:
 
     def test_the_loss_lives_in_metrics_only(self):
         import zmixlib
-        from zmixlib import metrics
+        from zmixlib.engine import metrics
 
         assert not hasattr(M, "soft_cross_entropy")
         assert zmixlib.soft_cross_entropy is metrics.soft_cross_entropy

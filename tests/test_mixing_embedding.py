@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mixing_fixtures import FAST, gen
 
-from zmixlib.metrics import soft_cross_entropy
+from zmixlib.engine.metrics import soft_cross_entropy
 from zmixlib.mixing import dense_multimix, multimix, multimix_attention, multimix_weights
 
 pytestmark = pytest.mark.filterwarnings("error")

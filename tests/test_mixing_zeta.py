@@ -58,7 +58,7 @@ class TestZetaWeights:
         assert zeta(1.72865) < 2.0  # the paper's rounded value satisfies Theorem 1 too
 
     def test_gamma_min_has_one_definition(self):
-        from zmixlib import theory
+        from zmixlib.core import theory
 
         assert M.GAMMA_MIN is theory.GAMMA_MIN  # a re-export, not a copy
         assert theory.GAMMA_MIN == theory.gamma_min()  # the literal is exactly the brentq root

@@ -1,11 +1,11 @@
-"""zmixlib.models: every architecture builds offline, has forward_features/forward_head, manifold mixup."""
+"""zmixlib.engine.models: every architecture builds offline, has forward_features/forward_head, manifold mixup."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from zmixlib import models
+from zmixlib.engine import models
 from zmixlib.mixing import Mixer
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -1,4 +1,4 @@
-"""zmixlib.paper: the papers' tables load as numbers, every table the code names exists, and the comparison
+"""zmixlib.tables.paper: the papers' tables load as numbers, every table the code names exists, and the comparison
 of our runs with them (paper number beside ours; seed-paired ζ-mixup − mixup)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from zmixlib import paper
-from zmixlib.vocab import METHODS
+from zmixlib.core.vocab import METHODS
+from zmixlib.tables import paper
 
 ROOT = Path(__file__).resolve().parent.parent
 _SOURCE = re.compile(r"""\\?["']((?:[a-z]+-)+(?:table[0-9A-Za-z]+|fig[0-9]+|text|id)(?:-[a-z]+)*|theorem-1)\\?["']""")

@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 import torch
 
-from zmixlib import mixing, models, profiles, recipes, train
+from zmixlib import mixing
 from zmixlib.chapters import peers
+from zmixlib.core.vocab import METHOD_NAMES, METHODS
 from zmixlib.data._base import ArrayDataset
-from zmixlib.runspec import RunSpec
-from zmixlib.vocab import METHOD_NAMES, METHODS
+from zmixlib.engine import models, train
+from zmixlib.engine.runspec import RunSpec
+from zmixlib.protocol import profiles, recipes
 
 
 def _params(profile: str = "smoke", **changes):
@@ -265,7 +267,8 @@ def test_methods_left_out_are_listed():
 
 
 def test_train_chapter_trains_every_experiment_in_one_sweep(monkeypatch, tmp_path):
-    from zmixlib import regime, report
+    from zmixlib.protocol import regime
+    from zmixlib.tables import report
 
     trained, read = [], []
     monkeypatch.setattr(report, "train", lambda specs, params: trained.append(list(specs)))

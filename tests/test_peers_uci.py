@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 import torch
 
-from zmixlib import paper, profiles, store
 from zmixlib.chapters import peers
 from zmixlib.chapters.peers import kmixup_uci
-from zmixlib.store import DamagedFileWarning
+from zmixlib.engine import store
+from zmixlib.engine.store import DamagedFileWarning
+from zmixlib.protocol import profiles
+from zmixlib.tables import paper
 
 
 def _params(profile: str) -> SimpleNamespace:

@@ -1,4 +1,4 @@
-"""zmixlib.plots and the figures of chapters 00 and 01: importing changes no global matplotlib setting, every
+"""zmixlib.tables.plots and the figures of chapters 00 and 01: importing changes no global matplotlib setting, every
 figure is drawn in the house style, with labelled axes."""
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 import torch
 
-from zmixlib import plots, theory
 from zmixlib.chapters import synthetic_manifolds, theorems
+from zmixlib.core import theory
+from zmixlib.tables import plots
 
 matplotlib.use("Agg")
 
@@ -26,7 +27,7 @@ def test_importing_plots_changes_no_rcparams():
     code = (
         "import matplotlib, matplotlib.pyplot\n"
         "before = dict(matplotlib.rcParams)\n"
-        "import zmixlib.plots, zmixlib.chapters.theorems, zmixlib.chapters.synthetic_manifolds\n"
+        "import zmixlib.tables.plots, zmixlib.chapters.theorems, zmixlib.chapters.synthetic_manifolds\n"
         "after = dict(matplotlib.rcParams)\n"
         "changed = sorted(k for k in before if before[k] != after[k])\n"
         "assert not changed, changed\n"

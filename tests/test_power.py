@@ -1,4 +1,4 @@
-"""zmixlib.stats power: the two-sided paired t-test's power (noncentral t) against a Monte Carlo of the test
+"""zmixlib.analysis.stats power: the two-sided paired t-test's power (noncentral t) against a Monte Carlo of the test
 itself and against published sample sizes; the detectable effect and the seeds needed; the scipy-backed
 intervals equal to the textbook formulas."""
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from zmixlib.stats import (
+from zmixlib.analysis.stats import (
     PairedStat,
     detectable_effect,
     paired_interval,

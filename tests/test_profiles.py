@@ -7,8 +7,8 @@ from pathlib import Path
 import papermill
 import pytest
 
-from zmixlib import config, profiles
-from zmixlib.config import PROFILES
+from zmixlib.protocol import config, profiles
+from zmixlib.protocol.profiles import PROFILES
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

@@ -69,7 +69,7 @@ class TestGetOracle:
 
     @pytest.mark.slow
     def test_stale_cache_is_retrained(self, get, tmp_path):
-        from zmixlib import train
+        from zmixlib.engine import train
 
         ckpt = train.checkpoint_path(get().spec, tmp_path / "results")
         torch.save({**torch.load(ckpt, weights_only=False), "model": {}}, ckpt)  # no longer fits the model

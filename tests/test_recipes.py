@@ -1,12 +1,12 @@
-"""zmixlib.recipes: the papers' recipes as data, profiles, override validation."""
+"""zmixlib.protocol.recipes: the papers' recipes as data, profiles, override validation."""
 
 from __future__ import annotations
 
 import pytest
 
-from zmixlib import recipes
-from zmixlib.runspec import RunSpec
-from zmixlib.theory import GAMMA_MIN
+from zmixlib.core.theory import GAMMA_MIN
+from zmixlib.engine.runspec import RunSpec
+from zmixlib.protocol import recipes
 
 
 def _by(matrix, **kw):
@@ -190,7 +190,7 @@ def test_an_empty_dataset_list_from_a_notebook_runs_none_of_the_section():
 
     import pandas as pd
 
-    from zmixlib import paper
+    from zmixlib.tables import paper
 
     params = SimpleNamespace(profile="paper", seeds=[0], epochs=None, datasets=["CIFAR-10"], cutmix_datasets=[])
     m = recipes.resolve_params("cutmix", params, datasets=params.cutmix_datasets)

@@ -1,4 +1,4 @@
-"""zmixlib.reference_impl: the authors' ζ-weights are the same distribution as ours."""
+"""zmixlib.chapters.timing.reference_impl: the authors' ζ-weights are the same distribution as ours."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 import torch
 from scipy.stats import chisquare
 
-from zmixlib import mixing, reference_impl
+from zmixlib import mixing
+from zmixlib.chapters.timing import reference_impl
 
 
 def _p_series(b: int, gamma: float) -> np.ndarray:

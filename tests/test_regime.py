@@ -1,4 +1,4 @@
-"""The regime check (zmixlib.regime), the offline regime in the recipes, runs shared by spec, sparse evaluation."""
+"""The regime check (zmixlib.protocol.regime), the offline regime in the recipes, runs shared by spec, sparse evaluation."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from zmixlib import recipes, regime, report
-from zmixlib.runspec import EXECUTION_FIELDS, RunSpec
-from zmixlib.train import evaluated, fit
+from zmixlib.engine.runspec import EXECUTION_FIELDS, RunSpec
+from zmixlib.engine.train import evaluated, fit
+from zmixlib.protocol import recipes, regime
+from zmixlib.tables import report
 
 
 def _history(accs: dict[tuple[str, int], list[float]], method: str = "erm") -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""zmixlib.report (sweep folders, failures, labels, paper-beside-ours tables, paired summaries, curves) and
+"""zmixlib.tables.report (sweep folders, failures, labels, paper-beside-ours tables, paired summaries, curves) and
 chapter 04's own tables (zmixlib.chapters.natural)."""
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from zmixlib import paper, report, store
 from zmixlib.chapters import natural
-from zmixlib.runspec import RunRecord, RunSpec
-from zmixlib.sweep import SweepReport
-from zmixlib.theory import GAMMA_MIN
+from zmixlib.core.theory import GAMMA_MIN
+from zmixlib.engine import store
+from zmixlib.engine.runspec import RunRecord, RunSpec
+from zmixlib.engine.sweep import SweepReport
+from zmixlib.tables import paper, report
 
 METHODS = [("erm", None), ("mixup", None), ("zeta_mixup", 2.4), ("zeta_mixup", (GAMMA_MIN, 4.0))]
 

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 import torch
 
-from zmixlib import models, recipes, store
 from zmixlib.chapters.ledger.claims import MULTIMIX_ROBUST_VS
 from zmixlib.chapters.ledger.robustness_evidence import _robustness
 from zmixlib.chapters.robustness import (
@@ -23,7 +22,9 @@ from zmixlib.chapters.robustness import (
     for_runs,
     paper_points,
 )
-from zmixlib.runspec import RunRecord, RunSpec
+from zmixlib.engine import models, store
+from zmixlib.engine.runspec import RunRecord, RunSpec
+from zmixlib.protocol import recipes
 
 # --------------------------------------------------------------------------------------------- the store's weights
 
@@ -100,8 +101,8 @@ def test_require_weights_moves_the_record_of_a_run_without_weights(tmp_path):
 
 @pytest.mark.slow
 def test_fit_stores_the_final_weights_and_a_sweep_retrains_a_run_without(tmp_path, one_thread):
-    from zmixlib import sweep
-    from zmixlib.train import fit
+    from zmixlib.engine import sweep
+    from zmixlib.engine.train import fit
 
     spec = recipes.resolve("peers", "smoke", datasets=["digits"], methods=["erm"], epochs=1, train_subset=64)[0]
     fit(spec, results_dir=tmp_path, progress=False)
@@ -234,7 +235,7 @@ def test_kmixup_mnist_offline_keeps_several_k_subsets_per_batch():
 
 
 def _params(**kw):
-    from zmixlib import profiles
+    from zmixlib.protocol import profiles
 
     base = {
         **profiles.sizes("11_robustness")["smoke"],

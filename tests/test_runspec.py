@@ -1,4 +1,4 @@
-"""zmixlib.runspec: a run's identity (stable ids, execution fields outside the hash), validation, records."""
+"""zmixlib.engine.runspec: a run's identity (stable ids, execution fields outside the hash), validation, records."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from zmixlib.runspec import EXECUTION_FIELDS, MIXER_HPARAMS, RunRecord, RunSpec, check_device, check_gamma
-from zmixlib.theory import GAMMA_MIN
-from zmixlib.vocab import METHODS
+from zmixlib.core.theory import GAMMA_MIN
+from zmixlib.core.vocab import METHODS
+from zmixlib.engine.runspec import EXECUTION_FIELDS, MIXER_HPARAMS, RunRecord, RunSpec, check_device, check_gamma
 
 
 def _spec(**kw):

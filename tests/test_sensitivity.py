@@ -12,9 +12,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from zmixlib import config, profiles, recipes  # noqa: E402
 from zmixlib.chapters import sensitivity  # noqa: E402
-from zmixlib.theory import GAMMA_MIN  # noqa: E402
+from zmixlib.core.theory import GAMMA_MIN  # noqa: E402
+from zmixlib.protocol import config, profiles, recipes  # noqa: E402
 
 GRID = [round(1.8 + 0.2 * i, 1) for i in range(17)]  # Fig. 10a, b: 1.8, 2.0, ..., 5.0
 

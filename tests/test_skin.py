@@ -11,12 +11,15 @@ import pandas as pd
 import pytest
 import torch
 
-from zmixlib import config, data, models, paper, profiles, recipes, report, sweep, train
-from zmixlib._util import torch_threads
+from zmixlib import data
 from zmixlib.chapters import skin
+from zmixlib.chapters.skin.neighbours import cosine_knn, embed, same_label_counts
+from zmixlib.core.util import torch_threads
+from zmixlib.core.vocab import arch_paper_name, gamma_text, method_label
 from zmixlib.data import derived
-from zmixlib.neighbours import cosine_knn, embed, same_label_counts
-from zmixlib.vocab import arch_paper_name, gamma_text, method_label
+from zmixlib.engine import models, sweep, train
+from zmixlib.protocol import config, profiles, recipes
+from zmixlib.tables import paper, report
 
 # ------------------------------------------------------------------------------------------- neighbours
 

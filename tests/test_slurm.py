@@ -22,9 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from zmixlib import cli, config, recipes, store, sweep, train
-from zmixlib._util import ROOT
-from zmixlib.runspec import RunSpec
+from zmixlib import cli
+from zmixlib.core.util import ROOT
+from zmixlib.engine import store, sweep, train
+from zmixlib.engine.runspec import RunSpec
+from zmixlib.protocol import config, recipes
 
 
 def _no_cluster() -> str | None:

@@ -1,4 +1,4 @@
-"""zmixlib.stats: seed-paired interval and test against scipy; the one mean ± sd formatter."""
+"""zmixlib.analysis.stats: seed-paired interval and test against scipy; the one mean ± sd formatter."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from zmixlib.stats import PairedStat, mean_sd, paired_interval, pm_text, summary_interval, welch_interval
+from zmixlib.analysis.stats import PairedStat, mean_sd, paired_interval, pm_text, summary_interval, welch_interval
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""zmixlib.store (atomic records, loading) and zmixlib.paper (the packaged paper table, paper-vs-run comparison)."""
+"""zmixlib.engine.store (atomic records, loading) and zmixlib.tables.paper (the packaged paper table, paper-vs-run comparison)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import math
 import pandas as pd
 import pytest
 
-from zmixlib import paper, store
-from zmixlib.runspec import RunRecord, RunSpec
+from zmixlib.engine import store
+from zmixlib.engine.runspec import RunRecord, RunSpec
+from zmixlib.tables import paper
 
 
 def _record(method="erm", gamma=None, seed=0, err=0.05, dataset="CIFAR-10", arch="resnet18_cifar", section="natural"):

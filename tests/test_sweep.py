@@ -1,4 +1,4 @@
-"""zmixlib.sweep: skip finished runs, report failures without stopping, packed worker processes, submitit."""
+"""zmixlib.engine.sweep: skip finished runs, report failures without stopping, packed worker processes, submitit."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import os
 import pytest
 import torch
 
-from zmixlib import cli, recipes, store, sweep, workers
-from zmixlib._util import torch_threads
-from zmixlib.runspec import RunSpec
+from zmixlib import cli
+from zmixlib.core.util import torch_threads
+from zmixlib.engine import store, sweep, workers
+from zmixlib.engine.runspec import RunSpec
+from zmixlib.protocol import recipes
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -232,9 +234,9 @@ def _notebook_matrices(chapter: str, profile: str) -> dict:
     import json
     import re
 
-    from zmixlib import config
-    from zmixlib._util import ROOT
     from zmixlib.chapters import ablation, medmnist
+    from zmixlib.core.util import ROOT
+    from zmixlib.protocol import config
 
     cells = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())["cells"]
     code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
@@ -270,7 +272,7 @@ def test_cli_paths_resolve_against_the_project(tmp_path, monkeypatch, capsys):
     """Issue 20, item 9: started from another folder, train and sweep read the project's data/ and write its results/."""
     import json
 
-    from zmixlib._util import ROOT
+    from zmixlib.core.util import ROOT
 
     monkeypatch.chdir(tmp_path)
     assert cli.train_main(["--dataset", "digits", "--dry-run"]) == 0
@@ -289,8 +291,8 @@ def test_cli_paths_resolve_against_the_project(tmp_path, monkeypatch, capsys):
 
 
 def test_build_report_says_how_runs_were_produced(tmp_path):
-    from zmixlib import bookreport
-    from zmixlib.runspec import RunRecord
+    from zmixlib.engine.runspec import RunRecord
+    from zmixlib.site import bookreport
 
     for seed, env in enumerate(
         [

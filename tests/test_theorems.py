@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from zmixlib import theory
 from zmixlib.chapters import theorems
+from zmixlib.core import theory
 
 
 def test_dominance_curves_cross_zero_at_the_threshold():

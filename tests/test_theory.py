@@ -1,4 +1,4 @@
-"""zmixlib.theory: γ_min, the dominance of the first weight (Theorem 1), mixup as ζ-mixup (Theorem 2)."""
+"""zmixlib.core.theory: γ_min, the dominance of the first weight (Theorem 1), mixup as ζ-mixup (Theorem 2)."""
 
 import math
 
@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import special
 
-from zmixlib import theory
+from zmixlib.core import theory
 
 
 class TestGammaMin:

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zmixlib import bench, cli, data, recipes
+from zmixlib import bench, cli, data
 from zmixlib.bench import throughput
 from zmixlib.chapters import timing
+from zmixlib.protocol import recipes
 
 
 def _table(rates: dict, arch="mlp", device="cpu") -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""zmixlib.train: fit on tiny data, exact resume, NaN stop, the CLI."""
+"""zmixlib.engine.train: fit on tiny data, exact resume, NaN stop, the CLI."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import torch
 from dataset_fixtures import _idx
 from torch.utils.data import DataLoader, TensorDataset
 
-from zmixlib import cli, store, train
-from zmixlib.runspec import RunRecord, RunSpec
-from zmixlib.train import fit
+from zmixlib import cli
+from zmixlib.engine import store, train
+from zmixlib.engine.runspec import RunRecord, RunSpec
+from zmixlib.engine.train import fit
 
 pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.slow]
 

@@ -1,4 +1,4 @@
-"""The training target: the loss a :class:`~zmixlib.train.Trainer` step minimises is the soft cross-entropy of the
+"""The training target: the loss a :class:`~zmixlib.engine.train.Trainer` step minimises is the soft cross-entropy of the
 model's output on the *mixed* batch against the *mixer's* labels.
 
 Every method and every space (input, embedding, dense, manifold) is re-derived here from the public mixing API
@@ -18,10 +18,10 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from zmixlib.metrics import soft_cross_entropy
+from zmixlib.engine.metrics import soft_cross_entropy
+from zmixlib.engine.runspec import RunSpec
+from zmixlib.engine.train import Trainer
 from zmixlib.mixing import Mixer, dense_multimix, mixup, multimix, multimix_attention, multimix_coin
-from zmixlib.runspec import RunSpec
-from zmixlib.train import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -142,7 +142,7 @@ def test_step_minimises_soft_ce_against_the_mixers_labels(method, kw):
 
 
 def test_the_cases_cover_every_method_and_space():
-    from zmixlib.vocab import METHODS, SPACES
+    from zmixlib.core.vocab import METHODS, SPACES
 
     covered = {(m, _trainer(m, **kw).spec.space) for m, kw in CASES}
     assert {m for m, _ in covered} == set(METHODS)

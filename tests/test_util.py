@@ -1,4 +1,4 @@
-"""zmixlib._util: atomic writes, thread control, to-NumPy, git identity."""
+"""zmixlib.core.util: atomic writes, thread control, to-NumPy, git identity."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from zmixlib import _util
+from zmixlib.core import util as _util
 
 
 def test_torch_threads_restores_the_count():
@@ -47,7 +47,7 @@ def test_git_info_outside_a_checkout(tmp_path):
 
 
 def test_environ_sets_unsets_and_restores(monkeypatch):
-    from zmixlib._util import environ
+    from zmixlib.core.util import environ
 
     monkeypatch.setenv("ZMIX_T_KEEP", "old")
     monkeypatch.setenv("ZMIX_T_GONE", "here")

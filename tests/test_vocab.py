@@ -1,4 +1,4 @@
-"""zmixlib.vocab: every method named, coloured and spelled once; γ written one way; table order."""
+"""zmixlib.core.vocab: every method named, coloured and spelled once; γ written one way; table order."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from zmixlib import vocab
-from zmixlib.theory import GAMMA_MIN
-from zmixlib.vocab import ARCHS, METHODS, SPACES
+from zmixlib.core import vocab
+from zmixlib.core.theory import GAMMA_MIN
+from zmixlib.core.vocab import ARCHS, METHODS, SPACES
 
 
 @pytest.mark.parametrize("name", list(METHODS))

@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from zmixlib._util import atomic_write_text, git_info
+    from zmixlib.core.util import atomic_write_text, git_info
 
     if args.stage:
         global DEVICE

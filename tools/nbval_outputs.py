@@ -9,7 +9,7 @@
 ``# NBVAL_CHECK_OUTPUT`` and the notebook stores them. :data:`CHECKED` names, per notebook, its deterministic
 result cells at the smoke profile (tables, the regime check, the ledger's rows) by a piece of their source (the
 chapter call), not by position, so a cell added above one does not move the mark. Storing executes the notebook at
-its defaults (smoke) with the book's runner (:func:`zmixlib.bookrun.execute`) in a temporary folder and writes
+its defaults (smoke) with the book's runner (:func:`zmixlib.site.bookrun.execute`) in a temporary folder and writes
 back into the source notebook only the marked cells' outputs and execution counts: stdout and the text
 representations (``text/plain``, ``text/html``, ``text/markdown``, ``text/latex``); never images (nbval does not
 compare them) and never another cell's source or outputs. ``--check`` compares what is stored with a fresh run
@@ -269,7 +269,7 @@ def execute_copy(nb: Any, name: str, workdir: Path) -> Any:
     """Execute ``nb`` (a marked copy) at its defaults with the book's runner in ``workdir``; the executed notebook."""
     import nbformat
 
-    from zmixlib import bookrun
+    from zmixlib.site import bookrun
 
     src = workdir / "src" / f"{name}.ipynb"
     src.parent.mkdir(parents=True, exist_ok=True)
@@ -298,7 +298,7 @@ def store(path: Path, workdir: Path) -> list[int]:
     """Mark the notebook's :data:`CHECKED` cells and store their outputs from a fresh smoke run; the cells."""
     import nbformat
 
-    from zmixlib._util import atomic_write_text
+    from zmixlib.core.util import atomic_write_text
 
     name = path.stem
     nb = nbformat.read(path, as_version=4)
@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             cells = find_cells(nb, CHECKED[p.stem], name=p.stem)
             print(f"{p.stem}: cells {cells}, marked {[i for i in cells if is_marked(nb.cells[i])]}")
         return 0
-    from zmixlib.bookrun import NotebookFailed, NotebookNoisy
+    from zmixlib.site.bookrun import NotebookFailed, NotebookNoisy
 
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="zmix-nbval-") as tmp:

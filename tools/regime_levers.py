@@ -25,9 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
-from zmixlib import models, recipes
-from zmixlib.metrics import soft_cross_entropy
-from zmixlib.train import Trainer
+from zmixlib.engine import models
+from zmixlib.engine.metrics import soft_cross_entropy
+from zmixlib.engine.train import Trainer
+from zmixlib.protocol import recipes
 
 N_SEEDS, BATCH = 5, 32
 

@@ -79,7 +79,7 @@ try:
     pandas_importable = True
 except ImportError:
     pandas_importable = False
-from zmixlib._util import ROOT
+from zmixlib.core.util import ROOT
 files = lambda: sorted(str(p.relative_to(site)) for p in site.rglob("*"))
 listing = files()
 cli = subprocess.run([sys.executable, "-m", "zmixlib", "--help"], capture_output=True, text=True)
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     if probe["site_packages_written"]:
         problems.append(f"running zmixlib wrote into site-packages: {probe['site_packages_written'][:5]}")
     home = out / "home"
-    root_probe = "from zmixlib._util import ROOT; print(ROOT)"
+    root_probe = "from zmixlib.core.util import ROOT; print(ROOT)"
     home_root = _check(_run([vpy, "-c", root_probe], cwd=run_dir, env={**env, "ZMIX_HOME": str(home)}), "probe")
     if Path(home_root.stdout.strip()) != home.resolve():
         problems.append(f"with ZMIX_HOME={home}, ROOT is {home_root.stdout.strip()}")

@@ -4,7 +4,7 @@ Papers: Abhishek, Brown, Hamarneh. *Multi-sample ζ-mixup: richer, more realisti
 from a p-series interpolant.* J Big Data 11:43 (2024); *ζ-mixup: richer, more realistic mixing of
 multiple images*, MIDL 2023.
 
-``from zmixlib import zeta_mixup`` works; submodules (``zmixlib.mixing``, ``zmixlib.theory``, ...) are
+``from zmixlib import zeta_mixup`` works; submodules (``zmixlib.mixing``, ``zmixlib.core.theory``, ...) are
 imported on first use so that ``import zmixlib`` stays light.
 """
 
@@ -16,11 +16,11 @@ __version__ = "0.1.0"
 
 # name -> submodule that defines it (re-exported lazily)
 _EXPORTS = {
-    "gamma_min": "theory",
-    "zeta": "theory",
-    "gamma_for_lambda": "theory",
-    "lambda_for_gamma": "theory",
-    "zeta_series_weights": "theory",
+    "gamma_min": "core.theory",
+    "zeta": "core.theory",
+    "gamma_for_lambda": "core.theory",
+    "lambda_for_gamma": "core.theory",
+    "zeta_series_weights": "core.theory",
     "zeta_mixup": "mixing",
     "zeta_weights": "mixing",
     "apply_weights": "mixing",
@@ -33,36 +33,11 @@ _EXPORTS = {
     "multimix": "mixing",
     "dense_multimix": "mixing",
     "local_synthetic_instances": "mixing",
-    "soft_cross_entropy": "metrics",
+    "soft_cross_entropy": "engine.metrics",
     "Mixer": "mixing",
     "MIXERS": "mixing",
 }
-_SUBMODULES = {
-    "vocab",
-    "theory",
-    "mixing",
-    "data",
-    "models",
-    "runspec",
-    "recipes",
-    "train",
-    "sweep",
-    "store",
-    "paper",
-    "metrics",
-    "intrinsic",
-    "geometry",
-    "report",
-    "plots",
-    "profiles",
-    "config",
-    "chapters",
-    "bench",
-    "device_data",
-    "reference_impl",
-    "book",
-    "cli",
-}
+_SUBMODULES = {"core", "mixing", "data", "analysis", "engine", "protocol", "tables", "bench", "chapters", "site", "cli"}
 
 
 def __getattr__(name: str):

@@ -10,7 +10,7 @@ import importlib
 import sys
 
 COMMANDS = {
-    "book": ("zmixlib.book", "execute the notebooks with papermill under a profile and build the HTML book"),
+    "book": ("zmixlib.site.book", "execute the notebooks with papermill under a profile and build the HTML book"),
     "train": ("zmixlib.cli:train_main", "train one run (dataset x method x seed) and write its record"),
     "sweep": ("zmixlib.cli:sweep_main", "run a matrix of runs, skipping finished ones"),
     "bench": ("zmixlib.cli:bench_main", "time the mixing methods side by side, and training throughput"),
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m zmixlib COMMAND [options]\n\ncommands:")
         for name, (_, text) in COMMANDS.items():
             print(f"  {name:<6} {text}")
-        from zmixlib._util import ROOT, ROOT_RULE
+        from zmixlib.core.util import ROOT, ROOT_RULE
 
         print(f"\nfiles: {ROOT_RULE}; here: {ROOT}")
         return 0 if argv else 2

@@ -1,6 +1,6 @@
 """The ``train``, ``sweep``, ``bench`` and ``ledger`` commands (``python -m zmixlib train|sweep|bench|ledger ...``).
 
-Every option reaches the :class:`~zmixlib.runspec.RunSpec` (or the sweep's matrix) or is rejected with a
+Every option reaches the :class:`~zmixlib.engine.runspec.RunSpec` (or the sweep's matrix) or is rejected with a
 message naming it; ``--dry-run`` prints what would run without training (``tests/test_cli.py`` checks
 every option that way).
 """
@@ -15,11 +15,12 @@ import sys
 import time
 from typing import Any
 
-from zmixlib import recipes, store, sweep, train
-from zmixlib._util import ROOT
+from zmixlib.core.util import ROOT
+from zmixlib.core.vocab import METHOD_NAMES, SPACES
 from zmixlib.data import DamagedDataError
-from zmixlib.runspec import RunRecord, RunSpec
-from zmixlib.vocab import METHOD_NAMES, SPACES
+from zmixlib.engine import store, sweep, train
+from zmixlib.engine.runspec import RunRecord, RunSpec
+from zmixlib.protocol import recipes
 
 #: --results-dir's help: ROOT is the checkout, else $ZMIX_HOME, else the working folder (python -m zmixlib --help)
 _RESULTS_HELP = f"default: {ROOT / 'results'} (python -m zmixlib --help says where files go)"
@@ -82,7 +83,7 @@ def train_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m zmixlib train",
         description="Train one run (dataset x method x seed) and write results/<section>/<run_id>.json. "
-        "Unset options take the dataset's recipe under --profile (zmixlib.recipes).",
+        "Unset options take the dataset's recipe under --profile (zmixlib.protocol.recipes).",
     )
     p.add_argument("--dataset", required=True, help="e.g. digits, iris, Fashion-MNIST, CIFAR-10 (zmixlib.data names)")
     p.add_argument("--method", default="erm", choices=METHOD_NAMES)
@@ -91,7 +92,7 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-mix", type=int, help="T, samples per synthetic sample (default: the batch)")
     p.add_argument("--extra", action="append", default=[], metavar="KEY=VALUE", help="further mixer keyword")
     p.add_argument("--space", choices=SPACES, help="where to mix (default: by method)")
-    p.add_argument("--arch", help="zmixlib.models name (default: the recipe's)")
+    p.add_argument("--arch", help="zmixlib.engine.models name (default: the recipe's)")
     p.add_argument("--arch-kwarg", action="append", default=[], metavar="KEY=VALUE", help="model keyword")
     p.add_argument("--profile", default="offline", help="recipe profile for unset options (default offline)")
     p.add_argument("--section", help="results/<section>/ (default adhoc)")
@@ -155,7 +156,7 @@ def _check_device(device: str) -> None:
     """``ValueError`` naming ``--device`` when it names a device this machine does not have."""
     import torch
 
-    from zmixlib.device import resolve_device
+    from zmixlib.core.device import resolve_device
 
     try:
         dev = resolve_device(device)
@@ -203,7 +204,7 @@ def train_main(argv: list[str] | None = None) -> int:
 def sweep_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m zmixlib sweep",
-        description="Run a section's matrix (zmixlib.recipes.resolve), skipping runs whose record exists.",
+        description="Run a section's matrix (zmixlib.protocol.recipes.resolve), skipping runs whose record exists.",
     )
     p.add_argument("--section", required=True, choices=list(recipes.SECTIONS))
     p.add_argument("--profile", default="smoke", help="smoke | offline | paper (default smoke)")
@@ -247,7 +248,7 @@ def sweep_parser() -> argparse.ArgumentParser:
 
 
 def sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The :func:`zmixlib.recipes.resolve` overrides the parsed ``sweep`` options describe."""
+    """The :func:`zmixlib.protocol.recipes.resolve` overrides the parsed ``sweep`` options describe."""
     keys = ("datasets", "methods", "gammas", "archs", "seeds", "epochs", "train_subset", "device", "data_root")
     overrides = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     overrides.update(_pairs(args.set, "--set"))
@@ -268,7 +269,7 @@ def book_matrix(
 ) -> Any:
     """The runs the section's chapter reads when ``make book PROFILE=profile`` executes it at its defaults
     (:data:`BOOK_SECTIONS`; ``None`` for a section whose chapter builds its matrices its own way)."""
-    from zmixlib import config, profiles
+    from zmixlib.protocol import config, profiles
 
     if section not in BOOK_SECTIONS:
         return None
@@ -290,7 +291,7 @@ def sweep_main(argv: list[str] | None = None) -> int:
         overrides.setdefault("data_root", str(ROOT / "data"))  # the project's data/, whatever the working folder
         matrix = None
         if args.book:
-            from zmixlib.report import sweep_dir
+            from zmixlib.tables.report import sweep_dir
 
             results_dir = str(sweep_dir(args.results_dir, args.profile))
             matrix = book_matrix(args.section, args.profile, **overrides)
@@ -434,9 +435,9 @@ def bench_main(argv: list[str] | None = None) -> int:
     import torch
 
     from zmixlib import bench
-    from zmixlib._util import torch_threads
     from zmixlib.chapters import timing
-    from zmixlib.device import resolve_device
+    from zmixlib.core.device import resolve_device
+    from zmixlib.core.util import torch_threads
 
     args = bench_parser().parse_args(argv)
     what = set(BENCH_WHAT) if args.what == "all" else {w for w in args.what.split(",") if w}

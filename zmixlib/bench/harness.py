@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from zmixlib._checks import check_float, check_int
+from zmixlib.core.checks import check_float, check_int
 
 # torch.utils.benchmark imports torch.utils.cpp_extension, which logs "No CUDA runtime is found" on machines
 # without CUDA — about building C++ extensions, which the harness never does: keep it off the pages.

@@ -1,10 +1,10 @@
 """Training throughput on this device, and what it means for the paper's tables.
 
-:func:`measure` times the engine's own training step (:meth:`zmixlib.train.Trainer.train_steps`: flip, mix,
+:func:`measure` times the engine's own training step (:meth:`zmixlib.engine.train.Trainer.train_steps`: flip, mix,
 forward, backward, update) in images/s for every combination of
 
 * the data path — ``"loader"`` (a DataLoader decoding every image) or ``"device"`` (the whole split as one
-  tensor on the device, :mod:`zmixlib.device_data`);
+  tensor on the device, :mod:`zmixlib.data.device_data`);
 * eager or compiled (``torch.compile``; eager, with a note, where it is unavailable);
 * runs per device — 1, 2, 4, 8 independent runs training at once on the one device, each in its own
   process (one CUDA context each), as ``python -m zmixlib sweep --runs-per-device N`` packs them.
@@ -41,12 +41,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from zmixlib import data, recipes
-from zmixlib._checks import check_choice, check_int
-from zmixlib.device import resolve_device
-from zmixlib.runspec import RunSpec
-from zmixlib.train import Trainer
-from zmixlib.workers import cpu_count
+from zmixlib import data
+from zmixlib.core.checks import check_choice, check_int
+from zmixlib.core.device import resolve_device
+from zmixlib.engine.runspec import RunSpec
+from zmixlib.engine.train import Trainer
+from zmixlib.engine.workers import cpu_count
+from zmixlib.protocol import recipes
 
 from .harness import machine_info, quantile
 
@@ -180,8 +181,8 @@ def measure(
     """Training images/s on this device for every (data path × compile × runs per device) cell, interleaved.
 
     Args:
-        arch: the model (a :mod:`zmixlib.models` name), trained on Fashion-MNIST with the paper's recipe
-            (``zmixlib.recipes.spec_for("Fashion-MNIST", profile="paper")``: SGD-Nesterov, flips) and ``method``
+        arch: the model (a :mod:`zmixlib.engine.models` name), trained on Fashion-MNIST with the paper's recipe
+            (``zmixlib.protocol.recipes.spec_for("Fashion-MNIST", profile="paper")``: SGD-Nesterov, flips) and ``method``
             with its paper hyperparameters.
         batch_size: default the recipe's (32).
         device: ``auto | cpu | cuda | cuda:N`` — every run of a cell trains on this one device.

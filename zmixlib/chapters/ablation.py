@@ -27,11 +27,12 @@ from typing import Any
 
 import pandas as pd
 
-from zmixlib import paper, plots, recipes, report
-from zmixlib.recipes import RunMatrix
-from zmixlib.report import device_text
-from zmixlib.stats import mean_sd
-from zmixlib.vocab import METHODS, method_label
+from zmixlib.analysis.stats import mean_sd
+from zmixlib.core.vocab import METHODS, method_label
+from zmixlib.protocol import recipes
+from zmixlib.protocol.recipes import RunMatrix
+from zmixlib.tables import paper, plots, report
+from zmixlib.tables.report import device_text
 
 __all__ = [
     "Variant",
@@ -202,7 +203,7 @@ def _label(key: str, runs: pd.DataFrame) -> str:
     return _BY_KEY[key].label(g.iloc[0] if len(g) else None)
 
 
-#: :func:`zmixlib.report.paired_summary`'s headings as Table 8's page names them
+#: :func:`zmixlib.tables.report.paired_summary`'s headings as Table 8's page names them
 _SUMMARY_COLUMNS = {
     "arch": "model",
     "comparison": "difference in ERR (points)",
@@ -215,7 +216,7 @@ _SUMMARY_COLUMNS = {
 def paired_summary(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     """Per (dataset, model, comparison): mean ± sd of the per-seed difference, its 95 % Student-t interval and
     two-sided paired t-test, the number of seeds, and in how many the first variant's ERR was lower / equal /
-    higher — :func:`zmixlib.report.paired_summary` under this chapter's headings."""
+    higher — :func:`zmixlib.tables.report.paired_summary` under this chapter's headings."""
     return report.paired_summary(pairs, decimals=decimals, columns=_SUMMARY_COLUMNS)
 
 
@@ -229,7 +230,7 @@ def paired_table(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
 
 
 def curves(runs: pd.DataFrame, history: pd.DataFrame, *, scale: float = 100.0) -> pd.DataFrame:
-    """Per-epoch test error in the long form :func:`zmixlib.plots.error_curves` draws, one curve per variant
+    """Per-epoch test error in the long form :func:`zmixlib.tables.plots.error_curves` draws, one curve per variant
     (the history has no ``num_mix``: it is taken from the run records)."""
     cols = ["panel", "curve", "method", "seed", "epoch", "value"]
     if history is None or len(history) == 0 or runs is None or len(runs) == 0:
@@ -247,7 +248,7 @@ def curves(runs: pd.DataFrame, history: pd.DataFrame, *, scale: float = 100.0) -
 
 def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, *, profile: str):
     """The test error (%) during training, one curve per variant (:func:`curves`), mean ± sd over seeds, labelled
-    with :func:`zmixlib.report.provenance`. Returns the figure."""
+    with :func:`zmixlib.tables.report.provenance`. Returns the figure."""
     return plots.error_curves(curves(runs, history.dropna(subset=["test_err"])), label=report.provenance(runs, profile))
 
 

@@ -2,7 +2,7 @@
 output (Fig. 6, MIDL 2023, drawn by :func:`local_id_panels`), the check against scikit-dimension, and the timing
 of our implementation (:func:`zmixlib.bench.best_time`).
 
-The algorithm itself (:func:`zmixlib.intrinsic.local_id`) lives in :mod:`zmixlib.intrinsic`.
+The algorithm itself (:func:`zmixlib.analysis.intrinsic.local_id`) lives in :mod:`zmixlib.analysis.intrinsic`.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import skdim
 import torch
 
 from zmixlib import data
+from zmixlib.analysis.geometry import augment_dataset
+from zmixlib.analysis.intrinsic import _as_points, agreement, local_id, local_id_skdim, local_id_summary
 from zmixlib.bench import best_time
-from zmixlib.geometry import augment_dataset
-from zmixlib.intrinsic import _as_points, agreement, local_id, local_id_skdim, local_id_summary
-from zmixlib.paper import paper_table
-from zmixlib.plots import house_style, method_color
-from zmixlib.theory import GAMMA_MIN
-from zmixlib.vocab import gamma_text
+from zmixlib.core.theory import GAMMA_MIN
+from zmixlib.core.vocab import gamma_text
+from zmixlib.tables.paper import paper_table
+from zmixlib.tables.plots import house_style, method_color
 
 __all__ = [
     "Data",
@@ -175,7 +175,7 @@ def local_id_sweep(
     """Mean and sd of the local ID of ``x``, of mixup's output and of ζ-mixup's output for each γ.
 
     Each augmented set is the whole of ``x`` mixed batch by batch
-    (:func:`zmixlib.geometry.augment_dataset`, shuffled with a generator seeded ``seed``; ζ-mixup mixes
+    (:func:`zmixlib.analysis.geometry.augment_dataset`, shuffled with a generator seeded ``seed``; ζ-mixup mixes
     the whole batch, ``T = batch_size``); ``x`` is flattened to ``(N, D)``. A γ given as a range
     ``(low, high)`` draws one ``γ ~ U[low, high]`` per batch.
 
@@ -186,7 +186,7 @@ def local_id_sweep(
 
     Returns:
         a ``pandas.DataFrame`` with one row per (method, γ, k, seed): ``dataset, method, gamma`` (NaN
-        for original, mixup and γ ranges), ``setting`` (:func:`zmixlib.vocab.gamma_text`; ``""`` for original and
+        for original, mixup and γ ranges), ``setting`` (:func:`zmixlib.core.vocab.gamma_text`; ``""`` for original and
         mixup), ``k, seed`` (NaN for original), ``n, mean, sd`` (over points).
     """
     x = x.reshape(x.shape[0], -1)
@@ -272,7 +272,7 @@ def bootstrap_difference(sweep: pd.DataFrame, *, reps: int = BOOT_REPS, seed: in
 def midl_table(summary: Any, *, gamma: float | tuple[float, float], k: int = 128) -> Any:
     """The MIDL 2023 local-ID numbers (k = 128, CIFAR-10/100) beside ours.
 
-    Paper rows come from ``zmixlib.paper.paper_table("midl-id")`` (the sd is in its note, "+- 9.47");
+    Paper rows come from ``zmixlib.tables.paper.paper_table("midl-id")`` (the sd is in its note, "+- 9.47");
     ours are the rows of ``summary`` (:func:`summarize_sweep`) at ``k``: original, mixup and ζ-mixup at
     the setting ``gamma`` (MIDL does not state the γ behind its numbers; it trains with γ ~ U[γ_min, 4]).
     Columns: ``source, dataset, method, gamma, k, mean, sd, seeds``.

@@ -3,7 +3,7 @@ with ResNet-18 on the ten 2-D MedMNIST sets at 28×28, AUC and ACC by MedMNIST's
 
 **The MedMNIST protocol.** Every run evaluates the validation split and the test split after every epoch (the
 engine records ``val_auc``, ``val_medmnist_acc``, ``test_auc``, ``test_medmnist_acc`` per epoch in the run's
-history, by :func:`zmixlib.metrics.medmnist_auc` / :func:`~zmixlib.metrics.medmnist_acc` for the dataset's
+history, by :func:`zmixlib.engine.metrics.medmnist_auc` / :func:`~zmixlib.engine.metrics.medmnist_acc` for the dataset's
 task). Two epochs are reported per run (:func:`epoch_choice`): the **last** epoch, and the epoch of the **best
 validation AUC** (the first epoch reaching the maximum, as MedMNIST's training script keeps the first model with
 a strictly higher validation AUC); the test metrics at each are averaged over seeds (mean ± sd).
@@ -26,15 +26,17 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from zmixlib import data, recipes, report
-from zmixlib.paper import paired, paper_table
-from zmixlib.plots import house_style
-from zmixlib.recipes import RunMatrix
-from zmixlib.regime import RegimeCheck
-from zmixlib.report import device_text, guarded
-from zmixlib.runspec import check_gamma
-from zmixlib.stats import mean_sd
-from zmixlib.vocab import color, method_label, sort_key
+from zmixlib import data
+from zmixlib.analysis.stats import mean_sd
+from zmixlib.core.vocab import color, method_label, sort_key
+from zmixlib.engine.runspec import check_gamma
+from zmixlib.protocol import recipes
+from zmixlib.protocol.recipes import RunMatrix
+from zmixlib.protocol.regime import RegimeCheck
+from zmixlib.tables import report
+from zmixlib.tables.paper import paired, paper_table
+from zmixlib.tables.plots import house_style
+from zmixlib.tables.report import device_text, guarded
 
 __all__ = [
     "METHODS",
@@ -70,8 +72,8 @@ NO_PAPER_VALUE = "not in our copies"
 
 
 def matrix(params: Any) -> RunMatrix:
-    """The run matrix of the notebook's parameters ``params`` (:class:`zmixlib.config.Params`): the
-    ``medmnist`` section of :mod:`zmixlib.recipes` under ``params.profile`` with the chapter's knobs."""
+    """The run matrix of the notebook's parameters ``params`` (:class:`zmixlib.protocol.config.Params`): the
+    ``medmnist`` section of :mod:`zmixlib.protocol.recipes` under ``params.profile`` with the chapter's knobs."""
     return recipes.resolve_params("medmnist", params)
 
 
@@ -108,7 +110,7 @@ def epoch_choice(history: pd.DataFrame, runs: pd.DataFrame | None = None, *, sel
     """Per run, the epoch of the best validation AUC and the last epoch, with the test metrics at each.
 
     Args:
-        history: per-epoch rows (:func:`zmixlib.report.load_runs`' second frame): ``run_id``, ``dataset``,
+        history: per-epoch rows (:func:`zmixlib.tables.report.load_runs`' second frame): ``run_id``, ``dataset``,
             ``arch``, ``method``, ``gamma``, ``seed``, ``epoch``, ``select`` and the :data:`REPORTED` columns.
         runs: the runs frame (first frame of ``load_runs``), for the device each run ran on (optional).
         select: the column the epoch is chosen by; its maximum wins, the **first** epoch reaching it on ties
@@ -160,7 +162,7 @@ def _dataset_key(name: str) -> tuple:
 def at_epoch(choice: pd.DataFrame, which: str = "best") -> pd.DataFrame:
     """:func:`epoch_choice` as a runs frame at one of the two epochs (``which``: ``"best"`` = validation-selected,
     ``"last"``): the columns ``test_auc`` / ``test_medmnist_acc`` hold the values at that epoch, so that
-    :func:`zmixlib.paper.paired` and :func:`zmixlib.paper.compare` read it like a record."""
+    :func:`zmixlib.tables.paper.paired` and :func:`zmixlib.tables.paper.compare` read it like a record."""
     if which not in EPOCHS:
         raise ValueError(f"which must be one of {list(EPOCHS)}, got {which!r}")
     out = choice.drop(columns=[c for c in choice.columns if "@" in c])
@@ -263,7 +265,7 @@ def paired_diffs(choice: pd.DataFrame) -> pd.DataFrame:
 def paired_summary(diffs: pd.DataFrame, *, auc_decimals: int = 4, acc_decimals: int = 2) -> pd.DataFrame:
     """:func:`paired_diffs` per (dataset, arch, comparison): mean ± sd over seeds of the AUC and ACC differences
     at the validation-selected and at the last epoch, the 95 % Student-t interval and two-sided paired t-test of
-    the AUC difference at the validation-selected epoch (:func:`zmixlib.stats.paired_interval`), and in how many
+    the AUC difference at the validation-selected epoch (:func:`zmixlib.analysis.stats.paired_interval`), and in how many
     seeds ζ-mixup's test AUC at the validation-selected epoch was higher / tied / lower."""
     if diffs is None or len(diffs) == 0:
         return pd.DataFrame()

@@ -1,10 +1,10 @@
 """Chapter 04's tables and figure: ERM, mixup and ζ-mixup on natural images (J Big Data 2024, Table 4; MIDL 2023,
 Table 1) and CutMix with ζ-mixup (Table 5).
 
-The training cell and the tables every chapter shares are :mod:`zmixlib.report`'s; this module holds what only
+The training cell and the tables every chapter shares are :mod:`zmixlib.tables.report`'s; this module holds what only
 this chapter shows:
 
-* :func:`paired_summary` — ζ-mixup − mixup and ζ-mixup − ERM, seed by seed (:func:`zmixlib.report.paired_summary`
+* :func:`paired_summary` — ζ-mixup − mixup and ζ-mixup − ERM, seed by seed (:func:`zmixlib.tables.report.paired_summary`
   over both baselines);
 * :func:`paired_table` — every seed's difference, one column per γ;
 * :func:`curves_figure` — the test error during training;
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from zmixlib import paper, plots, report
+from zmixlib.tables import paper, plots, report
 
 __all__ = [
     "SOURCES",
@@ -33,14 +33,14 @@ CUTMIX_METHODS = ("cutmix_zeta", "cutmix_zeta_compose")
 
 
 def paired_summary(runs: pd.DataFrame) -> pd.DataFrame:
-    """ζ-mixup − mixup and ζ-mixup − ERM in ERR points, seed-paired (:func:`zmixlib.report.paired_summary`):
+    """ζ-mixup − mixup and ζ-mixup − ERM in ERR points, seed-paired (:func:`zmixlib.tables.report.paired_summary`):
     mean ± sd, 95 % interval, paired t-test and the seeds won, one row per (dataset, arch, γ, baseline)."""
     pairs = [paper.paired(runs, metric="ERR_percent", baseline=b) for b in ("mixup", "erm")]
     return report.paired_summary(pd.concat(pairs, ignore_index=True))
 
 
 def paired_table(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
-    """:func:`zmixlib.paper.paired` as one row per (dataset, arch, seed), one column per setting of the
+    """:func:`zmixlib.tables.paper.paired` as one row per (dataset, arch, seed), one column per setting of the
     method (γ): method − baseline in the metric's units (negative ERR difference: the method better)."""
     if pairs is None or len(pairs) == 0:
         return pd.DataFrame()
@@ -55,7 +55,7 @@ def paired_table(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
 
 def curves_figure(runs: pd.DataFrame, history: pd.DataFrame, *, profile: str):
     """The test error (%) at the epochs each run was evaluated, mean over seeds with a ± sd band, one panel per
-    (dataset, arch), labelled with :func:`zmixlib.report.provenance`. Returns the figure."""
+    (dataset, arch), labelled with :func:`zmixlib.tables.report.provenance`. Returns the figure."""
     frame = report.curves(history.dropna(subset=["test_err"]))
     return plots.error_curves(frame, label=report.provenance(runs, profile))
 

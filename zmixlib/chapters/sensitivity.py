@@ -5,7 +5,7 @@
   Table 4's), γ_min marked — :func:`curve_stats`, :func:`gamma_curve_figure`;
 * **(c, d)** the random search: γ ~ U[1, 6], weight decay log-uniform in [5·10⁻⁵, 10⁻³], one model per draw
   (paper: 200 per dataset from a Weights & Biases Bayesian search; here the fixed random draws of
-  :func:`zmixlib.recipes.search_draws`, the first ``n`` of them: :func:`search_matrix`), drawn as the paper's
+  :func:`zmixlib.protocol.recipes.search_draws`, the first ``n`` of them: :func:`search_matrix`), drawn as the paper's
   parallel-coordinates figure (γ, weight decay, test accuracy; models with γ < γ_min in grey) —
   :func:`parallel_coordinates`, :func:`search_bands`.
 
@@ -28,15 +28,16 @@ import pandas as pd
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
-from zmixlib import recipes, report
-from zmixlib._checks import check_float, check_int
-from zmixlib.plots import house_style
-from zmixlib.recipes import RunMatrix
-from zmixlib.regime import RegimeCheck
-from zmixlib.report import device_text
-from zmixlib.stats import pm_text
-from zmixlib.theory import GAMMA_MIN
-from zmixlib.vocab import color, gamma_text, method_label
+from zmixlib.analysis.stats import pm_text
+from zmixlib.core.checks import check_float, check_int
+from zmixlib.core.theory import GAMMA_MIN
+from zmixlib.core.vocab import color, gamma_text, method_label
+from zmixlib.protocol import recipes
+from zmixlib.protocol.recipes import RunMatrix
+from zmixlib.protocol.regime import RegimeCheck
+from zmixlib.tables import report
+from zmixlib.tables.plots import house_style
+from zmixlib.tables.report import device_text
 
 __all__ = [
     "RULE",
@@ -90,7 +91,7 @@ def _common(params: Any) -> dict[str, Any]:
 def search_matrix(profile: str, n: int, **overrides: Any) -> RunMatrix:
     """The first ``n`` draws of the ``search`` section (per dataset, architecture and seed) under ``profile``.
 
-    The draws are fixed (:func:`zmixlib.recipes.search_draws`), so the first ``n`` are the same models in
+    The draws are fixed (:func:`zmixlib.protocol.recipes.search_draws`), so the first ``n`` are the same models in
     every profile and build. ``ValueError`` naming ``search_models`` when the section has fewer draws.
     """
     n = check_int("search_models", n, min=1)
@@ -139,7 +140,7 @@ def matrices(params: Any) -> dict[str, RunMatrix]:
 
 def train_chapter(params: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, RegimeCheck]:
     """The page's training cell: trains what :func:`matrices` lacks (chapter 04's mixup runs are read where they
-    exist) with the regime check from the curve's ERM twins (:func:`zmixlib.report.train_checked`). Returns
+    exist) with the regime check from the curve's ERM twins (:func:`zmixlib.tables.report.train_checked`). Returns
     ``(curve, history, mixup_runs, search, regime)``: the records of each matrix and the curve's histories."""
     m = matrices(params)
     _, _, regime = report.train_checked([s for x in m.values() for s in x], params, baseline_of=m["curve"])

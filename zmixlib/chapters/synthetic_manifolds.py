@@ -3,7 +3,7 @@
 What mixup and ζ-mixup make of points on a known manifold — crescents and spirals in 2-D (Fig. 2a:
 :func:`scatter_panels`, :func:`mixed_scatter_grid`), a 1-D helix in ℝ³ (Fig. 2b: :func:`helix_projections`),
 ζ-mixup over T × γ (:func:`mix_grid`) — and the evidence the claims ledger takes from them
-(:func:`zeta_minus_mixup`). The measurements are :mod:`zmixlib.geometry`'s (chapter 03 uses them too);
+(:func:`zeta_minus_mixup`). The measurements are :mod:`zmixlib.analysis.geometry`'s (chapter 03 uses them too);
 this module draws and arranges them for notebook 01.
 """
 
@@ -17,8 +17,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from zmixlib import data, geometry
-from zmixlib.plots import house_style, method_color
+from zmixlib import data
+from zmixlib.analysis import geometry
+from zmixlib.tables.plots import house_style, method_color
 
 __all__ = [
     "scatter_panels",
@@ -78,7 +79,7 @@ def realism_tables(
     batch_size: int,
     n_dense: int,
 ) -> pd.DataFrame:
-    """:func:`zmixlib.geometry.realism_table` of each 2-D set ``names``, one frame (one row per set, method,
+    """:func:`zmixlib.analysis.geometry.realism_table` of each 2-D set ``names``, one frame (one row per set, method,
     γ and seed)."""
     tables = [
         geometry.realism_table(
@@ -112,7 +113,7 @@ def distances_to(sets: dict[str, tuple], dense: torch.Tensor) -> dict[str, float
 def grid_cells(
     helix: torch.Tensor, *, num_mix: Sequence[int], gammas: Sequence[float], seed: int, batch_size: int
 ) -> dict[tuple[int, float], torch.Tensor]:
-    """Returns ζ-mixup's output of the helix for every ``(T, γ)`` (:func:`zmixlib.geometry.zeta_grid`), for
+    """Returns ζ-mixup's output of the helix for every ``(T, γ)`` (:func:`zmixlib.analysis.geometry.zeta_grid`), for
     :func:`mix_grid`."""
     grid = geometry.zeta_grid(helix, num_mix=num_mix, gammas=gammas, seed=seed, batch_size=batch_size)
     return {key: xm for key, (xm, _) in grid.items()}

@@ -4,7 +4,7 @@ Theorem 1: with weights ``w_s = s^{-γ} / H_T(γ)`` the first weight outweighs a
 ``γ ≥ γ_min`` whatever ``T`` (:func:`dominance_curves`, :func:`threshold_table`). Theorem 2: for ``T = 2``,
 ζ-mixup at ``γ = log2(λ / (1 − λ))`` equals mixup with weight λ (:func:`theorem2`, :func:`lambda_gamma_map`).
 The number of distinct weight assignments is ``T!`` (:func:`ordering_counts`). The arithmetic is
-:mod:`zmixlib.theory`'s; this module arranges it for notebook 00.
+:mod:`zmixlib.core.theory`'s; this module arranges it for notebook 00.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from zmixlib import theory
-from zmixlib.plots import house_style, method_color
+from zmixlib.core import theory
+from zmixlib.tables.plots import house_style, method_color
 
 __all__ = [
     "THEOREM1_TS",

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import torch
 
-from zmixlib._checks import check_choice, check_int
+from zmixlib.core.checks import check_choice, check_int
 from zmixlib.data import derived, manifolds, medical, natural, offline, skin, sources
 from zmixlib.data._base import FAMILIES, ArrayDataset, ChecksumError, DamagedDataError, DatasetInfo
 from zmixlib.data.manifolds import SYNTHETIC, dense_points, synthetic

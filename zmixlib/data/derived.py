@@ -17,7 +17,7 @@ indices is stored (:data:`SELECTION_SHA256`) and checked on every load, so the s
 imbalanced too). Labels are ``0 .. 4`` in the order of :data:`CLASSES`.
 
 The items are Fashion-MNIST's own (a torchvision ``FashionMNIST`` restricted to the selection: same pixels,
-same ``ToFloatTensor`` pipeline, the same device-resident fast path in :mod:`zmixlib.device_data`). When
+same ``ToFloatTensor`` pipeline, the same device-resident fast path in :mod:`zmixlib.data.device_data`). When
 Fashion-MNIST is absent the error names its folder and ``make data DATASETS=Fashion-MNIST``.
 """
 

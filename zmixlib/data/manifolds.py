@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from zmixlib._checks import check_choice, check_float, check_int
+from zmixlib.core.checks import check_choice, check_float, check_int
 from zmixlib.data._base import ArrayDataset, DatasetInfo
 
 __all__ = ["SYNTHETIC", "synthetic", "dense_points"]

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from zmixlib._util import atomic_write
+from zmixlib.core.util import atomic_write
 from zmixlib.data._base import (
     HELD_OUT_SPLITS,
     DatasetInfo,

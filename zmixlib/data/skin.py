@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from zmixlib._util import atomic_write_text
+from zmixlib.core.util import atomic_write_text
 from zmixlib.data._base import DamagedDataError, DatasetInfo, damaged_dataset_error, missing_dataset_error, to_tensor
 
 FIVE = ("BCC", "NEV", "MEL", "SK", "MISC")

@@ -45,8 +45,8 @@ from importlib.resources import files
 from pathlib import Path
 
 import zmixlib.data.mnist10k as mnist10k
-from zmixlib._checks import check_choice, check_float
-from zmixlib._util import atomic_write
+from zmixlib.core.checks import check_choice, check_float
+from zmixlib.core.util import atomic_write
 from zmixlib.data._base import ChecksumError, file_mode, make_command, verify_sha256
 
 __all__ = [

@@ -8,14 +8,14 @@
 
 Every image pipeline ends with a float tensor ``(C, H, W)`` in ``[0, 1]``; no normalisation is applied
 (models normalise if they need to). The pipelines are deterministic: the training engine
-(:func:`zmixlib.train.load_data`) applies them to every split and draws the random horizontal flips
+(:func:`zmixlib.engine.train.load_data`) applies them to every split and draws the random horizontal flips
 itself, on the device, when the run asks for them (``RunSpec.hflip``). ``train=True`` adds a
 ``RandomHorizontalFlip`` for natural images, for training loops of one's own.
 """
 
 from __future__ import annotations
 
-from zmixlib._checks import check_float
+from zmixlib.core.checks import check_float
 from zmixlib.data._base import DatasetInfo, to_tensor
 
 __all__ = ["CentreSquareCrop", "ToFloatTensor", "transform_for_info", "SKIN_SIZE", "SKIN_CROP", "LARGE_NATURAL_SIZE"]

@@ -36,11 +36,14 @@ Every name is importable from here (``from zmixlib.mixing import zeta_mixup``); 
 * ``_apply`` (``soft_labels``, ``apply_weights``, the row matmul) and ``_sampling`` (Gamma, Beta and Dirichlet
   samplers that take a generator) — what the methods share.
 
-The training loss over the soft labels these return is :func:`zmixlib.metrics.soft_cross_entropy`.
+The training loss over the soft labels these return is :func:`zmixlib.engine.metrics.soft_cross_entropy`.
 """
 
 from __future__ import annotations
 
+# γ_min of Theorem 1 (defined once, in zmixlib.core.theory), the root of ζ(γ) = 2: for every γ ≥ γ_min the diagonal
+# ζ-weight exceeds the rest of its row, for any T
+from zmixlib.core.theory import GAMMA_MIN
 from zmixlib.mixing._apply import apply_weights, soft_labels
 from zmixlib.mixing.dropin import ZetaMix
 from zmixlib.mixing.embedding import dense_multimix, multimix, multimix_attention, multimix_coin, multimix_weights
@@ -66,10 +69,6 @@ from zmixlib.mixing.transport import (
     sample_kmixup,
 )
 from zmixlib.mixing.zeta import zeta_mixup, zeta_weights
-
-# γ_min of Theorem 1 (defined once, in zmixlib.theory), the root of ζ(γ) = 2: for every γ ≥ γ_min the diagonal
-# ζ-weight exceeds the rest of its row, for any T
-from zmixlib.theory import GAMMA_MIN
 
 __all__ = [
     "GAMMA_MIN",

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from zmixlib._checks import check_int
+from zmixlib.core.checks import check_int
 
 
 def _check_x(x: Any, name: str = "x") -> int:

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from zmixlib._checks import check_float, check_range
+from zmixlib.core.checks import check_float, check_range
 
 #: a hyperparameter given as one number or as a ``(low, high)`` range sampled uniformly
 _Range = float | tuple[float, float]

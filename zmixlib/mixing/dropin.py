@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from zmixlib._checks import check_choice, check_float, check_int
+from zmixlib.core.checks import check_choice, check_float, check_int
 from zmixlib.mixing._apply import _label_dtype, soft_labels
 from zmixlib.mixing._sampling import _check_gamma, _Range
 from zmixlib.mixing.pairwise import cutmix, mixup

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from zmixlib._checks import check_choice, check_float, check_int
+from zmixlib.core.checks import check_choice, check_float, check_int
 from zmixlib.mixing._apply import _as_rows, _label_mm, _mix_rows, _prepare
 from zmixlib.mixing._sampling import _check_alpha_range, _dirichlet, _gen_device, _Range, _sample_in_range
 from zmixlib.mixing.pairwise import dirichlet_weights, mixup
@@ -42,7 +42,7 @@ def multimix_coin(prob: float, *, generator: torch.Generator | None = None, devi
     ``True`` — MultiMix — with probability ``prob``, ``False`` — mixup — otherwise.
 
     One uniform draw from ``generator`` when ``prob < 1`` (read back to the host: one sync on CUDA); none when
-    ``prob = 1``. :func:`multimix` draws it first; the engine (``zmixlib.train``) draws it itself to apply
+    ``prob = 1``. :func:`multimix` draws it first; the engine (``zmixlib.engine.train``) draws it itself to apply
     the mixup branch to the *inputs*, as the paper does.
     """
     prob = check_float("prob", prob, min=0.0, max=1.0)
@@ -71,7 +71,7 @@ def multimix(
     The paper trains with MultiMix on a mini-batch with probability 0.5 and input mixup otherwise (§4.1):
     ``prob < 1`` draws that coin first (:func:`multimix_coin`); on the mixup branch this function returns
     ``mixup(z, y, alpha=mixup_alpha)`` of the tensor it was given (``B`` examples, not ``n``). Called on
-    embeddings, that branch is embedding-space mixup; ``zmixlib.train`` instead draws the coin itself and
+    embeddings, that branch is embedding-space mixup; ``zmixlib.engine.train`` instead draws the coin itself and
     mixes the *inputs* on that branch, as the paper does.
 
     Args:
@@ -142,7 +142,7 @@ def dense_multimix(
     * loss weights ``s^j = 1_Bᵀ M^j`` (14): positions mixed from low-attention examples count less.
 
     The loss (14) is ``Σ_k s_kj CE(ỹ_kj, p_kj) / Σ_k s_kj`` at each position, averaged over
-    positions: ``zmixlib.metrics.soft_cross_entropy(logits (n, r, K), y_mix, weight=s)`` computes exactly that.
+    positions: ``zmixlib.engine.metrics.soft_cross_entropy(logits (n, r, K), y_mix, weight=s)`` computes exactly that.
 
     Args:
         z_map: embeddings ``(B, d, r)`` (flatten spatial dims first: ``z.flatten(2)``).

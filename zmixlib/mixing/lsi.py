@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from zmixlib._checks import check_float, check_int, check_range
+from zmixlib.core.checks import check_float, check_int, check_range
 from zmixlib.mixing._apply import _prepare
 from zmixlib.mixing._sampling import _gen_device, _Range
 

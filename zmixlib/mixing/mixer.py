@@ -1,6 +1,6 @@
 """The registry of mixing methods (``MIXERS``) and ``Mixer``, a method bound to checked hyperparameters.
 
-``Mixer`` is what the engine (``zmixlib.train``) and a DataLoader's ``collate_fn`` call; every hyperparameter is
+``Mixer`` is what the engine (``zmixlib.engine.train``) and a DataLoader's ``collate_fn`` call; every hyperparameter is
 checked when it is built, so a bad value fails before the first batch.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from zmixlib._checks import check_choice, check_float, check_int, check_range
+from zmixlib.core.checks import check_choice, check_float, check_int, check_range
 from zmixlib.mixing._apply import _prepare
 from zmixlib.mixing._sampling import _check_alpha_range, _check_gamma
 from zmixlib.mixing.embedding import multimix
@@ -131,7 +131,7 @@ class Mixer:
         **hp: the method's keyword hyperparameters (``TypeError`` naming an unknown one); all of them are
             checked here, at construction (:func:`check_hparams`: ``ValueError``/``TypeError`` naming the value).
 
-    Used by ``zmixlib.train`` (notebooks 04–08, 10). For torchvision / timm conventions (the ``((x, y))`` tuple,
+    Used by ``zmixlib.engine.train`` (notebooks 04–08, 10). For torchvision / timm conventions (the ``((x, y))`` tuple,
     apply and switch probabilities, label smoothing, uint8 collate) use :class:`~zmixlib.mixing.ZetaMix`.
     """
 

@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from zmixlib._checks import check_choice, check_float, check_int
+from zmixlib.core.checks import check_choice, check_float, check_int
+from zmixlib.core.theory import GAMMA_MIN
 from zmixlib.mixing._apply import _as_rows, _label_mm, _mix_rows, _pairwise_mix, _prepare
 from zmixlib.mixing._sampling import (
     _beta_symmetric,
@@ -27,7 +28,6 @@ from zmixlib.mixing._sampling import (
     _sample_in_range,
 )
 from zmixlib.mixing.zeta import zeta_mixup
-from zmixlib.theory import GAMMA_MIN
 
 __all__ = [
     "sample_mixup",
@@ -293,7 +293,7 @@ def cutmix_zeta(
     """CutMix combined with ζ-mixup (Table 5 of ζ-mixup, J Big Data 2024; the MIDL 2023 paper).
 
     **The papers do not define how the two are combined; this is our choice** (both readings are registered in
-    ``zmixlib.vocab.METHODS``, ``cutmix_zeta`` and ``cutmix_zeta_compose``; notebook 04 trains both):
+    ``zmixlib.core.vocab.METHODS``, ``cutmix_zeta`` and ``cutmix_zeta_compose``; notebook 04 trains both):
 
     * ``mode="switch"`` (default): per call (mini-batch), CutMix with probability ``prob`` (0.5),
       otherwise ζ-mixup with ``γ ~ U[γ_min, 4.0]`` (``gamma`` default).

@@ -12,8 +12,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from zmixlib._checks import check_choice, check_float, check_int
-from zmixlib._util import to_numpy
+from zmixlib.core.checks import check_choice, check_float, check_int
+from zmixlib.core.util import to_numpy
 from zmixlib.mixing._apply import _check_x, _pairwise_mix, _prepare
 from zmixlib.mixing._sampling import _beta_symmetric, _check_alpha_range, _gen_device
 

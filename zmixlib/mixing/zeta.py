@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from zmixlib._checks import check_int
-from zmixlib._util import to_numpy
+from zmixlib.core.checks import check_int
+from zmixlib.core.util import to_numpy
 from zmixlib.mixing._apply import _as_rows, _label_mm, _mix_rows, _prepare
 from zmixlib.mixing._sampling import _check_gamma, _gen_device, _Range, _sample_in_range
 
@@ -115,7 +115,7 @@ def zeta_mixup(
         num_classes: ``K``, required for index labels.
         gamma: ``γ ≥ 0`` or a range ``(low, high)`` with finite ends, sampled uniformly once per call. Default
             2.8. ``γ = ∞`` is the documented limit, the identity, exactly: ``x_mix`` equals ``x`` and ``y_mix``
-            the one-hot labels (a run of it is ERM: ``zmixlib.runspec.RunSpec`` rejects it by name).
+            the one-hot labels (a run of it is ERM: ``zmixlib.engine.runspec.RunSpec`` rejects it by name).
         num_mix: ``T`` (default ``B``, the papers' setting); ``num_mix=2`` is the Table 8 ablation.
         generator: source of randomness (see module docstring).
 

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zmixlib.theory import GAMMA_MIN
-from zmixlib.vocab import gamma_text
+from zmixlib.core.theory import GAMMA_MIN
+from zmixlib.core.vocab import gamma_text
 
 from .cells import _regime_of, _run_text, _seed_cells, joint_cells, put_cells
 from .claims import LEVEL
@@ -60,7 +60,7 @@ def record_claims(chapter: str, *, params: Any, regime: Any = None, **frames: An
 def _natural(put: Callable[..., None], f: dict[str, Any], params: Any) -> None:
     """Chapter 04: Table 4's joint count — each (dataset, arch, γ) unit against ERM and mixup, every cell on its
     own seeds (Fashion-MNIST's 5, MNIST-10k's 3) — and Table 5's CutMix + ζ-mixup."""
-    from zmixlib import paper
+    from zmixlib.tables import paper
 
     runs = f.get("runs")
     keys, group = ["dataset", "arch", "_gamma"], ["dataset", "arch"]
@@ -167,7 +167,7 @@ def _gamma_cells(frame: pd.DataFrame, keys: list[str], group: list[str] | None =
 def _skin(put: Callable[..., None], f: dict[str, Any], params: Any) -> None:
     """Chapter 05: ζ-mixup at one γ chosen without the test split (:func:`_chosen_gamma`) against ERM and mixup
     (balanced accuracy, F1), and Fig. 8's neighbours (on :data:`KNN_POPULATION`)."""
-    from zmixlib import paper
+    from zmixlib.tables import paper
 
     runs, pairs = f.get("runs"), f.get("pairs")
     f1 = []
@@ -258,7 +258,7 @@ def _knn_gain(put: Callable[..., None], counts: Any, params: Any) -> None:
     where each (dataset, arch) has at least :data:`KNN_MIN_SELECTED` of them, else every test image (and the
     evidence names that population)."""
     from zmixlib.chapters.skin.fig8 import _order, _ordered
-    from zmixlib.vocab import method_label
+    from zmixlib.core.vocab import method_label
 
     if counts is None or not len(counts):
         return
@@ -358,8 +358,8 @@ def _paper_costs(tp: pd.DataFrame, params: Any) -> None:
     """Chapter 09's projection (:func:`zmixlib.chapters.timing.project` of the throughput table ``tp``) as the
     ledger's cost of a paper-profile seed: per section, hours per run at the fastest measured cell, and the paper
     matrix's runs per seed."""
-    from zmixlib import recipes
     from zmixlib.chapters.timing import project
+    from zmixlib.protocol import recipes
 
     proj = project(tp)
     costs = {}
@@ -435,7 +435,7 @@ SEARCH_BOX = {"gamma": (1.72865, 4.0), "weight_decay": (5e-4, 1e-3)}
 def _sensitivity(put: Callable[..., None], f: dict[str, Any], params: Any) -> None:
     """Chapter 07: ζ-mixup (each γ ≥ γ_min of the curve) − mixup per seed, one cell per (dataset, arch, γ); and
     the search's models inside :data:`SEARCH_BOX` against those outside it (Welch: one model per draw)."""
-    from zmixlib import paper
+    from zmixlib.tables import paper
 
     curve, mixup_runs, search = f.get("curve"), f.get("mixup_runs"), f.get("search")
     if curve is not None and len(curve) and mixup_runs is not None and len(mixup_runs):

@@ -14,7 +14,7 @@ from .claims import LEVEL
 
 def _theorems(put: Callable[..., None], f: dict[str, Any], params: Any) -> None:
     """Chapter 00: γ_min (``g_min``, the computed root of ζ(γ) = 2) against Theorem 1's printed value."""
-    from zmixlib import theory
+    from zmixlib.core import theory
 
     g_min = f.get("g_min")
     if g_min is not None:
@@ -75,7 +75,7 @@ def _intrinsic_dimension(put: Callable[..., None], f: dict[str, Any], params: An
     over points (``table.attrs["boot"]``, :func:`~zmixlib.chapters.intrinsic_dimension.bootstrap_difference`) as
     its percentile interval at :data:`~.claims.LEVEL` (an ``"interval"`` cell, :mod:`.rules`); a table without
     them gives one difference per dataset and no interval."""
-    from zmixlib.vocab import gamma_text
+    from zmixlib.core.vocab import gamma_text
 
     _local_id_gamma(put, f.get("summary"), params)
     table = f.get("table")
@@ -128,7 +128,7 @@ def _local_id_gamma(put: Callable[..., None], summary: Any, params: Any) -> None
     the difference's interval at :data:`~.claims.LEVEL` (normal, from the per-point sd) wholly below 0; and at the
     largest γ, ζ-mixup's local ID lies below the original data's (same interval) for at least one (dataset, k)."""
     from zmixlib import data
-    from zmixlib.theory import GAMMA_MIN
+    from zmixlib.core.theory import GAMMA_MIN
 
     if summary is None or not len(summary):
         return

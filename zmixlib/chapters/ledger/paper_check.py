@@ -33,7 +33,7 @@ MULTIMIX_RUNS = 5
 
 
 def _p(source: str) -> pd.DataFrame:
-    from zmixlib.paper import paper_table
+    from zmixlib.tables.paper import paper_table
 
     return paper_table(source)
 

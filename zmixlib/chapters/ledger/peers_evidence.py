@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zmixlib.vocab import display_name
+from zmixlib.core.vocab import display_name
 
 from .cells import _mean_text, _run_text, _seed_cells, joint_cells, put_cells
 from .claims import LEVEL
@@ -103,7 +103,7 @@ def _uci_cells(uci: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, 
 def _peers(put: Callable[..., None], f: dict[str, Any], params: Any) -> None:
     """Chapter 10: the k-mixup paper's UCI (Table 4) and Table 1 claims, MultiMix's Table 2 and Fig. 9's manifold
     mixup trained 10× longer."""
-    from zmixlib import paper
+    from zmixlib.tables import paper
 
     uci = f.get("uci")
     if uci is not None and len(uci):
@@ -315,7 +315,7 @@ def _multimix_table2(put: Callable[..., None], runs: pd.DataFrame, params: Any) 
     this build trains (:data:`MULTIMIX_BASELINES`; below the best baseline is below each of them, so no baseline
     is chosen, on any split) and Dense MultiMix ≤ MultiMix — in test error (points), seed-paired. A setting
     without Dense MultiMix (a model without a pooled feature map) is left out and named."""
-    from zmixlib import paper
+    from zmixlib.tables import paper
 
     from .claims import MULTIMIX_TABLE2_VS
 
@@ -369,7 +369,7 @@ FIG9_METRICS = {
 
 
 def _fig9_metrics(dataset: str) -> tuple[str, ...]:
-    from zmixlib import recipes
+    from zmixlib.protocol import recipes
 
     for section, metrics in FIG9_METRICS.items():
         sets = recipes.stand_ins(section)
@@ -383,7 +383,7 @@ def _manifold_counts(put: Callable[..., None], m9: Any, z9: Any, params: Any) ->
     −1 where ζ-mixup is above manifold mixup (10× epochs) on every metric of :func:`_fig9_metrics` by its paired
     interval over seeds, +1 where manifold mixup is above on every metric, 0 otherwise (the paper's signs-only
     evidence); ties count for the claim (manifold mixup not better on every metric)."""
-    from zmixlib.stats import paired_interval
+    from zmixlib.analysis.stats import paired_interval
 
     if m9 is None or z9 is None or not len(m9) or not len(z9):
         return

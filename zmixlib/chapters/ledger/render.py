@@ -5,8 +5,8 @@ of the table — the compact one that opens it (:func:`compact_html`) and the fu
 
 **Power** (:func:`power`): for a row with our seeds, the sd of the seed-paired differences (pooled over the
 cells: the root of the mean within-cell variance), the seeds per cell ``n``, the smallest mean difference a cell
-of ``n`` seeds detects at 80 % power with the two-sided 5 % paired t-test (:func:`zmixlib.stats.detectable_effect`),
-and the seeds the *paper's* effect would need at that sd (:func:`zmixlib.stats.seeds_needed`) — the paper's effect
+of ``n`` seeds detects at 80 % power with the two-sided 5 % paired t-test (:func:`zmixlib.analysis.stats.detectable_effect`),
+and the seeds the *paper's* effect would need at that sd (:func:`zmixlib.analysis.stats.seeds_needed`) — the paper's effect
 being the mean over the cells of :func:`~.paper_check.paper_evidence`'s own numbers, in the same units and
 orientation as ours. Their cost: the seeds × the runs a seed takes × the median wall time of a run of this build
 (the run records' ``wall_time_s``), and on the paper profile, chapter 09's projection of the paper matrix's runs on
@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zmixlib.stats import POWER, detectable_effect, seeds_needed
+from zmixlib.analysis.stats import POWER, detectable_effect, seeds_needed
 
 from .claims import _BY_ID, CLAIMS, LEVEL, RULES, VERDICTS, Claim
 from .paper_check import paper_evidence, self_check
 from .rules import cell_stat, counted, verdict
 from .store import build_id, evidence, paper_costs
 
-#: claim -> the recipe section (:data:`zmixlib.recipes.SECTIONS`) whose runs its evidence comes from: where chapter
+#: claim -> the recipe section (:data:`zmixlib.protocol.recipes.SECTIONS`) whose runs its evidence comes from: where chapter
 #: 09's projection gives the cost of a seed on the paper profile
 SECTION_OF_CLAIM = {
     "natural": "natural",

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zmixlib.vocab import display_name
+from zmixlib.core.vocab import display_name
 
 from .cells import put_cells
 

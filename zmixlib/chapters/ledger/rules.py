@@ -43,7 +43,7 @@ from typing import Any
 
 from scipy import stats as _st
 
-from zmixlib.stats import paired_interval, welch_interval
+from zmixlib.analysis.stats import paired_interval, welch_interval
 
 from .claims import LEVEL, Claim
 

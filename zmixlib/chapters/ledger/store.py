@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zmixlib._checks import check_choice
-from zmixlib._util import ROOT, atomic_write_text
+from zmixlib.core.checks import check_choice
+from zmixlib.core.util import ROOT, atomic_write_text
 
 from .claims import _BY_ID, DATA_KINDS, RETIRED
 

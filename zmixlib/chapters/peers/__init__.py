@@ -2,14 +2,14 @@
 
 Five experiments, each through the same engine where it trains an image model:
 
-1. **One leaderboard** (:mod:`.leaderboard`) — every method of :data:`zmixlib.vocab.METHODS` on the same data,
+1. **One leaderboard** (:mod:`.leaderboard`) — every method of :data:`zmixlib.core.vocab.METHODS` on the same data,
    model, schedule and seeds (section ``peers``, protocol ``natural``): a run that another chapter trains
    identically (ERM, mixup, ζ-mixup and CutMix in chapter 04, Dirichlet mixup in 08) has the same spec, hence the
    same record, and is read, not trained twice. Accuracy, training time per epoch relative to ERM (from the
    records), and the seed-paired difference to ζ-mixup.
 2. **k-mixup's own evidence** (Greenewald et al.) — its UCI table (Table 4: fully connected networks, 20 random
    trials per cell) on Iris and Breast Cancer (:mod:`.kmixup_uci`, :mod:`.kmixup_uci_tables`), the 20 trials of a
-   cell trained as one ensemble of MLPs (:mod:`zmixlib.ensemble`, exactly 20 separate trainings); and its Table 1
+   cell trained as one ensemble of MLPs (:mod:`zmixlib.chapters.peers.ensemble`, exactly 20 separate trainings); and its Table 1
    protocol (α chosen by Algorithm 1 to keep 1-mixup's root-mean-squared perturbation ξ) on an image set
    (:mod:`.kmixup_table1`).
 3. **MultiMix and Dense MultiMix** (Venkataramanan et al.) as their paper trains them, beside its Table 2

@@ -7,9 +7,9 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from zmixlib import models
-from zmixlib.recipes import RunMatrix
-from zmixlib.runspec import RunSpec
+from zmixlib.engine import models
+from zmixlib.engine.runspec import RunSpec
+from zmixlib.protocol.recipes import RunMatrix
 
 #: ζ-mixup's γ wherever one ζ-mixup run stands for the method (the papers' middle value; Table 8's)
 ZETA_GAMMA = 2.8
@@ -48,5 +48,5 @@ def overrides(params: Any, **extra: Any) -> dict[str, Any]:
 
 
 def matrix(params: Any, specs: Sequence[RunSpec], **changes: Any) -> RunMatrix:
-    """``specs`` as a :class:`~zmixlib.recipes.RunMatrix` of section ``peers`` for ``params.profile``."""
+    """``specs`` as a :class:`~zmixlib.protocol.recipes.RunMatrix` of section ``peers`` for ``params.profile``."""
     return RunMatrix(specs, section="peers", profile=params.profile, overrides=changes)

@@ -1,7 +1,7 @@
 """Notebook ``10_peers`` cell by cell: the chapter's engine sweep — the four experiments that train through the
 engine (the leaderboard, k-mixup's Table 1 protocol, MultiMix and Fig. 9) trained together, then read back with
 their regime checks — and the cells that show its tables, figure and readings. Each function is given the
-notebook's resolved parameters ``P`` (:func:`zmixlib.config.setup`); it displays what the cell shows and returns
+notebook's resolved parameters ``P`` (:func:`zmixlib.protocol.config.setup`); it displays what the cell shows and returns
 what later cells use."""
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from zmixlib import _util, paper, regime, report
 from zmixlib.chapters.timing import lsi_timing
-from zmixlib.recipes import RunMatrix
-from zmixlib.report import show
+from zmixlib.core import util as _util
+from zmixlib.protocol import regime
+from zmixlib.protocol.recipes import RunMatrix
+from zmixlib.tables import paper, report
+from zmixlib.tables.report import show
 
 from .fig9 import fig9, fig9_frame, fig9_reading, manifold_matrices
 from .kmixup_table1 import kmixup_alphas, kmixup_matrix, kmixup_table1

@@ -9,11 +9,11 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from zmixlib import recipes
-from zmixlib.plots import house_style
-from zmixlib.recipes import RunMatrix
-from zmixlib.report import device_text
-from zmixlib.vocab import color, display_name, method_label
+from zmixlib.core.vocab import color, display_name, method_label
+from zmixlib.protocol import recipes
+from zmixlib.protocol.recipes import RunMatrix
+from zmixlib.tables.plots import house_style
+from zmixlib.tables.report import device_text
 
 from ._shared import ZETA_GAMMA
 

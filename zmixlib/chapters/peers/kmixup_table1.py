@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from zmixlib import data, mixing, recipes
-from zmixlib.recipes import RunMatrix
-from zmixlib.stats import mean_sd
+from zmixlib import data, mixing
+from zmixlib.analysis.stats import mean_sd
+from zmixlib.protocol import recipes
+from zmixlib.protocol.recipes import RunMatrix
 
 from ._shared import matrix, overrides
 

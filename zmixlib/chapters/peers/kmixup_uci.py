@@ -1,6 +1,6 @@
 """k-mixup's UCI table (Greenewald et al., Table 4: fully connected networks, 20 random trials per cell,
 k ∈ {1, 2, 4, 8, 16}, α ∈ {0.05, 0.1, 1.0}) on Iris and Breast Cancer: the cells (:func:`uci_cells`), one cell's
-training (:func:`uci_cell`: its trials as one ensemble of MLPs, :mod:`zmixlib.ensemble`), and the cells trained where
+training (:func:`uci_cell`: its trials as one ensemble of MLPs, :mod:`zmixlib.chapters.peers.ensemble`), and the cells trained where
 the store has no valid result (:func:`uci_run`).
 
 What the k-mixup paper leaves open for its UCI table, and what we chose (:data:`UCI_RECIPE`, :data:`UCI`):
@@ -36,10 +36,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from zmixlib import ensemble, mixing, store
-from zmixlib.report import raise_failures, train_summary
-from zmixlib.sweep import SweepReport
-from zmixlib.workers import pool
+import zmixlib.chapters.peers.ensemble as ensemble
+from zmixlib import mixing
+from zmixlib.engine import store
+from zmixlib.engine.sweep import SweepReport
+from zmixlib.engine.workers import pool
+from zmixlib.tables.report import raise_failures, train_summary
 
 __all__ = ["UCISetup", "UCI", "UCI_RECIPE", "SECTION", "uci_cells", "uci_cell", "uci_run"]
 
@@ -128,8 +130,8 @@ def _uci_data(cell: dict[str, Any]) -> tuple[torch.Tensor, ...]:
 
 
 def uci_cell(cell: dict[str, Any]) -> dict[str, Any]:
-    """Train one cell of Table 4: ``trials`` MLPs (``zmixlib.models.build("mlp", hidden=...)``, trial ``t`` seeded
-    with ``t``) at once (:func:`zmixlib.ensemble.train_mlps`), each on its own split, shuffling and mixing
+    """Train one cell of Table 4: ``trials`` MLPs (``zmixlib.engine.models.build("mlp", hidden=...)``, trial ``t`` seeded
+    with ``t``) at once (:func:`zmixlib.chapters.peers.ensemble.train_mlps`), each on its own split, shuffling and mixing
     generators. k-mixup's α for k > 1 is Algorithm 1's at the cell's α (= α₁) on each trial's training rows.
     Returns the per-trial test errors of the last epoch, α_k, ξ and the cost."""
     t_wall, t_cpu = time.perf_counter(), time.process_time()
@@ -179,8 +181,8 @@ def uci_cell(cell: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _Cell:
-    """A cell as the library's worker pool (:func:`zmixlib.workers.pool`) and training line
-    (:func:`zmixlib.report.train_summary`) take a run: ``to_dict()``, ``device``, ``run_id``, ``section``."""
+    """A cell as the library's worker pool (:func:`zmixlib.engine.workers.pool`) and training line
+    (:func:`zmixlib.tables.report.train_summary`) take a run: ``to_dict()``, ``device``, ``run_id``, ``section``."""
 
     cell: dict[str, Any] = field(hash=False)
     device: str = "cpu"
@@ -195,7 +197,7 @@ class _Cell:
 
 
 def _check(cell: dict[str, Any]):
-    """A check of a stored result of ``cell`` for :func:`zmixlib.store.load_result`: it holds this cell and one
+    """A check of a stored result of ``cell`` for :func:`zmixlib.engine.store.load_result`: it holds this cell and one
     error rate, α_k and ξ per trial."""
     want = json.loads(json.dumps(cell))
 
@@ -212,7 +214,7 @@ def _check(cell: dict[str, Any]):
 
 
 def _train_cell(cell: dict[str, Any], folder: str, threads: int | None, progress: bool) -> tuple[str, str]:
-    """Train ``cell`` and save its result under ``folder`` (:func:`zmixlib.store.save_result`); the worker pool's
+    """Train ``cell`` and save its result under ``folder`` (:func:`zmixlib.engine.store.save_result`); the worker pool's
     runner: ``("done", "")`` or ``("failed", traceback)``, never raises."""
     try:
         if threads:
@@ -226,10 +228,10 @@ def _train_cell(cell: dict[str, Any], folder: str, threads: int | None, progress
 def uci_run(
     cells: Sequence[dict[str, Any]], results_dir: str | os.PathLike, *, workers: int | None = 1, verbose: bool = True
 ) -> pd.DataFrame:
-    """Train the cells without a valid result under ``<results_dir>/kmixup_uci/`` (:func:`zmixlib.store.load_result`:
+    """Train the cells without a valid result under ``<results_dir>/kmixup_uci/`` (:func:`zmixlib.engine.store.load_result`:
     one JSON per cell, named by a hash of its configuration; a damaged one is set aside and trained again), on
     ``workers`` processes of one thread each, largest first; rerunning trains nothing. A failed cell stops the
-    notebook (:func:`zmixlib.report.raise_failures`). Prints the training line unless ``verbose`` is false.
+    notebook (:func:`zmixlib.tables.report.raise_failures`). Prints the training line unless ``verbose`` is false.
 
     Returns:
         one row per (cell, trial): ``dataset``, ``k`` (``None``: ERM), ``alpha``, ``trial``, ``err`` (%),

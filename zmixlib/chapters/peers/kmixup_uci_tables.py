@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from zmixlib import paper
-from zmixlib.stats import mean_sd
+from zmixlib.analysis.stats import mean_sd
+from zmixlib.tables import paper
 
 from ._shared import SOURCES
 from .kmixup_uci import UCI

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from zmixlib._checks import check_choice, check_float, check_int
-from zmixlib.vocab import METHOD_NAMES
+from zmixlib.core.checks import check_choice, check_float, check_int
+from zmixlib.core.vocab import METHOD_NAMES
 
 from .fig9 import manifold_matrices
 from .kmixup_table1 import kmixup_matrix
@@ -24,7 +24,7 @@ def _names(name: str, value: Any) -> list:
 
 def check_knobs(params: Any) -> None:
     """Fail in the setup cell on a knob this chapter cannot run, naming the knob, the value and what is allowed
-    (dataset names and RunSpec fields are checked by :func:`zmixlib.recipes.resolve` when the matrices resolve)."""
+    (dataset names and RunSpec fields are checked by :func:`zmixlib.protocol.recipes.resolve` when the matrices resolve)."""
     for i, m in enumerate(_names("methods", params.methods)):
         check_choice(f"methods[{i}]", m, METHOD_NAMES)
     for i, d in enumerate(_names("uci_datasets", params.uci_datasets)):

@@ -1,4 +1,4 @@
-"""Chapter 10's leaderboard: every method of :data:`zmixlib.vocab.METHODS` on the same data, model, schedule and
+"""Chapter 10's leaderboard: every method of :data:`zmixlib.core.vocab.METHODS` on the same data, model, schedule and
 seeds (section ``peers``, protocol ``natural``) — accuracy, training time per epoch relative to ERM, and the
 seed-paired difference to ζ-mixup; and what the chapter's engine runs are and cost."""
 
@@ -10,13 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from zmixlib import recipes
-from zmixlib.paper import paired
-from zmixlib.recipes import RunMatrix
-from zmixlib.report import device_text, paired_summary
-from zmixlib.runspec import RunSpec
-from zmixlib.stats import mean_sd
-from zmixlib.vocab import METHOD_NAMES, display_name, method_label
+from zmixlib.analysis.stats import mean_sd
+from zmixlib.core.vocab import METHOD_NAMES, display_name, method_label
+from zmixlib.engine.runspec import RunSpec
+from zmixlib.protocol import recipes
+from zmixlib.protocol.recipes import RunMatrix
+from zmixlib.tables.paper import paired
+from zmixlib.tables.report import device_text, paired_summary
 
 from ._shared import ZETA_GAMMA, drop_unsupported, matrix, overrides
 

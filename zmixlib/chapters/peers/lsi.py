@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from zmixlib.vocab import method_label
+from zmixlib.core.vocab import method_label
 
 __all__ = ["lsi_reading"]
 

@@ -7,11 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from zmixlib import paper, recipes
-from zmixlib.recipes import RunMatrix
-from zmixlib.report import device_text, paired_summary
-from zmixlib.stats import mean_sd
-from zmixlib.vocab import method_label
+from zmixlib.analysis.stats import mean_sd
+from zmixlib.core.vocab import method_label
+from zmixlib.protocol import recipes
+from zmixlib.protocol.recipes import RunMatrix
+from zmixlib.tables import paper
+from zmixlib.tables.report import device_text, paired_summary
 
 from ._shared import SOURCES, ZETA_GAMMA, drop_unsupported, matrix, overrides
 
@@ -71,7 +72,7 @@ def table2(runs: pd.DataFrame, *, profile: str) -> pd.DataFrame:
 
 def multimix_reading(pairs: pd.DataFrame) -> str:
     """The seed-paired accuracy differences MultiMix / Dense MultiMix − ζ-mixup in words (``pairs``:
-    :func:`zmixlib.paper.paired` with ``metric="top1_acc_percent"``)."""
+    :func:`zmixlib.tables.paper.paired` with ``metric="top1_acc_percent"``)."""
     summary = paired_summary(pairs, lower_is_better=False) if pairs is not None and len(pairs) else pd.DataFrame()
     parts = [
         f"{d} ({a}): {c} {r['mean difference']:+.2f}"

@@ -12,7 +12,7 @@ probabilities ``p``. Two per-sample numbers follow (natural logarithms):
 
 Offline, scikit-learn's 8×8 digits and a small CNN (``digits_cnn``) stand in for MNIST and LeNet-5.
 
-Pieces: :func:`get_oracle` trains the oracle once with :func:`zmixlib.train.fit` and caches it under
+Pieces: :func:`get_oracle` trains the oracle once with :func:`zmixlib.engine.train.fit` and caches it under
 ``results/02_realism/`` (record and checkpoint, keyed by the run spec's hash); :func:`first_per_class`
 picks Fig. 3a's originals; :func:`methods` builds the mixers compared; :func:`measure` scores one batch;
 :func:`realism_study` draws many batches over several seeds and returns one row per synthetic image;
@@ -38,10 +38,11 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from zmixlib import data, metrics, mixing, models, store, train
-from zmixlib._checks import check_choice, check_float, check_int
-from zmixlib.device import resolve_device
-from zmixlib.runspec import RunRecord, RunSpec
+from zmixlib import data, mixing
+from zmixlib.core.checks import check_choice, check_float, check_int
+from zmixlib.core.device import resolve_device
+from zmixlib.engine import metrics, models, store, train
+from zmixlib.engine.runspec import RunRecord, RunSpec
 
 from .figures import image_grids, realism_densities, soft_label_examples
 
@@ -113,7 +114,7 @@ def oracle_spec(
     device: str = "auto",
     data_root: str | Path = "data",
 ) -> RunSpec:
-    """The :class:`~zmixlib.train.RunSpec` of the oracle for ``dataset`` (a key of :data:`ORACLES`).
+    """The :class:`~zmixlib.engine.train.RunSpec` of the oracle for ``dataset`` (a key of :data:`ORACLES`).
 
     ``epochs`` overrides the recipe's (the learning-rate milestones move with it). Trained on the
     ``train`` split, evaluated on ``test``.
@@ -222,7 +223,7 @@ ORACLE_MIN_ACC = {"smoke": None, "offline": 0.97, "paper": 0.99}
 
 
 def chapter_oracle(params) -> Oracle:
-    """The page's oracle: :func:`get_oracle` for ``params`` (a :class:`zmixlib.config.Params`: ``dataset``,
+    """The page's oracle: :func:`get_oracle` for ``params`` (a :class:`zmixlib.protocol.config.Params`: ``dataset``,
     ``results_dir``, ``oracle_epochs``, ``seed``, ``device``, ``data_root``), described in one line beside the
     paper's. Raises ``AssertionError`` when its test accuracy is below the profile's :data:`ORACLE_MIN_ACC`."""
     oracle = get_oracle(

@@ -12,8 +12,8 @@ import torch
 from scipy.stats import gaussian_kde
 from torchvision.utils import make_grid
 
-from zmixlib._util import to_numpy
-from zmixlib.plots import ZETA_STYLES, house_style, method_color
+from zmixlib.core.util import to_numpy
+from zmixlib.tables.plots import ZETA_STYLES, house_style, method_color
 
 __all__ = ["image_grids", "soft_label_examples", "realism_densities"]
 

@@ -1,6 +1,6 @@
 """Chapter 11 (notebook ``11_robustness``): every model of chapter 10's leaderboard (and its MultiMix runs) under
 Gaussian noise, FGSM and PGD, beside MultiMix Table 4 and k-mixup Tables 6–7; k-mixup's MNIST protocol (Tables 1,
-2, 7b) on MNIST-10k. The models are read from the run store's weights (:func:`zmixlib.store.load_weights`), never
+2, 7b) on MNIST-10k. The models are read from the run store's weights (:func:`zmixlib.engine.store.load_weights`), never
 retrained when they are there.
 
 May import: the engine (store, recipes, report, regime, models, train's data loading), ``chapters.peers`` (the

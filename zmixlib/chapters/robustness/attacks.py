@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import torch
 
-from zmixlib import models, store
-from zmixlib._checks import check_choice, check_float, check_int
-from zmixlib.runspec import RunSpec
+from zmixlib.core.checks import check_choice, check_float, check_int
+from zmixlib.engine import models, store
+from zmixlib.engine.runspec import RunSpec
 
 __all__ = [
     "ATTACKS",
@@ -78,9 +78,9 @@ class EvalSplit:
 
 
 def test_split(spec: RunSpec, *, split: str = "test", subset: int | None = None) -> EvalSplit:
-    """The run's ``split`` (the engine's preprocessing: :func:`zmixlib.train.load_data`) stacked into tensors; the
+    """The run's ``split`` (the engine's preprocessing: :func:`zmixlib.engine.train.load_data`) stacked into tensors; the
     first ``subset`` images of a fixed permutation when given (the smoke profile), else all of it."""
-    from zmixlib.train import load_data
+    from zmixlib.engine.train import load_data
 
     splits, num_classes, _ = load_data(spec.replace(eval_splits=(split,)))
     ds = splits[split]
@@ -110,13 +110,13 @@ def subsample(split: EvalSplit, n: int | None) -> EvalSplit:
 
 
 def load_model(spec: RunSpec, split: EvalSplit, results_dir, *, device: torch.device) -> torch.nn.Module | None:
-    """The run's model with its stored final weights (:func:`zmixlib.store.load_weights`), in eval mode on
+    """The run's model with its stored final weights (:func:`zmixlib.engine.store.load_weights`), in eval mode on
     ``device``; ``None`` when the run has no valid weights."""
     weights = store.load_weights(spec, results_dir)
     if weights is None:
         return None
     arch = spec.arch
-    if arch == "auto":  # as the engine resolves it (zmixlib.train.Trainer)
+    if arch == "auto":  # as the engine resolves it (zmixlib.engine.train.Trainer)
         arch = models.default_arch("image", image_size=max(split.x.shape[2:]))
     model = models.build(
         arch,

@@ -1,7 +1,7 @@
 """Notebook ``11_robustness`` cell by cell: which runs (chapter 10's leaderboard and MultiMix runs, chapter 04's
 ζ-mixup at its γ, k-mixup's MNIST protocol), training only what has no record or no stored weights, the evaluation
 under noise, FGSM and PGD, and the tables, figure and readings. Each function is given the notebook's resolved
-parameters ``P`` (:func:`zmixlib.config.setup`)."""
+parameters ``P`` (:func:`zmixlib.protocol.config.setup`)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zmixlib import recipes, regime, report, store
-from zmixlib._checks import check_float, check_int
 from zmixlib.chapters.peers import leaderboard_matrix, multimix_matrix
-from zmixlib.recipes import RunMatrix
+from zmixlib.core.checks import check_float, check_int
+from zmixlib.engine import store
+from zmixlib.protocol import recipes, regime
+from zmixlib.protocol.recipes import RunMatrix
+from zmixlib.tables import report
 
 from .evaluate import evaluate_parallel
 from .figures import PAPER_TABLES, error_vs_eps, for_runs

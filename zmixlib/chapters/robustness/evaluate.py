@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 import torch
 
-from zmixlib import _util, store
-from zmixlib.runspec import RunSpec
-from zmixlib.vocab import method_label
+from zmixlib.core import util as _util
+from zmixlib.core.vocab import method_label
+from zmixlib.engine import store
+from zmixlib.engine.runspec import RunSpec
 
 from .attacks import EvalSplit, Shift, error_under, fgsm_errors, load_model, subsample, test_split
 
@@ -112,7 +113,7 @@ def evaluate_runs(
     """One row per (run, shift): ``run_id, dataset, arch, method, gamma, alpha, k, label, seed, attack, eps, shift,
     error, n_test`` (top-1 error, %, on the whole test split or ``params.test_subset`` images of it; PGD, only for the
     runs ``pgd_ids`` names, on ``params.pgd_subset`` fixed images of that). Runs whose weights are missing are
-    skipped (the chapter trains them first: :func:`zmixlib.store.require_weights`). ``attrs["eval_s"]`` is the wall
+    skipped (the chapter trains them first: :func:`zmixlib.engine.store.require_weights`). ``attrs["eval_s"]`` is the wall
     time spent evaluating (cached results cost nothing)."""
     device = device or torch.device("cpu")
     splits: dict[tuple, EvalSplit] = {}

@@ -8,8 +8,8 @@ import re
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from zmixlib import paper, plots
-from zmixlib.vocab import method_label
+from zmixlib.core.vocab import method_label
+from zmixlib.tables import paper, plots
 
 __all__ = ["PAPER_TABLES", "paper_points", "for_runs", "error_vs_eps"]
 

@@ -4,13 +4,13 @@ Table 2) and the feature-space neighbourhoods of Fig. 8.
 * **Table 6 / A3** — ERM, mixup and ζ-mixup (γ ∈ {2.4, 2.8, 4.0}) with ResNet-18 and ResNet-50 on the ten skin
   lesion sets: balanced accuracy (the headline: arXiv Table 2 reports it alone), F1-micro and F1-macro (PH2 and
   MED-NODE: balanced accuracy only). MIDL Table 2 is Table A3's F1-micro at γ = 2.8 on ISIC 2016/2017/2018 and
-  DermoFit (the same numbers). :func:`matrix` resolves the ``skin`` section of :mod:`zmixlib.recipes`;
-  :func:`zmixlib.report.train_checked` runs it, keeping the trained weights of :func:`knn_matrix`'s runs (the
+  DermoFit (the same numbers). :func:`matrix` resolves the ``skin`` section of :mod:`zmixlib.protocol.recipes`;
+  :func:`zmixlib.tables.report.train_checked` runs it, keeping the trained weights of :func:`knn_matrix`'s runs (the
   ones the neighbourhood analysis reads); :func:`beside_paper` and :func:`paired` make the tables
-  (:func:`zmixlib.report.paired_summary` and :func:`zmixlib.report.reading` the summary and the text).
+  (:func:`zmixlib.tables.report.paired_summary` and :func:`zmixlib.tables.report.reading` the summary and the text).
 * **Fig. 8** (:mod:`zmixlib.chapters.skin.fig8`, re-exported here) — for every test image, how many of its
   ``k = 128`` nearest training samples, by cosine similarity in the trained model's feature space
-  (:mod:`zmixlib.neighbours`), share its label (:func:`neighbourhoods`; :func:`chapter_neighbourhoods` for the page).
+  (:mod:`zmixlib.chapters.skin.neighbours`), share its label (:func:`neighbourhoods`; :func:`chapter_neighbourhoods` for the page).
   As in the paper, the neighbours of a mixup (ζ-mixup) model are mixup- (ζ-mixup-) synthesized training
   samples, each labelled by its largest label weight (pool ``"synthesized"``); ERM synthesizes nothing, so its
   neighbours are the training images. Pool ``"train"`` — the training images themselves, in each model's
@@ -34,9 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from zmixlib import config, data, paper, plots, recipes, report
-from zmixlib._checks import check_choice, check_int
-from zmixlib._util import torch_threads
+from zmixlib import data
 from zmixlib.chapters.skin.fig8 import (
     FIG8_PAPER,
     METHODS,
@@ -51,9 +49,13 @@ from zmixlib.chapters.skin.fig8 import (
     neighbourhoods,
     paper_selection,
 )
-from zmixlib.recipes import RunMatrix
-from zmixlib.runspec import RunSpec
-from zmixlib.vocab import ARCHS, method_label
+from zmixlib.core.checks import check_choice, check_int
+from zmixlib.core.util import torch_threads
+from zmixlib.core.vocab import ARCHS, method_label
+from zmixlib.engine.runspec import RunSpec
+from zmixlib.protocol import config, recipes
+from zmixlib.protocol.recipes import RunMatrix
+from zmixlib.tables import paper, plots, report
 
 __all__ = [
     "METHODS",
@@ -170,7 +172,7 @@ def knn_matrix(specs: Sequence[RunSpec], knn_runs: Sequence[Sequence[str]]) -> R
 
 def beside_paper(runs: pd.DataFrame, *, profile: str, metric: str = HEADLINE) -> pd.DataFrame:
     """The paper's ``metric`` (Table A3; for balanced accuracy also Table 2's PH2 and MED-NODE) beside ours:
-    :func:`zmixlib.report.beside_paper` turned on its side — one row per ``paper (<dataset>, <arch>)`` or
+    :func:`zmixlib.tables.report.beside_paper` turned on its side — one row per ``paper (<dataset>, <arch>)`` or
     ``ours (<profile>: <dataset>, <arch>, <n> seeds, <device>)``, one column per method (ten datasets × two
     ResNets read better as rows). Balanced accuracy in percent, F1 as a fraction, like the paper."""
     check_choice("metric", metric, METRICS)
@@ -207,9 +209,9 @@ def paper_wins(metric: str = HEADLINE) -> pd.DataFrame:
 
 
 def paired(runs: pd.DataFrame, *, metric: str = HEADLINE) -> pd.DataFrame:
-    """Seed-paired ζ-mixup − ERM and ζ-mixup − mixup (:func:`zmixlib.paper.paired`: same dataset, architecture
-    and seed) stacked, in ``metric``'s paper units, for :func:`zmixlib.report.paired_summary` and
-    :func:`zmixlib.report.reading`; ``baseline_method`` is the method subtracted, ``baseline`` its table label.
+    """Seed-paired ζ-mixup − ERM and ζ-mixup − mixup (:func:`zmixlib.tables.paper.paired`: same dataset, architecture
+    and seed) stacked, in ``metric``'s paper units, for :func:`zmixlib.tables.report.paired_summary` and
+    :func:`zmixlib.tables.report.reading`; ``baseline_method`` is the method subtracted, ``baseline`` its table label.
     Positive = ζ-mixup higher, i.e. better for every metric of this chapter."""
     cols = [
         "dataset",
@@ -253,7 +255,7 @@ def chapter_neighbourhoods(matrix: RunMatrix, params: Any, *, label: str) -> Nei
 
 def curves_figure(history: pd.DataFrame, *, label: str, metric: str = "test_bal_acc", name: str = "balanced accuracy"):
     """The test ``metric`` (%) after every epoch, mean ± sd over seeds, one panel per (dataset, arch)
-    (:func:`zmixlib.plots.error_curves` on a linear axis, titled for what it shows). Returns the figure."""
+    (:func:`zmixlib.tables.plots.error_curves` on a linear axis, titled for what it shows). Returns the figure."""
     fig = plots.error_curves(report.curves(history, metric=metric), label=label, ylabel=f"test {name} (%)", log=False)
     fig.suptitle(f"Test {name} during training (mean ± sd over seeds) — {label}")
     return fig

@@ -1,7 +1,7 @@
 """Fig. 8 of chapter 05: the feature-space neighbourhoods of the test images.
 
 For every test image, how many of its ``k = 128`` nearest training samples, by cosine similarity in the trained
-model's feature space (:mod:`zmixlib.neighbours`), share its label (:func:`neighbourhoods`), among the method's
+model's feature space (:mod:`zmixlib.chapters.skin.neighbours`), share its label (:func:`neighbourhoods`), among the method's
 synthesized training samples and among the training images (:data:`POOLS`); the tables, the paper's selection
 (:func:`paper_selection`), the reading and the figures of the page's Fig. 8 section.
 """
@@ -20,16 +20,16 @@ from sklearn.manifold import TSNE
 from threadpoolctl import threadpool_limits
 from torch.utils.data import DataLoader
 
-from zmixlib import report
-from zmixlib import train as engine
-from zmixlib._checks import check_choice, check_int
-from zmixlib.device_data import DeviceData
+from zmixlib.analysis.stats import mean_sd
+from zmixlib.chapters.skin.neighbours import cosine_knn, embed, same_label_counts
+from zmixlib.core.checks import check_choice, check_int
+from zmixlib.core.vocab import color, method_label, sort_key
+from zmixlib.data.device_data import DeviceData
+from zmixlib.engine import train as engine
+from zmixlib.engine.runspec import RunSpec
 from zmixlib.mixing import Mixer
-from zmixlib.neighbours import cosine_knn, embed, same_label_counts
-from zmixlib.plots import house_style
-from zmixlib.runspec import RunSpec
-from zmixlib.stats import mean_sd
-from zmixlib.vocab import color, method_label, sort_key
+from zmixlib.tables import report
+from zmixlib.tables.plots import house_style
 
 __all__ = [
     "METHODS",
@@ -163,8 +163,8 @@ def neighbourhoods(
     specs: Sequence[RunSpec], results_dir, *, k: int = 128, embed_points: int = 600, verbose: bool = True
 ) -> Neighbourhoods:
     """Fig. 8's count: for every run of ``specs`` (ERM, mixup, ζ-mixup runs with a checkpoint under
-    ``results_dir``, kept by :func:`zmixlib.report.train_checked` for :func:`knn_matrix`'s runs) and every test image, how many of its ``k`` nearest training samples by
-    cosine similarity in the run's feature space (:func:`zmixlib.neighbours.cosine_knn` on
+    ``results_dir``, kept by :func:`zmixlib.tables.report.train_checked` for :func:`knn_matrix`'s runs) and every test image, how many of its ``k`` nearest training samples by
+    cosine similarity in the run's feature space (:func:`zmixlib.chapters.skin.neighbours.cosine_knn` on
     ``forward_features``) share its label — among the synthesized training samples of the run's method and
     among the training images (:data:`POOLS`). The data of a (dataset, subset) is loaded once."""
     k = check_int("k", k, min=1)
@@ -263,7 +263,7 @@ def neighbour_summary(nb: Neighbourhoods, *, device: str = "") -> pd.DataFrame:
 def neighbour_pairs(nb: Neighbourhoods, *, pool: str = "synthesized", baseline: str = "mixup") -> pd.DataFrame:
     """Seed-paired ζ-mixup − ``baseline`` mean number of same-label neighbours per test image, one row per
     (dataset, arch, γ, seed): ``ours``, ``baseline_value``, ``diff`` (positive: ζ-mixup's neighbourhoods hold
-    more of the test image's class), shaped for :func:`zmixlib.report.paired_summary`."""
+    more of the test image's class), shaped for :func:`zmixlib.tables.report.paired_summary`."""
     check_choice("pool", pool, POOLS)
     cols = [
         "dataset",

@@ -1,14 +1,14 @@
 """Notebook ``09_timing`` cell by cell: each function is one cell, given the notebook's resolved parameters ``P``
-(:func:`zmixlib.config.setup`); it prints and displays what the cell shows and returns what later cells use."""
+(:func:`zmixlib.protocol.config.setup`); it prints and displays what the cell shows and returns what later cells use."""
 
 from __future__ import annotations
 
 import pandas as pd
 import torch
 
-from zmixlib import _util
 from zmixlib.bench import machine_text, targets, throughput
-from zmixlib.report import show
+from zmixlib.core import util as _util
+from zmixlib.tables.report import show
 
 from .costs import scaling, training_overhead, weights_comparison
 from .figures import overhead_bars, timing_bars, timing_growth_grid

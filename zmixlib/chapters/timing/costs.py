@@ -11,10 +11,11 @@ import pandas as pd
 import torch
 from torchvision.transforms import v2
 
-from zmixlib import metrics, mixing, models
-from zmixlib._checks import check_choice
+from zmixlib import mixing
 from zmixlib.bench import compare, dtype_supported, machine_info
-from zmixlib.reference_impl import authors_zeta_weights
+from zmixlib.chapters.timing.reference_impl import authors_zeta_weights
+from zmixlib.core.checks import check_choice
+from zmixlib.engine import metrics, models
 
 __all__ = ["weights_comparison", "scaling", "training_overhead"]
 
@@ -172,7 +173,7 @@ def training_overhead(
     model and batch are shared by all candidates; steps are interleaved by :func:`compare`
     (reference ``"ERM"``). The mixing alone (``"mix only: <method>"``) is timed in the same rounds,
     which gives a low-noise second estimate of the overhead: ``mix_ms / ERM step``. On CUDA, AMP
-    (bf16 where supported) and channels_last are on by default, as in ``zmixlib.train``.
+    (bf16 where supported) and channels_last are on by default, as in ``zmixlib.engine.train``.
 
     Returns:
         one row per method (ERM first): ``step_ms``, ``step_iqr_ms``, ``ratio_to_erm`` (+q1/q3),

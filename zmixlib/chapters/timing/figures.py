@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from zmixlib.bench import COPY, GEMM, MATMUL
-from zmixlib.plots import house_style, method_color
+from zmixlib.tables.plots import house_style, method_color
 
 __all__ = ["timing_bars", "timing_growth", "timing_growth_grid", "overhead_bars"]
 

@@ -11,7 +11,9 @@ import torch
 from medmnist.info import INFO as MEDMNIST_INFO
 from torch.utils.flop_counter import FlopCounterMode
 
-from zmixlib import data, models, recipes
+from zmixlib import data
+from zmixlib.engine import models
+from zmixlib.protocol import recipes
 
 __all__ = ["TRAIN_SIZES", "forward_flops", "project"]
 
@@ -60,7 +62,7 @@ def forward_flops(arch: str, shape: tuple[int, ...], num_classes: int, arch_kwar
 def project(table: pd.DataFrame, *, sections: Sequence[str] | None = None) -> pd.DataFrame:
     """The wall time of each paper table's runs on this device, from a :func:`zmixlib.bench.throughput.measure` table.
 
-    For every run of ``zmixlib.recipes.resolve(section, "paper")``: ``epochs × TRAIN_SIZES[dataset]``
+    For every run of ``zmixlib.protocol.recipes.resolve(section, "paper")``: ``epochs × TRAIN_SIZES[dataset]``
     images × 3 × :func:`forward_flops` of its model at its dataset's shape; the rate is the FLOP/s the
     measured model reached in a cell. Two columns: the baseline cell (DataLoader, eager, one run) and the
     fastest cell measured. Evaluation, data loading of large images (JPEG decode) and start-up are not

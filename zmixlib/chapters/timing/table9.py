@@ -3,15 +3,15 @@
 The protocol of notebook 09 (J Big Data Table 9 = arXiv Table A1), on the harness of :mod:`zmixlib.bench`:
 
 * :func:`table9` — augmenting one ``[B, C, H, W]`` batch with every method (ours, the authors' code of
-  :mod:`zmixlib.reference_impl`, torchvision ``v2``, timm) or a chosen few, with ζ-mixup's hardware limit,
+  :mod:`zmixlib.chapters.timing.reference_impl`, torchvision ``v2``, timm) or a chosen few, with ζ-mixup's hardware limit,
   joined with the paper's times (:func:`paper_table9`, GTX TITAN X);
 * :func:`lsi_timing` — Table 9's claim for local synthetic instances (≈ 110× ζ-mixup's time), the same
   measurement on three methods, in chapter 10's words;
 * :func:`paper_training_overhead` — the paper's whole-run training times;
 * :func:`target_notes` — why a target of :data:`zmixlib.bench.TARGETS` is met or not.
 
-The paper's numbers come from :func:`zmixlib.paper.paper_table` (source ``timing-table9``), its method
-names from :data:`zmixlib.vocab.METHODS`.
+The paper's numbers come from :func:`zmixlib.tables.paper.paper_table` (source ``timing-table9``), its method
+names from :data:`zmixlib.core.vocab.METHODS`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from torchvision.transforms import v2
 
 from zmixlib import mixing
 from zmixlib.bench import TARGETS, TIMM_MIXUP, TORCHVISION_MIXUP, compare, machine_info
-from zmixlib.paper import paper_table
-from zmixlib.reference_impl import authors_zeta_mixup
-from zmixlib.vocab import METHODS, method_label
+from zmixlib.chapters.timing.reference_impl import authors_zeta_mixup
+from zmixlib.core.vocab import METHODS, method_label
+from zmixlib.tables.paper import paper_table
 
 __all__ = [
     "LSI_METHODS",
@@ -66,7 +66,7 @@ def table9_candidates(
     Ours (``zmixlib.mixing``): ζ-mixup (γ = 2.8), mixup (α = 1), CutMix, CutMix + ζ-mixup
     (``mode="switch"``: a per-call coin picks one, so its time is a mixture), Dirichlet mixup,
     k-mixup (k = 16, needs ``B % 16 == 0``), local synthetic instances (``include_slow``); the
-    authors' ζ-mixup (Listing A1 with :func:`~zmixlib.reference_impl.authors_zeta_weights`); torchvision
+    authors' ζ-mixup (Listing A1 with :func:`~zmixlib.chapters.timing.reference_impl.authors_zeta_weights`); torchvision
     ``v2.MixUp``/``v2.CutMix`` called on ``(images, labels)``; timm ``Mixup`` (batch mode, α = 1,
     no label smoothing). timm mutates ``x`` in place, so it runs on a fresh ``x.clone()`` each call
     and the clone, timed as its own candidate, is subtracted. ``methods`` keeps only the candidates it names.
