@@ -204,3 +204,14 @@ def test_every_chapter_follows_the_chapter_rule():
     modules = {p.stem for p in chapters.glob("*.py") if p.stem != "__init__"}
     modules |= {p.name for p in chapters.iterdir() if (p / "__init__.py").exists()}
     assert modules == names, modules ^ names
+
+
+def test_notebooks_04_to_08_call_their_chapter_not_the_layers_below():
+    """Issue 29: every cell of the training chapters is a call of its chapter module (as 09–11 always were)."""
+    offenders = []
+    for nb in sorted((PACKAGE.parent / "notebooks").glob("0[4-8]_*.ipynb")):
+        for i, cell in enumerate(json.loads(nb.read_text(encoding="utf-8"))["cells"]):
+            src = "".join(cell["source"])
+            if cell["cell_type"] == "code" and re.search(r"\b(recipes|report|paper)\.", src):
+                offenders.append(f"{nb.name} cell {i}")
+    assert not offenders, offenders

@@ -68,7 +68,12 @@ def _namespace(chapter: str, injected: str | None = None, **given) -> dict:
     ns = {"profile": "smoke", "device": "cpu", "seed": 0, "data_root": None, "results_dir": None}
     ns.update({k: None for k in names if k not in ns})
     ns["__annotations__"] = {k: object for k in names}
-    ns["In"] = ["", "profile: str = 'smoke'\n...", *([injected] if injected else []), "from zmixlib.protocol import config"]
+    ns["In"] = [
+        "",
+        "profile: str = 'smoke'\n...",
+        *([injected] if injected else []),
+        "from zmixlib.protocol import config",
+    ]
     ns.update(given)
     return ns
 

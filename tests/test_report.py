@@ -89,7 +89,7 @@ def test_method_label_is_shared_by_ours_and_the_paper(method, gamma, alpha, expe
 
 def test_beside_paper_puts_ours_next_to_table4_and_midl(swept):
     runs, _ = report.load_runs(swept[1], swept[0])
-    table = report.beside_paper(runs, profile="offline")
+    table = report.beside_paper(runs, profile="offline", sources=natural.SOURCES)
     assert list(table.index) == ["ERM", "mixup", "ζ-mixup (γ = 2.4)", "ζ-mixup (γ ~ U[1.729, 4.0])"]
     ours = "ours (offline: digits, digits_cnn, 3 seeds, cpu)"
     assert list(table.columns)[:2] == ["paper (CIFAR-10, ResNet-18)", "paper (CIFAR-100, ResNet-18)"]
@@ -104,13 +104,13 @@ def test_beside_paper_keeps_only_the_datasets_run_at_paper_scale(tmp_path):
     for seed in range(2):
         store.save(_record("erm", None, seed, 0.055, dataset="CIFAR-10", arch="resnet18_cifar"), tmp_path)
     store.save(_record("mixup", None, 0, 0.047, dataset="CIFAR-10", arch="resnet18_cifar"), tmp_path)
-    table = report.beside_paper(store.load(tmp_path), profile="paper")
+    table = report.beside_paper(store.load(tmp_path), profile="paper", sources=natural.SOURCES)
     assert list(table.columns) == [
         "paper (CIFAR-10, ResNet-18)",
         "ours (paper: CIFAR-10, resnet18_cifar, 2 seeds, cpu)",
     ]
     assert table.iloc[:, 1].tolist() == ["5.50 ± 0.00", "4.70 (n = 1)"]
-    cmp = report.paper_differences(store.load(tmp_path))
+    cmp = report.paper_differences(store.load(tmp_path), sources=natural.SOURCES)
     assert set(cmp["dataset"]) == {"CIFAR-10"} and len(cmp) >= 2
 
 
@@ -167,6 +167,6 @@ def test_natural_summary_stacks_both_baselines(swept):
     pd.testing.assert_frame_equal(s, report.paired_summary(pd.concat(both, ignore_index=True)))
     assert {c.split(" − ")[1] for c in s.index.get_level_values("comparison")} == {"mixup", "ERM"}
     assert natural.cutmix_pairs(runs).empty  # no CutMix run here
-    assert report.paper_differences(runs) is None  # digits is no paper dataset
+    assert report.paper_differences(runs, sources=natural.SOURCES) is None  # digits is no paper dataset
     fig = natural.curves_figure(runs, history, profile="smoke")
     assert fig._suptitle.get_text().endswith("— smoke: digits (digits_cnn), 3 seeds, cpu")

@@ -228,13 +228,11 @@ class TestJobArrays:
         assert [store.record_path(s, packed).stat().st_mtime_ns for s in specs] == stamps
 
 
-def _notebook_matrices(chapter: str, profile: str) -> dict:
-    """The matrices a chapter notebook builds at its defaults under ``profile``: its parameters cell, its setup call,
-    and its own ``matrix... = ...`` lines (``make book`` reads exactly these runs)."""
+def _notebook_params(chapter: str, profile: str):
+    """A chapter notebook's parameters at its defaults under ``profile`` (its parameters cell and setup call) and its
+    code cells."""
     import json
-    import re
 
-    from zmixlib.chapters import ablation, medmnist
     from zmixlib.core.util import ROOT
     from zmixlib.protocol import config
 
@@ -243,25 +241,25 @@ def _notebook_matrices(chapter: str, profile: str) -> dict:
     ns: dict = {}
     exec(next(c for c in code if c.lstrip().startswith("# Parameters")), ns)
     ns["profile"] = profile
-    P = config.setup(chapter, ns, verbose=False)
-    scope = {"P": P, "recipes": recipes, "medmnist": medmnist, "ablation": ablation}
-    for line in (ln for c in code for ln in c.splitlines()):
-        if re.match(r"(matrix\w*) = (recipes\.resolve_params|\w+\.matrix)\(", line):
-            exec(line.split("  #")[0], scope)
-    return {k: v for k, v in scope.items() if k.startswith("matrix")}
+    return config.setup(chapter, ns, verbose=False), "\n".join(code)
 
 
 @pytest.mark.parametrize("profile", ["smoke", "offline"])
 def test_sweep_book_trains_what_the_chapter_reads(profile):
-    """`sweep --book` (what `make paper` runs): the runs each chapter notebook reads at its defaults, in the folder
-    the book reads (results/<profile>/ below paper)."""
-    for section, (chapter, name) in {
-        "natural": ("04_natural", "matrix"),
-        "cutmix": ("04_natural", "matrix5"),
-        "medmnist": ("06_medmnist", "matrix"),
-        "ablation": ("08_ablation", "matrix"),
+    """`sweep --book` (what `make paper` runs): the runs each chapter notebook trains at its defaults (its chapter's
+    ``train`` call, whose matrix is the chapter's ``matrix``), in the folder the book reads (results/<profile>/
+    below paper)."""
+    from zmixlib.chapters import ablation, medmnist, natural
+
+    for section, (chapter, build, call) in {
+        "natural": ("04_natural", natural.matrix, "natural.train(P)"),
+        "cutmix": ("04_natural", natural.cutmix_matrix, "natural.train_cutmix(P)"),
+        "medmnist": ("06_medmnist", medmnist.matrix, "medmnist.train(P)"),
+        "ablation": ("08_ablation", ablation.matrix, "ablation.train(P)"),
     }.items():
-        expected = _notebook_matrices(chapter, profile)[name]
+        P, code = _notebook_params(chapter, profile)
+        assert call in code, f"{chapter} no longer trains by {call}"
+        expected = build(P)
         got = cli.book_matrix(section, profile)
         assert [s.run_id for s in got] == [s.run_id for s in expected], (section, profile)
         assert {s.data_root for s in got} == {s.data_root for s in expected}

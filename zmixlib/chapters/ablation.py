@@ -31,8 +31,9 @@ from zmixlib.analysis.stats import mean_sd
 from zmixlib.core.vocab import METHODS, method_label
 from zmixlib.protocol import recipes
 from zmixlib.protocol.recipes import RunMatrix
+from zmixlib.protocol.regime import RegimeCheck
 from zmixlib.tables import paper, plots, report
-from zmixlib.tables.report import device_text
+from zmixlib.tables.report import device_text, guarded
 
 __all__ = [
     "Variant",
@@ -41,6 +42,8 @@ __all__ = [
     "variant_of",
     "check_knobs",
     "matrix",
+    "train",
+    "guarded",
     "label_runs",
     "table",
     "paired",
@@ -103,6 +106,13 @@ def variant_of(method: str, num_mix: Any = None) -> Variant:
 def matrix(params: Any) -> RunMatrix:
     """The ablation's run matrix (section ``ablation``) from the chapter's resolved parameters."""
     return recipes.resolve_params("ablation", params)
+
+
+def train(params: Any) -> tuple[RunMatrix, pd.DataFrame, pd.DataFrame, RegimeCheck]:
+    """Table 8's runs trained where a record is missing (chapter 04's mixup and ζ-mixup runs are read), with the
+    regime check from chapter 04's ERM runs: ``(matrix, runs, history, regime check)``."""
+    m = matrix(params)
+    return (m, *report.train_checked(m, params))
 
 
 def check_knobs(params: Any) -> None:

@@ -36,7 +36,7 @@ from zmixlib.protocol.regime import RegimeCheck
 from zmixlib.tables import report
 from zmixlib.tables.paper import paired, paper_table
 from zmixlib.tables.plots import house_style
-from zmixlib.tables.report import device_text, guarded
+from zmixlib.tables.report import device_text, guarded, provenance
 
 __all__ = [
     "METHODS",
@@ -44,6 +44,9 @@ __all__ = [
     "SELECT",
     "check_knobs",
     "matrix",
+    "train",
+    "provenance",
+    "stand_ins",
     "epoch_choice",
     "at_epoch",
     "paper_table7",
@@ -75,6 +78,18 @@ def matrix(params: Any) -> RunMatrix:
     """The run matrix of the notebook's parameters ``params`` (:class:`zmixlib.protocol.config.Params`): the
     ``medmnist`` section of :mod:`zmixlib.protocol.recipes` under ``params.profile`` with the chapter's knobs."""
     return recipes.resolve_params("medmnist", params)
+
+
+def train(params: Any) -> tuple[RunMatrix, pd.DataFrame, pd.DataFrame, RegimeCheck]:
+    """The chapter's runs trained where a record is missing, with the regime check (ERM's training accuracy on
+    its training split): ``(matrix, runs, history, regime check)``."""
+    m = matrix(params)
+    return (m, *report.train_checked(m, params))
+
+
+def stand_ins() -> dict[str, tuple[str, ...]]:
+    """The MedMNIST datasets and what the offline profile runs in their place."""
+    return recipes.stand_ins("medmnist")
 
 
 def check_knobs(params: Any) -> None:

@@ -37,13 +37,15 @@ from zmixlib.protocol.recipes import RunMatrix
 from zmixlib.protocol.regime import RegimeCheck
 from zmixlib.tables import report
 from zmixlib.tables.plots import house_style
-from zmixlib.tables.report import device_text
+from zmixlib.tables.report import device_text, guarded, provenance
 
 __all__ = [
     "RULE",
     "SEARCH_GAMMA",
     "SEARCH_WEIGHT_DECAY",
     "check_knobs",
+    "provenance",
+    "guarded",
     "matrices",
     "train_chapter",
     "search_matrix",

@@ -181,9 +181,7 @@ def train_summary(
     return "\n".join([line, *(f"shortened: {note}" for note in notes)])
 
 
-def paper_differences(
-    runs: pd.DataFrame, *, sources: Iterable[str] = ("natural-table4", "midl-table1"), decimals: int = 2
-) -> pd.DataFrame | None:
+def paper_differences(runs: pd.DataFrame, *, sources: Iterable[str], decimals: int = 2) -> pd.DataFrame | None:
     """Ours − the paper's per cell of the tables ``sources`` (:func:`zmixlib.tables.paper.compare`; for ζ-mixup also the
     seed-paired difference to mixup), rounded to ``decimals``. Where no run was on a paper dataset, prints so
     and returns ``None``."""
@@ -281,7 +279,7 @@ def beside_paper(
     runs: pd.DataFrame,
     *,
     profile: str,
-    sources: tuple[str, ...] = ("natural-table4", "midl-table1"),
+    sources: tuple[str, ...],
     metric: str = "ERR_percent",
     split: str = "test",
     decimals: int = 2,

@@ -55,7 +55,9 @@ from zmixlib.core.vocab import ARCHS, method_label
 from zmixlib.engine.runspec import RunSpec
 from zmixlib.protocol import config, recipes
 from zmixlib.protocol.recipes import RunMatrix
+from zmixlib.protocol.regime import RegimeCheck
 from zmixlib.tables import paper, plots, report
+from zmixlib.tables.report import provenance
 
 __all__ = [
     "METHODS",
@@ -68,7 +70,13 @@ __all__ = [
     "check_knobs",
     "matrix",
     "knn_matrix",
+    "train",
+    "provenance",
     "beside_paper",
+    "paper_differences",
+    "summary",
+    "reading",
+    "stand_ins",
     "paper_wins",
     "paired",
     "Neighbourhoods",
@@ -98,6 +106,33 @@ IMAGE_STAND_IN = {"Fashion-MNIST-imb5": ("digits", "digits_cnn")}
 def matrix(params: Any) -> RunMatrix:
     """The ``skin`` section's run matrix from the resolved parameters (datasets × archs × methods (× γ) × seeds)."""
     return recipes.resolve_params("skin", params)
+
+
+def train(params: Any) -> tuple[RunMatrix, pd.DataFrame, pd.DataFrame, RegimeCheck]:
+    """The section's runs trained where a record is missing (Fig. 8's runs keep their weights), with the regime
+    check: ``(matrix, runs, history, regime check)``."""
+    m = matrix(params)
+    return (m, *report.train_checked(m, params, keep_checkpoint=knn_matrix(m, params.knn_runs)))
+
+
+def paper_differences(runs: pd.DataFrame) -> pd.DataFrame | None:
+    """Ours − the paper's per cell of Tables A3 / 2 (:func:`zmixlib.tables.report.paper_differences`)."""
+    return report.paper_differences(runs, sources=SOURCES, decimals=4)
+
+
+def summary(pairs: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
+    """A seed-paired summary of ζ-mixup − a baseline where higher is better (balanced accuracy, F1, kNN counts)."""
+    return report.paired_summary(pairs, decimals=decimals, lower_is_better=False)
+
+
+def reading(runs: pd.DataFrame, pairs: pd.DataFrame, *, profile: str, regime: RegimeCheck | None) -> str:
+    """The page's reading of the headline metric, from this build's records."""
+    return report.reading(runs, pairs, profile=profile, metric=HEADLINE, regime=regime)
+
+
+def stand_ins() -> dict[str, tuple[str, ...]]:
+    """The SKIN datasets and what the offline profile runs in their place."""
+    return recipes.stand_ins("skin")
 
 
 def check_knobs(params: Any) -> None:
