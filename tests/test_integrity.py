@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from zmixlib import cli, data, mixing
-from zmixlib.core.util import DamagedFileError, atomic_torch_save, checked_torch_load, checksum_path
+from zmixlib.core.util import DamagedFileError, atomic_torch_save, checked_torch_load, checksum_path, sha256_of
 from zmixlib.engine import models, store, sweep, train
 from zmixlib.engine.metrics import soft_cross_entropy
 from zmixlib.engine.runspec import MIXER_HPARAMS, RunSpec
@@ -317,7 +317,7 @@ class TestDatasets:
 
         raw = fashion_mnist_files(tmp_path)
         monkeypatch.setattr(natural, "OFFICIAL_COUNTS", {"train": 40, "t10k": 20})
-        good = {f"FashionMNIST/raw/{p.name}": data._base.sha256_file(p) for p in raw.iterdir()}
+        good = {f"FashionMNIST/raw/{p.name}": sha256_of(p) for p in raw.iterdir()}
         monkeypatch.setattr(natural, "recorded_sha256", lambda: {"Fashion-MNIST": {"files": good}})
         assert len(data.load("Fashion-MNIST", "train", root=tmp_path)) == 40
         bad = {**good, "FashionMNIST/raw/train-labels-idx1-ubyte": "f" * 64}

@@ -161,7 +161,7 @@ class TestGarbledDataFile:
 
         raw = fashion_mnist_files(tmp_path)
         monkeypatch.setattr(natural, "OFFICIAL_COUNTS", {"train": 40, "t10k": 20})  # the fixture's sizes stand in
-        good = {f"FashionMNIST/raw/{p.name}": _base.sha256_file(p) for p in raw.iterdir()}
+        good = {f"FashionMNIST/raw/{p.name}": _base.sha256_of(p) for p in raw.iterdir()}
         monkeypatch.setattr(natural, "recorded_sha256", lambda: {"Fashion-MNIST": {"files": good}})
         path = raw / "train-images-idx3-ubyte"
         b = bytearray(path.read_bytes())

@@ -28,6 +28,7 @@ from scipy import stats as _st
 
 __all__ = [
     "PairedStat",
+    "p_text",
     "paired_interval",
     "summary_interval",
     "welch_interval",
@@ -85,10 +86,15 @@ class PairedStat:
         )
 
 
+def p_text(p: float) -> str:
+    """A p-value as every table prints it: ``"0.012"``, ``"< 0.001"``, "—" where undefined."""
+    return "—" if math.isnan(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
 def _p_text(p: float) -> str:
-    if math.isnan(p):
-        return "= n/a"
-    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+    """:func:`p_text` after "p" in a sentence: ``"= 0.012"``, ``"< 0.001"``, ``"= n/a"``."""
+    text = p_text(p)
+    return "= n/a" if text == "—" else (text if text.startswith("<") else f"= {text}")
 
 
 def _check_level(level: float) -> float:

@@ -96,7 +96,9 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 class DamagedFileError(ValueError):
-    """A file that fails its check (checksum, format); the message names the file and what was found."""
+    """A file that fails its check (checksum, format); the message names the file and what was found. The one
+    damaged-file error: a run record's (:class:`zmixlib.engine.store.DamagedRecordError`) and a data file's
+    (:class:`zmixlib.data.DamagedDataError`) are kinds of it."""
 
 
 def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from zmixlib.core.util import DamagedFileError, sha256_of
+
 __all__ = [
     "DatasetInfo",
     "ArrayDataset",
@@ -28,7 +30,6 @@ __all__ = [
     "check_recorded_sha256",
     "to_tensor",
     "first_int",
-    "sha256_file",
     "ChecksumError",
     "verify_sha256",
     "file_mode",
@@ -149,7 +150,7 @@ def missing_dataset_error(info: DatasetInfo, path: Path, detail: str = "") -> Fi
     return FileNotFoundError(f"{msg}; {how}.")
 
 
-class DamagedDataError(ValueError):
+class DamagedDataError(DamagedFileError):
     """A dataset file that is there but damaged (truncated, overwritten, the wrong file): the message names the
     file, what was expected and what was found, and the ``make data`` command that repairs it."""
 
@@ -179,7 +180,7 @@ def check_recorded_sha256(info: DatasetInfo, path: Path, expected: str) -> None:
     key = (str(path), st.st_size, st.st_mtime_ns, expected)
     if key in _VERIFIED:
         return
-    actual = sha256_file(path)
+    actual = sha256_of(path)
     if actual != expected:
         raise damaged_dataset_error(info, path, f"the recorded sha256 {expected}", f"sha256 {actual}")
     _VERIFIED.add(key)
@@ -231,22 +232,13 @@ def first_int(target: Any) -> int:
     return int(np.asarray(target).reshape(-1)[0])
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of the file at ``path``."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-class ChecksumError(ValueError):
+class ChecksumError(DamagedDataError):
     """A file's SHA-256 differs from the recorded one (the message names the file, expected and actual digest)."""
 
 
 def verify_sha256(path: str | Path, expected: str) -> None:
     """Raise :class:`ChecksumError` unless the file at ``path`` has SHA-256 ``expected``."""
-    actual = sha256_file(path)
+    actual = sha256_of(path)
     if actual != expected:
         raise ChecksumError(f"checksum mismatch for {path}: expected sha256 {expected}, got {actual}")
 

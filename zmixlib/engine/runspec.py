@@ -25,7 +25,7 @@ from zmixlib.core.vocab import ARCHS, METHOD_NAMES, METHODS, SPACES, run_label
 
 __all__ = ["RunSpec", "RunRecord", "EXECUTION_FIELDS", "MIXER_HPARAMS", "check_gamma", "check_device"]
 
-#: fields that enter ``run_id`` only when set (added after records existed; unset they change no run id)
+#: fields that enter ``run_id`` only when set (unset, they leave the run id of a spec without them unchanged)
 _UNSET_NOT_HASHED = ("eval_every",)
 #: each mixer's keyword hyperparameters (:data:`zmixlib.mixing.MIXERS`; ``tests/test_integrity.py`` keeps the two
 #: equal — this module imports no torch): a run may set only its method's mixer's

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zmixlib.core.util import atomic_write_text
+from zmixlib.core.util import DamagedFileError, atomic_write_text
 from zmixlib.engine.runspec import RunRecord, RunSpec
 
 if TYPE_CHECKING:
@@ -68,8 +68,10 @@ _RUN_ID = re.compile(r"^[0-9a-f]{16}$")
 CHECKSUM_KEY = "sha256"
 
 
-class DamagedRecordError(ValueError):
-    """A record file that does not parse or validate; the message names the file and what is wrong."""
+class DamagedRecordError(DamagedFileError):
+    """A record file that does not parse or validate; the message names the file and what is wrong (a kind of
+    :class:`zmixlib.core.util.DamagedFileError`, the one damaged-file error: ``except DamagedFileError`` catches every
+    damaged record, weight file, checkpoint and data file)."""
 
 
 class _NotARecord(DamagedRecordError):

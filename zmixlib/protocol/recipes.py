@@ -357,7 +357,7 @@ _OFFLINE: dict[str, Section] = {
     # Table 6 offline: breast cancer (a real binary medical task, like PH2 / MED-NODE) and a class-imbalanced 5-class
     # subset of the real Fashion-MNIST in ISIC 2018's class proportions (zmixlib.data.derived)
     # ζ-mixup's γ is chosen on "val" (a fixed stratified 10 % of train; the runs train on the other 90 %, "fit"), the
-    # same γ against ERM and mixup, and the test split is read once (the ledger's skin claims; issue 25)
+    # same γ against ERM and mixup, and the test split is read once (the ledger's skin claims)
     "skin": Section(
         ("breast-cancer", "Fashion-MNIST-imb5"),
         _BASE_METHODS,

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from zmixlib.analysis.stats import PairedStat, mean_sd, paired_interval
+from zmixlib.analysis.stats import PairedStat, mean_sd, p_text, paired_interval
 from zmixlib.core.checks import check_choice
 from zmixlib.core.util import torch_threads
 from zmixlib.core.vocab import display_name, method_label, sort_key
@@ -56,7 +56,6 @@ __all__ = [
     "paper_differences",
     "paired_phrases",
     "interval_text",
-    "p_text",
     "reading",
     "guarded",
     "curves",
@@ -345,11 +344,6 @@ def pair_labels(pairs: pd.DataFrame) -> tuple[list[str], dict[str, tuple], str]:
 def interval_text(st: PairedStat, decimals: int = 2) -> str:
     """``"[−1.23, −0.45]"`` (signed), or "—" where the interval is undefined (one seed)."""
     return "—" if math.isnan(st.lo) else f"[{st.lo:+.{decimals}f}, {st.hi:+.{decimals}f}]"
-
-
-def p_text(p: float) -> str:
-    """A p-value as the tables print it: ``"0.012"``, ``"< 0.001"``, "—" where undefined."""
-    return "—" if math.isnan(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def paired_summary(
