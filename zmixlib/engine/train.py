@@ -585,8 +585,9 @@ def fit(
     stop_after_epoch: int | None = None,
     progress: bool = True,
     datasets: tuple[dict[str, Dataset], int, str | None] | None = None,
+    produced_by: dict[str, Any] | None = None,
 ) -> RunRecord:
-    """Train and evaluate one run; write its record to ``results/<section>/<run_id>.json``.
+    """Train and evaluate one run; write its record (once) to ``results/<section>/<run_id>.json``.
 
     Args:
         spec: the run.
@@ -601,6 +602,8 @@ def fit(
         progress: one tqdm bar over epochs (``TQDM_DISABLE=1`` also silences it).
         datasets: ``({split: Dataset}, num_classes, task)`` to train on instead of
             :func:`load_data` (tests, custom data).
+        produced_by: how the run is produced (executor, job id, node: :func:`zmixlib.engine.workers.produced_by`),
+            added to the record's ``environment``.
 
     Returns:
         the :class:`RunRecord` (also written to disk when ``results_dir`` is given and the run finished);
@@ -639,7 +642,7 @@ def fit(
             trainer = Trainer(spec, datasets=datasets)  # fresh: a failed load may have changed some of its state
             history, start_epoch, prior_wall, resumed_at = [], 0, 0.0, None
 
-    env = {**environment(trainer.device), "execution": trainer.execution}
+    env = {**environment(trainer.device), "execution": trainer.execution, **(produced_by or {})}
     record = RunRecord(spec=spec, environment=env, started_at=started_at, resumed_at_epoch=resumed_at)
     bar = tqdm(
         range(start_epoch, spec.epochs),

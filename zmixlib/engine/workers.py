@@ -20,7 +20,6 @@ import torch
 
 from zmixlib.core.checks import check_int
 from zmixlib.core.util import environ
-from zmixlib.engine import store
 from zmixlib.engine.runspec import RunSpec
 from zmixlib.engine.train import fit
 
@@ -43,14 +42,16 @@ def run_one(
     try:
         if threads:
             torch.set_num_threads(threads)
-        rec = fit(
-            RunSpec.from_dict(spec_dict), results_dir=results_dir, progress=progress, keep_checkpoint=keep_checkpoint
+        where = dict(produced_by or {})
+        if where.get("executor") in ("local", "slurm"):  # this worker's own GPUs (packed runs: one each)
+            where["visible_gpus"] = os.environ.get("CUDA_VISIBLE_DEVICES") or None
+        fit(
+            RunSpec.from_dict(spec_dict),
+            results_dir=results_dir,
+            progress=progress,
+            keep_checkpoint=keep_checkpoint,
+            produced_by=where or None,
         )
-        if produced_by and rec.complete:
-            rec.environment.update(produced_by)
-            if produced_by.get("executor") in ("local", "slurm"):  # this worker's own GPUs (packed runs: one each)
-                rec.environment["visible_gpus"] = os.environ.get("CUDA_VISIBLE_DEVICES") or None
-            store.save(rec, results_dir)  # the same record, now saying where it ran (written atomically again)
         return "done", ""
     except Exception:  # reported with the spec, the sweep goes on
         return "failed", traceback.format_exc()
