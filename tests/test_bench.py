@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from zmixlib import bench, cli
-from zmixlib.bench import goals, harness
+from zmixlib.bench import harness, speed_targets
 
 
 class Costed:
@@ -165,5 +165,7 @@ def test_one_targets_table_documents_every_row():
     }
     for name, t in bench.TARGETS.items():
         assert t.op in ("<=", ">=") and t.goal > 0 and t.what and t.source, name
-    assert all(f"``{name}``" in goals.__doc__ for name in bench.TARGETS)  # the module's table lists every target
+    assert all(
+        f"``{name}``" in speed_targets.__doc__ for name in bench.TARGETS
+    )  # the module's table lists every target
     assert bench.TARGETS["zeta_vs_limit"].met(1.5) and not bench.TARGETS["timm_vs_zeta"].met(2.9)

@@ -162,7 +162,7 @@ def test_provenance_and_device_text(swept):
 
 def test_natural_summary_stacks_both_baselines(swept):
     runs, history = report.load_runs(swept[1], swept[0])
-    s = natural.paired_summary(runs)
+    s = natural.summary_vs_baselines(runs)
     both = [paper.paired(runs, metric="ERR_percent", baseline=b) for b in ("mixup", "erm")]
     pd.testing.assert_frame_equal(s, report.paired_summary(pd.concat(both, ignore_index=True)))
     assert {c.split(" − ")[1] for c in s.index.get_level_values("comparison")} == {"mixup", "ERM"}

@@ -69,7 +69,7 @@ CHECKED: dict[str, tuple[str, ...]] = {
         # the regime check, Table 4 beside the paper, the seed-paired summaries, Table 5, the ledger's rows
         "\nrc\n",
         "natural.beside_paper(runs, profile=P.profile)",
-        "natural.paired_summary(runs)",
+        "natural.summary_vs_baselines(runs)",
         "natural.paired_table(pairs)",
         "natural.paper_differences(runs)",
         "display(rc5)",

@@ -337,7 +337,7 @@ def bench_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m zmixlib bench",
         description="Time the mixing methods side by side (Table 9), ζ-weight generation, growth, the "
-        "training-step overhead and training throughput; print the tables and the speed targets (zmixlib.bench.goals).",
+        "training-step overhead and training throughput; print the tables and the speed targets (zmixlib.bench.speed_targets).",
     )
     p.add_argument("--what", default="table9,weights", help=f"comma list of {','.join(BENCH_WHAT)} or 'all'")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")

@@ -3,7 +3,7 @@
 * :mod:`~zmixlib.bench.harness` — :func:`compare` (candidates side by side in interleaved, rotated rounds, ratios
   taken per round, with ζ-mixup's copy/roofline limit), :func:`time_fn`, :func:`best_time`, :func:`quantile`,
   :func:`machine_info`, :func:`machine_text`, :func:`load_warning`, :func:`dtype_supported`;
-* :mod:`~zmixlib.bench.goals` — :data:`TARGETS`, the one table of speed targets, and :func:`targets`;
+* :mod:`~zmixlib.bench.speed_targets` — :data:`TARGETS`, the one table of speed targets, and :func:`targets`;
 * :mod:`zmixlib.bench.throughput` — training images/s of the engine's own step in packed worker processes
   (imported on its own: it loads the training engine).
 
@@ -13,7 +13,6 @@ The protocols built on it are chapter 09's (:mod:`zmixlib.chapters.timing`); the
 
 from __future__ import annotations
 
-from .goals import TARGETS, TIMM_MIXUP, TORCHVISION_MIXUP, Target, targets
 from .harness import (
     COPY,
     GEMM,
@@ -27,6 +26,7 @@ from .harness import (
     quantile,
     time_fn,
 )
+from .speed_targets import TARGETS, TIMM_MIXUP, TORCHVISION_MIXUP, Target, targets
 
 __all__ = [
     "COPY",

@@ -9,7 +9,7 @@ The notebook's cells each call this module (the training and the tables every ch
 * :func:`beside_paper` / :func:`cutmix_beside_paper` / :func:`paper_differences` — our runs beside the papers';
 * :func:`pairs`, :func:`cutmix_summary`, :func:`reading`, :func:`stand_ins`;
 
-* :func:`paired_summary` — ζ-mixup − mixup and ζ-mixup − ERM, seed by seed (:func:`zmixlib.tables.report.paired_summary`
+* :func:`summary_vs_baselines` — ζ-mixup − mixup and ζ-mixup − ERM, seed by seed (:func:`zmixlib.tables.report.paired_summary`
   over both baselines);
 * :func:`paired_table` — every seed's difference, one column per γ;
 * :func:`curves_figure` — the test error during training;
@@ -43,7 +43,7 @@ __all__ = [
     "cutmix_summary",
     "reading",
     "stand_ins",
-    "paired_summary",
+    "summary_vs_baselines",
     "paired_table",
     "curves_figure",
     "cutmix_pairs",
@@ -114,7 +114,7 @@ def stand_ins() -> dict[str, tuple[str, ...]]:
     return recipes.stand_ins("natural")
 
 
-def paired_summary(runs: pd.DataFrame) -> pd.DataFrame:
+def summary_vs_baselines(runs: pd.DataFrame) -> pd.DataFrame:
     """ζ-mixup − mixup and ζ-mixup − ERM in ERR points, seed-paired (:func:`zmixlib.tables.report.paired_summary`):
     mean ± sd, 95 % interval, paired t-test and the seeds won, one row per (dataset, arch, γ, baseline)."""
     pairs = [paper.paired(runs, metric="ERR_percent", baseline=b) for b in ("mixup", "erm")]

@@ -27,8 +27,9 @@ a chapter's frames), :mod:`.render` (the ledger table, its power columns, its co
 :mod:`.paper_check` (the self-check).
 """
 
-from .chapters import SEARCH_BOX, record_claims
+from .by_chapter import SEARCH_BOX, record_claims
 from .claims import CLAIMS, DATA_KINDS, LEVEL, RETIRED, RULES, VERDICTS, Claim
+from .evidence_files import build_id, evidence, paper_costs, record, record_paper_costs
 from .paper_check import ABLATION_RUNS_ASSUMED, MULTIMIX_SD, paper_evidence, self_check
 from .peers_evidence import UCI_EXCLUDED
 from .render import (
@@ -44,7 +45,6 @@ from .render import (
 )
 from .rules import _RULES as _RULES  # the rule per kind: the tests swap one in
 from .rules import verdict
-from .store import build_id, evidence, paper_costs, record, record_paper_costs
 
 __all__ = [
     "Claim",

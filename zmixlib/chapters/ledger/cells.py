@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .store import _plain
+from .evidence_files import _plain
 
 
 def _regime_of(regime: Any, claim_id: str) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from zmixlib.core.vocab import display_name
 
 from .cells import _mean_text, _run_text, _seed_cells, joint_cells, put_cells
 from .claims import LEVEL
+from .evidence_files import _plain
 from .rules import _finite
-from .store import _plain
 
 #: UCI blocks of the k-mixup paper's Table 4 left out of the verdict, and why
 UCI_EXCLUDED = {

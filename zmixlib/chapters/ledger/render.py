@@ -25,9 +25,9 @@ import pandas as pd
 from zmixlib.analysis.stats import POWER, detectable_effect, seeds_needed
 
 from .claims import _BY_ID, CLAIMS, LEVEL, RULES, VERDICTS, Claim
+from .evidence_files import build_id, evidence, paper_costs
 from .paper_check import paper_evidence, self_check
 from .rules import cell_stat, counted, verdict
-from .store import build_id, evidence, paper_costs
 
 #: claim -> the recipe section (:data:`zmixlib.protocol.recipes.SECTIONS`) whose runs its evidence comes from: where chapter
 #: 09's projection gives the cost of a seed on the paper profile

@@ -16,10 +16,10 @@ from zmixlib.core.vocab import gamma_text
 
 from .cells import _regime_of, _run_text, _seed_cells, joint_cells, put_cells
 from .claims import LEVEL
+from .evidence_files import record, record_paper_costs
 from .foundations import _intrinsic_dimension, _realism, _synthetic_manifolds, _theorems
 from .peers_evidence import _peers
 from .robustness_evidence import _robustness
-from .store import record, record_paper_costs
 
 #: chapter -> the claims a chapter-wide regime check applies to (default: every claim of the chapter); chapter 10's
 #: check is its leaderboard's ERM, which MultiMix's runs share — the UCI, Table 1 and Fig. 9 runs have their own
