@@ -56,3 +56,39 @@ def test_soft_labels_num_classes_is_checked_by_name_and_one_class_is_allowed():
     with pytest.raises(ValueError, match=re.escape("num_classes must be >= 1, got 0")):
         soft_labels(torch.tensor([0, 0]), num_classes=0)
     assert torch.equal(soft_labels(torch.tensor([0, 0]), num_classes=1), torch.ones(2, 1))
+
+
+def test_float64_probability_labels_keep_float64_beside_float32_images():
+    """Labels follow the wider of x's and y's float dtypes (``_label_dtype``), never narrower than float32."""
+    x = torch.randn(4, 3)
+    y = torch.softmax(torch.randn(4, 5, dtype=torch.float64), dim=1)
+    w = torch.full((2, 4), 0.25)
+    _, y_mix = apply_weights(x, y, w, num_classes=5)
+    assert y_mix.dtype == torch.float64
+    torch.testing.assert_close(y_mix, w.double() @ y)
+
+
+def test_half_precision_probability_labels_come_out_float32():
+    from zmixlib.mixing import soft_labels
+
+    y = torch.softmax(torch.randn(4, 5), dim=1).half()
+    out = soft_labels(y, num_classes=5)
+    assert out.dtype == torch.float32 and out.data_ptr() != y.data_ptr()
+    torch.testing.assert_close(out, y.float())
+
+
+@pytest.mark.parametrize("dtype", [torch.bool, torch.float32, torch.complex64])
+def test_index_labels_must_be_integers(dtype):
+    from zmixlib.mixing import soft_labels
+
+    with pytest.raises(TypeError, match=re.escape(f"must hold integer class indices, got dtype {dtype}")):
+        soft_labels(torch.zeros(4, dtype=dtype), num_classes=3)
+
+
+def test_a_permuted_layout_is_mixed_as_its_logical_order():
+    """A tensor whose memory order is not its logical order (here: a transposed view, not channels-last) is mixed
+    row by row as if it were contiguous."""
+    x = torch.randn(4, 6, 5, dtype=torch.float64).transpose(1, 2)  # strides (30, 1, 5)
+    w = torch.softmax(torch.randn(3, 4, dtype=torch.float64), dim=1)
+    x_mix, _ = apply_weights(x, torch.arange(4), w, num_classes=4)
+    torch.testing.assert_close(x_mix, (w @ x.contiguous().reshape(4, -1)).reshape(3, 5, 6))
