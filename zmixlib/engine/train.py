@@ -50,7 +50,7 @@ from zmixlib.data import device_data
 from zmixlib.engine import models, store
 from zmixlib.engine.metrics import classification_metrics, soft_cross_entropy
 from zmixlib.engine.runspec import RunRecord, RunSpec
-from zmixlib.mixing import Mixer, dense_multimix, mixup, multimix_attention, multimix_coin
+from zmixlib.mixing import Mixer, multimix_step
 
 __all__ = [
     "Trainer",
@@ -425,12 +425,8 @@ class Trainer:
     def _embedding_step(
         self, x: torch.Tensor, y_soft: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Mixing in embedding space: ``forward_features`` → mix → ``forward_head``.
-
-        MultiMix and Dense MultiMix (mixer ``multimix``) follow MultiMix's protocol (Venkataramanan et al., §4.1):
-        per mini-batch, with probability ``prob`` MultiMix of the embeddings — Dense MultiMix at every position of
-        the embedding before pooling, weighted by the attention of Eq. 9 (computed without gradient) and with the
-        loss weights of Eq. 14 — otherwise mixup of the *inputs* (``Beta(mixup_alpha, mixup_alpha)``).
+        """Mixing in embedding space: ``forward_features`` → mix → ``forward_head``. MultiMix and Dense MultiMix
+        (mixer ``multimix``) follow MultiMix's protocol, which :func:`zmixlib.mixing.multimix_step` holds whole.
 
         Returns:
             ``(logits, target, weight)``: ``(N, K)`` logits and targets — ``(N, r, K)`` for Dense MultiMix, with
@@ -440,19 +436,17 @@ class Trainer:
         if mixer.name != "multimix":  # e.g. ζ-mixup of the features
             z_mix, target = mixer(self._features(x), y_soft)
             return self._head(z_mix), target, None
-        hp = mixer.hparams
-        if not multimix_coin(hp["prob"], generator=self.mix_gen, device=self.device):
-            x_mix, target = mixup(x, y_soft, alpha=hp["mixup_alpha"], generator=self.mix_gen)
-            return self._forward(x_mix), target, None
-        if self.spec.space == "dense":
-            z_map = self.model.forward_features(x, spatial=True)  # (B, d, r)
-            attention = multimix_attention(z_map.detach().float())  # (B, r)
-            z_mix, target, weight = dense_multimix(
-                z_map, y_soft, attention, n=hp["n"], alpha=hp["alpha"], generator=self.mix_gen
-            )  # (n, d, r), (n, r, K), (n, r)
-            return self.model.forward_head(z_mix, dense=True), target, weight
-        z_mix, target = mixer.fn(self._features(x), y_soft, generator=self.mix_gen, **{**hp, "prob": 1.0})
-        return self._head(z_mix), target, None
+        return multimix_step(
+            x,
+            y_soft,
+            model=self.model,
+            hparams=mixer.hparams,
+            dense=self.spec.space == "dense",
+            generator=self.mix_gen,
+            forward=self._forward,
+            features=self._features,
+            head=self._head,
+        )
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
         """Train one epoch (0-based ``epoch``, for messages); the scheduler is the caller's to step.

@@ -46,7 +46,14 @@ from __future__ import annotations
 from zmixlib.core.theory import GAMMA_MIN
 from zmixlib.mixing._apply import apply_weights, soft_labels
 from zmixlib.mixing.dropin import ZetaMix
-from zmixlib.mixing.embedding import dense_multimix, multimix, multimix_attention, multimix_coin, multimix_weights
+from zmixlib.mixing.embedding import (
+    dense_multimix,
+    multimix,
+    multimix_attention,
+    multimix_coin,
+    multimix_step,
+    multimix_weights,
+)
 from zmixlib.mixing.lsi import local_synthetic_instances
 from zmixlib.mixing.mixer import MIXERS, Mixer, check_hparams, erm
 from zmixlib.mixing.pairwise import (
@@ -92,6 +99,7 @@ __all__ = [
     "kmixup_alpha_for_xi",
     "multimix_weights",
     "multimix_coin",
+    "multimix_step",
     "multimix",
     "multimix_attention",
     "dense_multimix",

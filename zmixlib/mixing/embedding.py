@@ -6,6 +6,7 @@ examples.* NeurIPS 2023. Equations and sections cited below are this paper's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -17,7 +18,14 @@ from zmixlib.mixing._apply import _as_rows, _label_mm, _mix_rows, _prepare
 from zmixlib.mixing._sampling import _check_alpha_range, _dirichlet, _gen_device, _Range, _sample_in_range
 from zmixlib.mixing.pairwise import dirichlet_weights, mixup
 
-__all__ = ["multimix_weights", "multimix_coin", "multimix", "multimix_attention", "dense_multimix"]
+__all__ = [
+    "multimix_weights",
+    "multimix_coin",
+    "multimix",
+    "multimix_attention",
+    "dense_multimix",
+    "multimix_step",
+]
 
 
 def multimix_weights(
@@ -184,3 +192,49 @@ def dense_multimix(
     with torch.autocast(ys.device.type, enabled=False):  # labels in their own dtype (float32) under autocast
         y_mix = torch.matmul(m_hat, ys)  # (n, r, K)  (13)
     return z_mix, y_mix, s
+
+
+def multimix_step(
+    x: Tensor,
+    y: Tensor,
+    *,
+    model: torch.nn.Module,
+    hparams: dict[str, Any],
+    dense: bool,
+    generator: torch.Generator | None = None,
+    forward: Callable[[Tensor], Tensor] | None = None,
+    features: Callable[[Tensor], Tensor] | None = None,
+    head: Callable[[Tensor], Tensor] | None = None,
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """One training step's mixing under MultiMix's protocol (§4.1): with probability ``hparams["prob"]``, MultiMix
+    of the batch's embeddings (``model.forward_features`` → :func:`multimix` → ``model.forward_head``) — Dense
+    MultiMix (``dense``) at every position of the embedding before pooling, weighted by the attention of Eq. 9
+    (computed without gradient) and with the loss weights of Eq. 14 — otherwise mixup of the *inputs*
+    (``Beta(mixup_alpha, mixup_alpha)``).
+
+    Args:
+        x: the input batch; y: its soft labels ``(B, K)``.
+        model: has ``forward_features(x, spatial=False)`` and ``forward_head(z, dense=False)``
+            (:mod:`zmixlib.engine.models`).
+        hparams: the ``multimix`` mixer's (``n``, ``alpha``, ``prob``, ``mixup_alpha``).
+        forward / features / head: the model's passes as the caller runs them (e.g. compiled); default the model's.
+
+    Returns:
+        ``(logits, target, weight)``: ``(N, K)`` logits and targets — ``(N, r, K)`` for Dense MultiMix, with its
+        ``(N, r)`` loss weights (``None`` otherwise).
+    """
+    forward = forward or model
+    features = features or model.forward_features
+    head = head or model.forward_head
+    if not multimix_coin(hparams["prob"], generator=generator, device=x.device):
+        x_mix, target = mixup(x, y, alpha=hparams["mixup_alpha"], generator=generator)
+        return forward(x_mix), target, None
+    if dense:
+        z_map = model.forward_features(x, spatial=True)  # (B, d, r)
+        attention = multimix_attention(z_map.detach().float())  # (B, r)
+        z_mix, target, weight = dense_multimix(
+            z_map, y, attention, n=hparams["n"], alpha=hparams["alpha"], generator=generator
+        )  # (n, d, r), (n, r, K), (n, r)
+        return model.forward_head(z_mix, dense=True), target, weight
+    z_mix, target = multimix(features(x), y, generator=generator, **{**hparams, "prob": 1.0})
+    return head(z_mix), target, None
