@@ -18,10 +18,11 @@ import pytest
 import torch
 
 from zmixlib import cli, data, mixing
+from zmixlib.core.hparams import MIXER_HPARAMS
 from zmixlib.core.util import DamagedFileError, atomic_torch_save, checked_torch_load, checksum_path, sha256_of
 from zmixlib.engine import models, store, sweep, train
 from zmixlib.engine.metrics import soft_cross_entropy
-from zmixlib.engine.runspec import MIXER_HPARAMS, RunSpec
+from zmixlib.engine.runspec import RunSpec
 from zmixlib.mixing import Mixer, dense_multimix, multimix_attention, zeta_mixup, zeta_weights
 
 try:

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from zmixlib.core.hparams import MIXER_HPARAMS
 from zmixlib.core.theory import GAMMA_MIN
 from zmixlib.core.vocab import METHODS
-from zmixlib.engine.runspec import EXECUTION_FIELDS, MIXER_HPARAMS, RunRecord, RunSpec, check_device, check_gamma
+from zmixlib.engine.runspec import EXECUTION_FIELDS, RunRecord, RunSpec, check_device, check_gamma
 
 
 def _spec(**kw):
@@ -154,3 +155,13 @@ def test_record_roundtrip():
     assert d["run_id"] == rec.run_id == rec.spec.run_id
     back = RunRecord.from_dict(d)
     assert back == rec
+
+
+@pytest.mark.parametrize(
+    ("method", "extra", "named"),
+    [("kmixup", {"k": 0}, "k"), ("multimix", {"prob": 1.5}, "prob"), ("kmixup", {"metric": "cosine"}, "metric")],
+)
+def test_a_bad_hyperparameter_value_fails_when_the_spec_is_made(method, extra, named):
+    """RunSpec checks values with the mixer's own validator (core.hparams.check_hparams), not at the first batch."""
+    with pytest.raises((ValueError, TypeError), match=named):
+        RunSpec(dataset="digits", method=method, extra=extra)

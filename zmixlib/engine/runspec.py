@@ -21,25 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zmixlib.core.checks import check_choice, check_float, check_int, check_range
+from zmixlib.core.hparams import MIXER_HPARAMS, check_hparams
 from zmixlib.core.vocab import ARCHS, METHOD_NAMES, METHODS, SPACES, run_label
 
-__all__ = ["RunSpec", "RunRecord", "EXECUTION_FIELDS", "MIXER_HPARAMS", "check_gamma", "check_device"]
+__all__ = ["RunSpec", "RunRecord", "EXECUTION_FIELDS", "check_gamma", "check_device"]
 
 #: fields that enter ``run_id`` only when set (unset, they leave the run id of a spec without them unchanged)
 _UNSET_NOT_HASHED = ("eval_every",)
-#: each mixer's keyword hyperparameters (:data:`zmixlib.mixing.MIXERS`; ``tests/test_integrity.py`` keeps the two
-#: equal — this module imports no torch): a run may set only its method's mixer's
-MIXER_HPARAMS: dict[str, tuple[str, ...]] = {
-    "erm": (),
-    "mixup": ("alpha",),
-    "zeta_mixup": ("gamma", "num_mix"),
-    "dirichlet_mixup": ("alpha",),
-    "cutmix": ("alpha", "prob"),
-    "cutmix_zeta": ("mode", "prob", "alpha", "gamma", "num_mix"),
-    "kmixup": ("k", "alpha", "lam_mode", "metric"),
-    "local_synthetic_instances": ("p_range", "num_mix", "num_synthetic"),
-    "multimix": ("n", "alpha", "prob", "mixup_alpha"),
-}
+#: the hyperparameters RunSpec holds as fields (the rest are in ``extra``)
+_MIXER_FIELDS = ("gamma", "alpha", "num_mix")
 #: RunSpec fields that do not change the result and are left out of ``run_id``.
 EXECUTION_FIELDS = ("device", "data_root", "num_workers", "amp", "channels_last", "device_resident", "compile")
 
@@ -131,14 +121,16 @@ class RunSpec:
             set_("num_mix", check_int("num_mix", self.num_mix, min=2))
         set_("extra", _pairs("extra", self.extra))
         allowed = MIXER_HPARAMS[METHODS[self.method].mixer]
-        given = [k for k in ("gamma", "alpha", "num_mix") if getattr(self, k) is not None] + [k for k, _ in self.extra]
+        given = {**{k: getattr(self, k) for k in _MIXER_FIELDS if getattr(self, k) is not None}, **dict(self.extra)}
         for key in given:  # an option the method does not use would change the run id and nothing else
             if key not in allowed:
                 raise ValueError(
                     f"{key} does not apply to method {self.method!r} (its mixer "
                     f"{METHODS[self.method].mixer!r} takes {list(allowed) or 'no hyperparameters'}), got "
-                    f"{key}={getattr(self, key) if key in ('gamma', 'alpha', 'num_mix') else dict(self.extra)[key]!r}"
+                    f"{key}={given[key]!r}"
                 )
+        # the values, by the mixer's own validator (a bad k or prob fails here, not at the run's first batch)
+        check_hparams(METHODS[self.method].mixer, given)
         set_("arch_kwargs", _pairs("arch_kwargs", self.arch_kwargs))
         set_("epochs", check_int("epochs", self.epochs, min=1))
         set_("batch_size", check_int("batch_size", self.batch_size, min=1))

@@ -6,13 +6,8 @@ device, so a seeded call repeats exactly. Private: the public ``sample_*`` / ``*
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import torch
 from torch import Tensor
-
-from zmixlib.core.checks import check_float, check_range
 
 #: a hyperparameter given as one number or as a ``(low, high)`` range sampled uniformly
 _Range = float | tuple[float, float]
@@ -25,28 +20,6 @@ def _gen_device(generator: torch.Generator | None, device: torch.device | str | 
             raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
         return generator.device
     return torch.device(device) if device is not None else torch.device("cpu")
-
-
-def _check_gamma(gamma: Any) -> tuple[float, float]:
-    """``gamma`` as a (low, high) range; a number ``g`` becomes ``(g, g)``. ``γ = ∞`` (a number) is the identity,
-    the limit of the p-series; a range needs finite ends (``U[low, ∞]`` is no distribution)."""
-    if isinstance(gamma, (tuple, list)):
-        lo, hi = check_range("gamma", gamma, min=0.0)
-        if math.isinf(hi):
-            raise ValueError(f"gamma range must have finite ends (gamma = inf alone is the identity), got {gamma!r}")
-        return lo, hi
-    g = check_float("gamma", gamma, min=0.0)
-    return g, g
-
-
-def _check_alpha_range(alpha: Any, name: str = "alpha") -> tuple[float, float]:
-    if isinstance(alpha, (tuple, list)):
-        lo, hi = check_range(name, alpha)
-        if lo <= 0:
-            raise ValueError(f"{name} must be > 0, got {alpha!r}")
-        return lo, hi
-    a = check_float(name, alpha, min=0.0, min_open=True)
-    return a, a
 
 
 def _sample_in_range(lo: float, hi: float, shape: tuple[int, ...], generator, device, dtype) -> Tensor:

@@ -25,8 +25,9 @@ import torch
 from torch import Tensor, nn
 
 from zmixlib.core.checks import check_choice, check_float, check_int
+from zmixlib.core.hparams import gamma_range
 from zmixlib.mixing._apply import _label_dtype, soft_labels
-from zmixlib.mixing._sampling import _check_gamma, _Range
+from zmixlib.mixing._sampling import _Range
 from zmixlib.mixing.pairwise import cutmix, mixup
 from zmixlib.mixing.zeta import zeta_mixup
 
@@ -87,7 +88,7 @@ class ZetaMix(nn.Module):
         self.num_classes = check_int("num_classes", num_classes, min=1)
         methods: list[tuple[str, dict[str, Any]]] = []
         if gamma is not None:
-            _check_gamma(gamma)
+            gamma_range(gamma)
             if num_mix is not None:
                 check_int("num_mix", num_mix, min=2)
             methods.append(("zeta_mixup", {"gamma": gamma, "num_mix": num_mix}))

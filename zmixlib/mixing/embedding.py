@@ -14,8 +14,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from zmixlib.core.checks import check_choice, check_float, check_int
+from zmixlib.core.hparams import alpha_range
 from zmixlib.mixing._apply import _as_rows, _label_mm, _mix_rows, _prepare
-from zmixlib.mixing._sampling import _check_alpha_range, _dirichlet, _gen_device, _Range, _sample_in_range
+from zmixlib.mixing._sampling import _dirichlet, _gen_device, _Range, _sample_in_range
 from zmixlib.mixing.pairwise import dirichlet_weights, mixup
 
 __all__ = [
@@ -171,7 +172,7 @@ def dense_multimix(
     batch, ys = _prepare(z_map, y, num_classes)
     r = z_map.shape[2]
     n = check_int("n", n, min=1)
-    lo, hi = _check_alpha_range(alpha)
+    lo, hi = alpha_range(alpha)
     if attention is None:
         attention = torch.full((batch, r), 1.0 / r, dtype=ys.dtype, device=z_map.device)
     elif not isinstance(attention, Tensor) or tuple(attention.shape) != (batch, r):

@@ -7,16 +7,15 @@ checked when it is built, so a bad value fails before the first batch.
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from zmixlib.core.checks import check_choice, check_float, check_int, check_range
+from zmixlib.core.checks import check_int
+from zmixlib.core.hparams import check_hparams
 from zmixlib.mixing._apply import _prepare
-from zmixlib.mixing._sampling import _check_alpha_range, _check_gamma
 from zmixlib.mixing.embedding import multimix
 from zmixlib.mixing.lsi import local_synthetic_instances
 from zmixlib.mixing.pairwise import cutmix, cutmix_zeta, dirichlet_mixup, mixup
@@ -49,57 +48,6 @@ MIXERS: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {
     "local_synthetic_instances": local_synthetic_instances,
     "multimix": multimix,
 }
-
-
-def _finite_alpha(name: str) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        lo, hi = _check_alpha_range(value, name)
-        if math.isinf(hi):
-            raise ValueError(f"{name} must be finite, got {value!r}")
-        return value
-
-    return check
-
-
-def _optional_int(name: str, min: int) -> Callable[[Any], Any]:
-    return lambda value: value if value is None else check_int(name, value, min=min)
-
-
-def _p_range(value: Any) -> Any:
-    if isinstance(value, (tuple, list)):
-        return check_range("p_range", value, min=0.0)
-    return check_float("p_range", value, min=0.0)
-
-
-#: hyperparameter -> its check, applied once when a :class:`Mixer` is built (the functions check again when called,
-#: against the batch: ``num_mix <= B``, image shapes); ``alpha`` of ``dirichlet_mixup`` is a number only
-_HP_CHECKS: dict[str, Callable[[Any], Any]] = {
-    "gamma": _check_gamma,
-    "alpha": _finite_alpha("alpha"),
-    "mixup_alpha": _finite_alpha("mixup_alpha"),
-    "num_mix": _optional_int("num_mix", 2),
-    "num_synthetic": _optional_int("num_synthetic", 1),
-    "prob": lambda v: check_float("prob", v, min=0.0, max=1.0),
-    "mode": lambda v: check_choice("mode", v, ("switch", "compose")),
-    "k": lambda v: check_int("k", v, min=1),
-    "n": lambda v: check_int("n", v, min=1),
-    "lam_mode": lambda v: check_choice("lam_mode", v, ("batch", "subset")),
-    "metric": lambda v: check_choice("metric", v, ("euclidean", "sqeuclidean")),
-    "p_range": _p_range,
-}
-
-
-def check_hparams(name: str, hp: dict[str, Any]) -> None:
-    """Check every hyperparameter of mixer ``name`` at once — every branch's, whatever a coin would pick
-    (``cutmix_zeta``'s ``alpha`` and ``gamma`` both): ``ValueError``/``TypeError`` naming the parameter and value.
-    Called by :class:`Mixer` when it is built."""
-    for key, value in hp.items():
-        if name == "dirichlet_mixup" and key == "alpha":
-            check_float("alpha", value, min=0.0, min_open=True)
-            if math.isinf(value):
-                raise ValueError(f"alpha must be finite, got {value!r}")
-        elif key in _HP_CHECKS:
-            _HP_CHECKS[key](value)
 
 
 def _hyperparameters(fn: Callable[..., Any]) -> dict[str, Any]:

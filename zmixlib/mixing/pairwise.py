@@ -16,12 +16,11 @@ import torch
 from torch import Tensor
 
 from zmixlib.core.checks import check_choice, check_float, check_int
+from zmixlib.core.hparams import alpha_range, gamma_range
 from zmixlib.core.theory import GAMMA_MIN
 from zmixlib.mixing._apply import _as_rows, _label_mm, _mix_rows, _pairwise_mix, _prepare
 from zmixlib.mixing._sampling import (
     _beta_symmetric,
-    _check_alpha_range,
-    _check_gamma,
     _dirichlet,
     _gen_device,
     _Range,
@@ -55,7 +54,7 @@ def sample_mixup(
     the matrix form ``λ I + (1 − λ) Π`` (as the MultiMix paper, Venkataramanan et al. 2023, writes it: Eqs. 3–5).
     """
     batch_size = check_int("batch_size", batch_size, min=2)
-    a, _ = _check_alpha_range(alpha)
+    a, _ = alpha_range(alpha)
     gdev = _gen_device(generator, device)
     perm = torch.randperm(batch_size, generator=generator, device=gdev)
     lam = _beta_symmetric(a, (), generator, gdev)
@@ -128,7 +127,7 @@ def dirichlet_weights(
     """
     batch_size = check_int("batch_size", batch_size, min=1)
     num_rows = batch_size if num_rows is None else check_int("num_rows", num_rows, min=1)
-    lo, hi = _check_alpha_range(alpha)
+    lo, hi = alpha_range(alpha)
     gdev = _gen_device(generator, device)
     a = _sample_in_range(lo, hi, (num_rows,), generator, gdev, torch.float64)
     w = _dirichlet(a, batch_size, generator).to(dtype)
@@ -194,7 +193,7 @@ def sample_cutmix(
     batch_size = check_int("batch_size", batch_size, min=2)
     height = check_int("height", height, min=1)
     width = check_int("width", width, min=1)
-    a, _ = _check_alpha_range(alpha)
+    a, _ = alpha_range(alpha)
     gdev = _gen_device(generator, device)
     perm, box, lam = _draw_cutmix(batch_size, height, width, a, generator, gdev)
     y0, y1, x0, x1 = (int(v) for v in box)
@@ -262,7 +261,7 @@ def cutmix(
     gdev = _gen_device(generator, x.device)
     if prob < 1.0 and float(torch.rand((), generator=generator, device=gdev)) >= prob:
         return x.clone(), ys
-    a, _ = _check_alpha_range(alpha)
+    a, _ = alpha_range(alpha)
     perm, box, lam = _draw_cutmix(batch, x.shape[2], x.shape[3], a, generator, gdev)
     return _apply_cutmix(x, ys, perm.to(x.device), box.to(x.device), lam.to(x.device))
 
@@ -314,7 +313,7 @@ def cutmix_zeta(
     prob = check_float("prob", prob, min=0.0, max=1.0)
     _check_images(x, "cutmix_zeta")
     batch, ys = _prepare(x, y, num_classes)
-    _check_gamma(gamma)
+    gamma_range(gamma)
     if num_mix is not None:
         check_int("num_mix", num_mix, min=2, max=batch)
     if mode == "switch":

@@ -13,9 +13,10 @@ import torch
 from torch import Tensor
 
 from zmixlib.core.checks import check_choice, check_float, check_int
+from zmixlib.core.hparams import alpha_range
 from zmixlib.core.util import to_numpy
 from zmixlib.mixing._apply import _check_x, _pairwise_mix, _prepare
-from zmixlib.mixing._sampling import _beta_symmetric, _check_alpha_range, _gen_device
+from zmixlib.mixing._sampling import _beta_symmetric, _gen_device
 
 __all__ = ["optimal_matching", "KMixupSample", "sample_kmixup", "kmixup", "AlphaForXi", "kmixup_alpha_for_xi"]
 
@@ -115,7 +116,7 @@ def sample_kmixup(
     """
     batch = _check_x(x)
     k = check_int("k", k, min=1)
-    a, _ = _check_alpha_range(alpha)
+    a, _ = alpha_range(alpha)
     check_choice("lam_mode", lam_mode, ("batch", "subset"))
     check_choice("metric", metric, ("euclidean", "sqeuclidean"))
     gdev = _gen_device(generator, x.device)

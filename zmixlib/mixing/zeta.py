@@ -14,9 +14,10 @@ import torch
 from torch import Tensor
 
 from zmixlib.core.checks import check_int
+from zmixlib.core.hparams import gamma_range
 from zmixlib.core.util import to_numpy
 from zmixlib.mixing._apply import _as_rows, _label_mm, _mix_rows, _prepare
-from zmixlib.mixing._sampling import _check_gamma, _gen_device, _Range, _sample_in_range
+from zmixlib.mixing._sampling import _gen_device, _Range, _sample_in_range
 
 __all__ = ["zeta_weights", "zeta_mixup"]
 
@@ -70,7 +71,7 @@ def zeta_weights(
     """
     batch_size = check_int("batch_size", batch_size, min=2)
     num_mix = batch_size if num_mix is None else check_int("num_mix", num_mix, min=2, max=batch_size)
-    lo, hi = _check_gamma(gamma)
+    lo, hi = gamma_range(gamma)
     gdev = _gen_device(generator, device)
     out_device = torch.device(device) if device is not None else gdev
     g = lo if lo == hi else _sample_in_range(lo, hi, (), generator, gdev, torch.float64)
@@ -128,7 +129,7 @@ def zeta_mixup(
     """
     batch, ys = _prepare(x, y, num_classes)
     num_mix = batch if num_mix is None else check_int("num_mix", num_mix, min=2, max=batch)
-    lo, hi = _check_gamma(gamma)
+    lo, hi = gamma_range(gamma)
     gdev = _gen_device(generator, x.device)
     g = lo if lo == hi else _sample_in_range(lo, hi, (), generator, gdev, torch.float64)
     w = _zeta_weights(batch, num_mix, g, generator, gdev, ys.dtype).to(x.device, non_blocking=True)

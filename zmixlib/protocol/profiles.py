@@ -17,7 +17,7 @@ from zmixlib import data
 from zmixlib.core.theory import GAMMA_MIN
 from zmixlib.core.vocab import METHOD_NAMES
 
-__all__ = ["PROFILES", "COMMON_KNOBS", "CHAPTERS", "STAND_INS", "sizes"]
+__all__ = ["PROFILES", "COMMON_KNOBS", "CHAPTERS", "STAND_INS", "SEEDS", "SMOKE_SIZES", "sizes"]
 
 #: parameters of every notebook that are not profile sizes (``data_root``/``results_dir`` where used)
 COMMON_KNOBS = ("profile", "device", "seed", "data_root", "results_dir")
@@ -29,6 +29,13 @@ PROFILES: dict[str, str] = {
     "scikit-learn's tables, >= 3 seeds",
     "paper": "the papers' exact recipes and data (needs datasets under data/ and, in practice, a GPU)",
 }
+
+#: the seeds of a run matrix unless a chapter says otherwise (the papers report 3 runs per cell)
+SEEDS = (0, 1, 2)
+#: the smoke profile's run sizes: every section's runs under ``smoke`` (zmixlib.protocol.recipes), and the chapters'
+#: smoke knobs below
+SMOKE_SIZES = {"epochs": 2, "train_subset": 256, "eval_subset": 128}
+_SMOKE_RUN = {k: SMOKE_SIZES[k] for k in ("epochs", "train_subset")}
 
 #: a real dataset -> what the offline profile runs when its files cannot be had (the page says so)
 STAND_INS = {"Fashion-MNIST": "digits", "MNIST-10k": "digits", "MNIST": "digits"}
@@ -100,7 +107,7 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "dataset": "MNIST",
             "oracle_epochs": 20,
             "num_synthetic": 10000,
-            "seeds": [0, 1, 2],
+            "seeds": list(SEEDS),
             "batch_size": 100,
             "gammas": [2.4, 2.8, 4.0],
             "alpha": 1.0,
@@ -148,7 +155,7 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "datasets": ["CIFAR-10", "CIFAR-100", "Fashion-MNIST", "STL-10", "Imagenette", "Imagewoof"],
             "methods": ["erm", "mixup", "zeta_mixup"],
             "gammas": [2.4, 2.8, 4.0],  # what `make paper` runs; add the MIDL range to train the MIDL runs too
-            "seeds": [0, 1, 2],
+            "seeds": list(SEEDS),
             "epochs": None,
             "train_subset": None,
             "threads": None,
@@ -247,7 +254,7 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "datasets": list(data.available("skin")),  # Table 6's ten sets, in its order
             "methods": ["erm", "mixup", "zeta_mixup"],
             "gammas": [2.4, 2.8, 4.0],
-            "seeds": [0, 1, 2],
+            "seeds": list(SEEDS),
             "epochs": None,  # the recipes' (50; ISIC 2018: 20)
             "train_subset": None,
             "threads": None,
@@ -268,8 +275,7 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "datasets": ["breast-cancer", "digits"],
             "gammas": [2.8],
             "seeds": [0],
-            "epochs": 2,
-            "train_subset": 256,
+            **_SMOKE_RUN,
             "workers": 1,
             "knn_runs": [["digits", "digits_cnn"]],
             "knn_k": 32,
@@ -281,7 +287,7 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "datasets": list(data.available("medmnist")),
             "methods": ["erm", "mixup", "zeta_mixup"],
             "gammas": [2.8],
-            "seeds": [0, 1, 2],
+            "seeds": list(SEEDS),
             "epochs": None,  # the recipe's (zmixlib.protocol.recipes: 100, LR x 0.1 at 50/75)
             "train_subset": None,
             "threads": None,
@@ -290,13 +296,13 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
         # the real MNIST-10k and Fashion-MNIST with LeNet-5 (the offline recipes' schedule), trained on "fit" (2,000
         # fixed images) and validated on "val" after every epoch
         offline={"datasets": ["MNIST-10k", "Fashion-MNIST"], "train_subset": 2000, "threads": 1, "workers": 2},
-        smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
+        smoke={"datasets": ["digits"], "seeds": [0], **_SMOKE_RUN, "workers": 1},
     ),
     "07_sensitivity": _chapter(
         paper={
             "datasets": ["CIFAR-10", "CIFAR-100"],
             "gammas": [round(1.8 + 0.2 * i, 1) for i in range(17)],  # Fig. 10a-b: 1.8, 2.0, ..., 5.0
-            "seeds": [0, 1, 2],
+            "seeds": list(SEEDS),
             "search_models": 200,  # Fig. 10c-d: 200 models per dataset, one run each
             "epochs": None,  # the recipes' (NATURAL: 200)
             "train_subset": None,
@@ -317,15 +323,14 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "gammas": [1.8, 5.0],
             "seeds": [0],
             "search_models": 3,
-            "epochs": 2,
-            "train_subset": 256,
+            **_SMOKE_RUN,
             "workers": 1,
         },
     ),
     "08_ablation": _chapter(
         paper={
             "datasets": ["CIFAR-100"],
-            "seeds": [0, 1, 2],
+            "seeds": list(SEEDS),
             "epochs": None,
             "train_subset": None,
             "threads": None,
@@ -333,14 +338,14 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
         },
         # the real Fashion-MNIST (LeNet-5, batch 32: T = m = 32); mixup and ζ-mixup are chapter 04's runs
         offline={"datasets": ["Fashion-MNIST"], "threads": 1, "workers": 2},
-        smoke={"datasets": ["digits"], "seeds": [0], "epochs": 2, "train_subset": 256, "workers": 1},
+        smoke={"datasets": ["digits"], "seeds": [0], **_SMOKE_RUN, "workers": 1},
     ),
     "10_peers": _chapter(
         paper={
             # the leaderboard: every method of the vocabulary, NATURAL recipe (ResNet-18, 200 epochs)
             "datasets": ["CIFAR-10", "CIFAR-100"],
             "methods": list(METHOD_NAMES),
-            "seeds": [0, 1, 2],
+            "seeds": list(SEEDS),
             "epochs": None,
             "train_subset": None,
             "threads": None,
@@ -406,7 +411,7 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
             "datasets": ["CIFAR-10", "CIFAR-100"],
             "methods": list(METHOD_NAMES),
             "gammas": [2.4, 2.8, 4.0],
-            "seeds": [0, 1, 2],
+            "seeds": list(SEEDS),
             "epochs": None,
             "train_subset": None,
             "threads": None,

@@ -44,7 +44,7 @@ from zmixlib import data
 from zmixlib.core.checks import check_choice, check_int
 from zmixlib.core.vocab import ARCHS, METHOD_NAMES, METHODS
 from zmixlib.engine.runspec import RunSpec, check_gamma
-from zmixlib.protocol.profiles import FIG9_DATASETS, PROFILES
+from zmixlib.protocol.profiles import CHAPTERS, FIG9_DATASETS, PROFILES, SEEDS, SMOKE_SIZES
 
 __all__ = [
     "Recipe",
@@ -64,7 +64,6 @@ __all__ = [
 ]
 
 ZETA_GAMMAS = (2.4, 2.8, 4.0)
-SEEDS = (0, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -163,6 +162,12 @@ OFFLINE_RECIPES: dict[str, Recipe] = {
 _ALIASES = {"breast_cancer": "breast-cancer", "F-MNIST": "Fashion-MNIST", "FMNIST": "Fashion-MNIST"}
 
 
+def _chapter(chapter: str, profile: str, knob: str = "datasets") -> tuple:
+    """A section's datasets (seeds, γ grid) as its chapter reads them: :data:`zmixlib.protocol.profiles.CHAPTERS` is
+    the one table of every chapter's sizes under every profile, and a section's matrix takes them from there."""
+    return tuple(CHAPTERS[chapter][profile][knob])
+
+
 @dataclass(frozen=True)
 class Section:
     """One paper section's run matrix under one profile.
@@ -204,9 +209,9 @@ _ABLATION_METHODS = (
     ("zeta_mixup", {"gamma": 2.8}),
 )
 #: Fig. 10a-b: γ = 1.8, 2.0, ..., 5.0 (17 values)
-_SENSITIVITY_GAMMAS = tuple(round(1.8 + 0.2 * i, 1) for i in range(17))
+_SENSITIVITY_GAMMAS = tuple(CHAPTERS["07_sensitivity"]["paper"]["gammas"])
 #: Fig. 10c-d: the random search, γ ~ U[1, 6] and weight decay log-uniform in [5e-5, 1e-3], 200 models
-SEARCH_MODELS = 200
+SEARCH_MODELS = CHAPTERS["07_sensitivity"]["paper"]["search_models"]
 
 
 def search_draws(n: int = SEARCH_MODELS, seed: int = 2024) -> tuple[tuple[str, dict[str, Any]], ...]:
@@ -276,7 +281,7 @@ MULTIMIX_SCHEDULE = {
 }
 
 _PAPER: dict[str, Section] = {
-    "natural": Section(("CIFAR-10", "CIFAR-100", "Fashion-MNIST", "STL-10", "Imagenette", "Imagewoof"), _BASE_METHODS),
+    "natural": Section(_chapter("04_natural", "paper"), _BASE_METHODS),
     "cutmix": Section(
         ("CIFAR-10", "CIFAR-100"),
         _CUTMIX_METHODS,
@@ -313,11 +318,13 @@ _PAPER: dict[str, Section] = {
             },
         },
     ),
-    "ablation": Section(("CIFAR-100",), _ABLATION_METHODS, protocol="natural"),
+    "ablation": Section(_chapter("08_ablation", "paper"), _ABLATION_METHODS, protocol="natural"),
     "sensitivity": Section(
-        ("CIFAR-10", "CIFAR-100"), tuple(("zeta_mixup", {"gamma": g}) for g in _SENSITIVITY_GAMMAS), protocol="natural"
+        _chapter("07_sensitivity", "paper"),
+        tuple(("zeta_mixup", {"gamma": g}) for g in _SENSITIVITY_GAMMAS),
+        protocol="natural",
     ),
-    "search": Section(("CIFAR-10", "CIFAR-100"), search_draws(), seeds=(0,), protocol="natural"),
+    "search": Section(_chapter("07_sensitivity", "paper"), search_draws(), seeds=(0,), protocol="natural"),
     # notebook 10's leaderboard: every method of the vocabulary with the NATURAL recipe (CutMix with probability 0.5;
     # k-mixup k = 16, alpha = 1; MultiMix and Dense MultiMix by their paper: probability 0.5, else input mixup with
     # alpha = 2 as AlignMixup, n = 1000, alpha ~ U[0.5, 2]; manifold mixup alpha = 2)
@@ -352,14 +359,24 @@ _PAPER: dict[str, Section] = {
 
 _OFFLINE: dict[str, Section] = {
     # Table 4's F-MNIST row on the real Fashion-MNIST, and the real MNIST-10k (LeNet-5; the offline recipes)
-    "natural": Section(("Fashion-MNIST", "MNIST-10k"), _BASE_METHODS, seed_cap={"MNIST-10k": 3}),
-    "cutmix": Section(("Fashion-MNIST",), _CUTMIX_METHODS, protocol="natural", seed_cap={"Fashion-MNIST": 3}),
+    "natural": Section(
+        _chapter("04_natural", "offline"),
+        _BASE_METHODS,
+        seeds=_chapter("04_natural", "offline", "seeds"),
+        seed_cap={"MNIST-10k": 3},
+    ),
+    "cutmix": Section(
+        _chapter("04_natural", "offline", "cutmix_datasets"),
+        _CUTMIX_METHODS,
+        protocol="natural",
+        seed_cap={"Fashion-MNIST": 3},
+    ),
     # Table 6 offline: breast cancer (a real binary medical task, like PH2 / MED-NODE) and a class-imbalanced 5-class
     # subset of the real Fashion-MNIST in ISIC 2018's class proportions (zmixlib.data.derived)
     # ζ-mixup's γ is chosen on "val" (a fixed stratified 10 % of train; the runs train on the other 90 %, "fit"), the
     # same γ against ERM and mixup, and the test split is read once (the ledger's skin claims)
     "skin": Section(
-        ("breast-cancer", "Fashion-MNIST-imb5"),
+        _chapter("05_skin", "offline"),
         _BASE_METHODS,
         schedule={"train_split": "fit", "eval_splits": ("val", "test")},
     ),
@@ -367,20 +384,27 @@ _OFFLINE: dict[str, Section] = {
     # so every run trains on "fit" (train minus a fixed stratified 10 %) and evaluates the held-out "val" (that 10 %)
     # and "test" after every epoch, on 2,000 fixed images of each (the validation-selected epoch needs every epoch)
     "medmnist": Section(
-        ("MNIST-10k", "Fashion-MNIST"),
+        _chapter("06_medmnist", "offline"),
         (("erm", {}), ("mixup", {"alpha": 1.0}), ("zeta_mixup", {"gamma": 2.8})),
         schedule={"train_split": "fit", "eval_splits": ("val", "test"), "eval_subset": 2000, "eval_every": None},
     ),
     # Fig. 9's protocol, 10x the epochs of the stand-in's recipe: breast cancer (SKIN's stand-in)
     "manifold": Section(("breast-cancer",), _MANIFOLD, epoch_factor=10.0),
     # Table 8 on the real Fashion-MNIST (LeNet-5, batch 32: T = m = 32); mixup and ζ-mixup are chapter 04's runs
-    "ablation": Section(("Fashion-MNIST",), _ABLATION_METHODS, protocol="natural"),
+    "ablation": Section(_chapter("08_ablation", "offline"), _ABLATION_METHODS, protocol="natural"),
     # Fig. 10 on the real Fashion-MNIST: every fifth γ of the grid (1.8, 2.8, 3.8, 4.8) and the first 14 draws (the
     # 14th is the first with γ < γ_min) — what fits a few minutes on 2 cores
     "sensitivity": Section(
-        ("Fashion-MNIST",), tuple(("zeta_mixup", {"gamma": g}) for g in _SENSITIVITY_GAMMAS[::5]), protocol="natural"
+        _chapter("07_sensitivity", "offline"),
+        tuple(("zeta_mixup", {"gamma": g}) for g in _chapter("07_sensitivity", "offline", "gammas")),
+        protocol="natural",
     ),
-    "search": Section(("Fashion-MNIST",), search_draws(14), seeds=(0,), protocol="natural"),
+    "search": Section(
+        _chapter("07_sensitivity", "offline"),
+        search_draws(CHAPTERS["07_sensitivity"]["offline"]["search_models"]),
+        seeds=(0,),
+        protocol="natural",
+    ),
     # the real Fashion-MNIST, LeNet-5: chapter 04's recipe, so its ERM / mixup / ζ-mixup / CutMix runs are read
     "peers": Section(("Fashion-MNIST",), _PAPER["peers"].methods, protocol="natural"),
     # k-mixup's MNIST protocol on the real MNIST-10k (the recipe's 2,000 fixed training digits of its 8,000; MNIST
@@ -406,7 +430,6 @@ _OFFLINE: dict[str, Section] = {
         },
     ),
 }
-SMOKE_SIZES = {"epochs": 2, "train_subset": 256, "eval_subset": 128}
 
 #: section -> short description (the keys :func:`resolve` accepts).
 SECTIONS: dict[str, str] = {
