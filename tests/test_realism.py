@@ -126,7 +126,7 @@ class TestMixers:
     def test_methods_labels_and_shapes(self, batch):
         x, y = batch
         mixers = realism.methods([2.4, 4.0])
-        assert list(mixers) == ["original", "mixup", "zeta_mixup(gamma=2.4)", "zeta_mixup(gamma=4)"]
+        assert list(mixers) == ["original", "mixup", "zeta_mixup(gamma=2.4)", "zeta_mixup(gamma=4.0)"]
         out = realism.mix_all(x, y, mixers, num_classes=K, seed=3)
         for x_mix, y_soft in out.values():
             assert x_mix.shape == x.shape and y_soft.shape == (len(x), K)

@@ -52,13 +52,7 @@ CHECKED: dict[str, tuple[str, ...]] = {
         "geometry.disagreement_table(",
         'ledger.record_claims("01_synthetic_manifolds"',
     ),
-    "02_realism": (
-        "realism.print_label_errors(",
-        "realism.summary_tables(",
-        "realism.realistic_table(",
-        "realism.claims_table(",
-        'ledger.record_claims("02_realism"',
-    ),
+    "02_realism": ('ledger.record_claims("02_realism"',),
     "03_intrinsic_dimension": (
         "idim.chapter_data(P)",
         "idim.fig6_table(",
@@ -68,9 +62,6 @@ CHECKED: dict[str, tuple[str, ...]] = {
     "04_natural": (
         # the regime check, Table 4 beside the paper, the seed-paired summaries, Table 5, the ledger's rows
         "\nrc\n",
-        "natural.beside_paper(runs, profile=P.profile)",
-        "natural.summary_vs_baselines(runs)",
-        "natural.paired_table(pairs)",
         "natural.paper_differences(runs)",
         "display(rc5)",
         "natural.cutmix_pairs(runs5)",
@@ -82,15 +73,12 @@ CHECKED: dict[str, tuple[str, ...]] = {
         'for metric in ("F1_micro", "F1_macro")',
         "skin.paper_differences(runs)",
         'skin.paired(runs, metric="ACC_bal_percent")',
-        "skin.chapter_neighbourhoods(",
         "skin.fig8_paper_table()",
         'ledger.record_claims(\n    "05_skin"',
     ),
     "06_medmnist": (
         "medmnist.paper_table7()",
         "\nrc\n",
-        "medmnist.epoch_choice(",
-        "medmnist.paired_diffs(",
         'ledger.record_claims("06_medmnist"',
     ),
     "07_sensitivity": (
@@ -136,8 +124,20 @@ CHECKED: dict[str, tuple[str, ...]] = {
 }
 
 #: notebook stem -> {piece of source: why the cell is not compared (and the line that would have to move)}.
+#: Why a table of models trained at smoke size is not compared: its numbers depend on the CPU. With the same lock
+#: (torch 2.14.1), the machine that stored these outputs and an Intel Xeon with AVX-512 (2026-12-06) train the same
+#: runs to different weights in the last bits, and a few-epoch model then flips a test prediction: chapter 04's
+#: smoke ζ-mixup ERR on digits reads 3.12 on one and 2.34 on the other, at the same commit. nbval would pass or fail
+#: by the machine CI draws. What these cells compute is tested without training (tests/test_report.py, the
+#: chapters' tests) and training itself by tests/test_train_target.py.
+_CPU_DEPENDENT = "numbers of models trained at smoke size differ between CPUs (the comment above _CPU_DEPENDENT in tools/nbval_outputs.py)"
+
 NOT_CHECKED: dict[str, dict[str, str]] = {
     "02_realism": {
+        "realism.print_label_errors(": _CPU_DEPENDENT + ": the oracle is trained",
+        "realism.summary_tables(": _CPU_DEPENDENT + ": the oracle is trained",
+        "realism.realistic_table(": _CPU_DEPENDENT + ": the oracle is trained",
+        "realism.claims_table(": _CPU_DEPENDENT + ": the oracle is trained",
         "realism.chapter_oracle(": "prints the oracle's training time ('trained in 32 s'): zmixlib/chapters/realism",
     },
     "03_intrinsic_dimension": {
@@ -147,9 +147,19 @@ NOT_CHECKED: dict[str, dict[str, str]] = {
     "04_natural": {
         "natural.train(P)": "train_checked prints the results path and seconds of training",
         "natural.train_cutmix(P)": "the same",
+        "natural.beside_paper(runs, profile=P.profile)": _CPU_DEPENDENT,
+        "natural.summary_vs_baselines(runs)": _CPU_DEPENDENT,
+        "natural.paired_table(pairs)": _CPU_DEPENDENT,
     },
-    "05_skin": {"skin.train(P)": "train_checked prints the results path and seconds of training"},
-    "06_medmnist": {"medmnist.train(P)": "train_checked prints the results path and seconds of training"},
+    "05_skin": {
+        "skin.train(P)": "train_checked prints the results path and seconds of training",
+        "skin.chapter_neighbourhoods(": _CPU_DEPENDENT + ": the kNN counts of trained features",
+    },
+    "06_medmnist": {
+        "medmnist.train(P)": "train_checked prints the results path and seconds of training",
+        "medmnist.epoch_choice(": _CPU_DEPENDENT,
+        "medmnist.paired_diffs(": _CPU_DEPENDENT,
+    },
     "07_sensitivity": {"sensitivity.train_chapter(P)": "prints the results path and seconds of training"},
     "08_ablation": {"ablation.train(P)": "train_checked prints the results path and seconds of training"},
     "09_timing": {

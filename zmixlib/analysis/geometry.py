@@ -31,6 +31,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from zmixlib import data, mixing
 from zmixlib.core.checks import check_choice, check_float, check_int
 from zmixlib.core.util import to_numpy
+from zmixlib.core.vocab import method_label
 
 __all__ = [
     "METHODS",
@@ -168,13 +169,13 @@ def augmented_sets(
 ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """The original set, mixup's output and ζ-mixup's output for each γ, as ``{title: (x, y_soft)}``.
 
-    Titles: ``"original"``, ``"mixup"``, ``"ζ-mixup γ=<γ>"``. Every set is the whole of ``x`` augmented by
+    Titles: ``"original"``, ``"mixup"``, ``"ζ-mixup (γ = <γ>)"`` (:func:`~zmixlib.core.vocab.method_label`). Every set is the whole of ``x`` augmented by
     :func:`augment_dataset` with a generator seeded ``seed``.
     """
     out = {}
     for method, gamma in _configs(gammas):
         gen = torch.Generator().manual_seed(seed)
-        title = method if gamma is None else f"ζ-mixup γ={gamma:g}"
+        title = method if gamma is None else method_label("zeta_mixup", gamma)
         out[title] = augment_dataset(
             x, y, method, gamma=gamma, batch_size=batch_size, num_classes=num_classes, generator=gen
         )

@@ -1,4 +1,4 @@
-"""Each mixer's hyperparameters, and their one validator — torch-free, so a :class:`~zmixlib.engine.runspec.RunSpec`
+"""Each mixer's hyperparameters, and their one validator — torch-free, so a ``RunSpec``
 is checked by the same code as a :class:`~zmixlib.mixing.Mixer` (``tests/test_integrity.py`` keeps
 :data:`MIXER_HPARAMS` equal to the keyword parameters of :data:`zmixlib.mixing.MIXERS`' functions).
 
@@ -93,7 +93,7 @@ _HP_CHECKS: dict[str, Callable[[Any], Any]] = {
 def check_hparams(name: str, hp: dict[str, Any]) -> None:
     """Check every hyperparameter of mixer ``name`` at once — every branch's, whatever a coin would pick
     (``cutmix_zeta``'s ``alpha`` and ``gamma`` both): ``ValueError``/``TypeError`` naming the parameter and value.
-    Called by :class:`zmixlib.mixing.Mixer` when it is built and by :class:`zmixlib.engine.runspec.RunSpec`."""
+    Called by :class:`zmixlib.mixing.Mixer` when it is built and by ``zmixlib.engine.runspec.RunSpec``."""
     check_choice("mixer", name, MIXER_HPARAMS)
     for key, value in hp.items():
         if name == "dirichlet_mixup" and key == "alpha":

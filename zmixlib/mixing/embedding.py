@@ -216,9 +216,11 @@ def multimix_step(
     Args:
         x: the input batch; y: its soft labels ``(B, K)``.
         model: has ``forward_features(x, spatial=False)`` and ``forward_head(z, dense=False)``
-            (:mod:`zmixlib.engine.models`).
+            (the models of ``zmixlib.engine.models``).
         hparams: the ``multimix`` mixer's (``n``, ``alpha``, ``prob``, ``mixup_alpha``).
-        forward / features / head: the model's passes as the caller runs them (e.g. compiled); default the model's.
+        forward: the model's full pass as the caller runs it (e.g. compiled); default ``model``.
+        features: its ``forward_features`` as the caller runs it; default the model's.
+        head: its ``forward_head`` as the caller runs it; default the model's.
 
     Returns:
         ``(logits, target, weight)``: ``(N, K)`` logits and targets — ``(N, r, K)`` for Dense MultiMix, with its

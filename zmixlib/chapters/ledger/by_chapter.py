@@ -146,7 +146,7 @@ def _chosen_gamma(runs: Any, frame: pd.DataFrame, keys: list[str], metrics: dict
         )
     g = pd.to_numeric(frame["gamma"], errors="coerce")
     return frame[np.isclose(g, SKIN_FIXED_GAMMA)], (
-        f"the paper's fixed γ = {SKIN_FIXED_GAMMA:g} (MIDL Table 2); these runs have no validation split, and the "
+        f"the paper's fixed γ = {gamma_text(SKIN_FIXED_GAMMA)} (MIDL Table 2); these runs have no validation split, and the "
         "best γ is not chosen on the test split"
     )
 
@@ -158,7 +158,10 @@ def _gamma_cells(frame: pd.DataFrame, keys: list[str], group: list[str] | None =
     by: dict[str, list[dict[str, Any]]] = {}
     for vs, b in frame.groupby("baseline", sort=False):
         for key, g in b.groupby(keys, sort=False):
-            label = ", ".join(map(str, key if isinstance(key, tuple) else (key,))) + f" (γ = {g['gamma'].iloc[0]:g})"
+            label = (
+                ", ".join(map(str, key if isinstance(key, tuple) else (key,)))
+                + f" (γ = {gamma_text(g['gamma'].iloc[0])})"
+            )
             g = g.assign(label=label)
             by.setdefault(str(vs), []).extend(_seed_cells(g, ["label"], sign=-1.0, group=group or ()))
     return joint_cells(by)
@@ -197,7 +200,9 @@ def _skin(put: Callable[..., None], f: dict[str, Any], params: Any) -> None:
         chosen, selection = _chosen_gamma(runs, frame, keys, metrics)
         extra: dict[str, Any] = {"selection": selection}
         if claim_id == "skin" and selection.startswith("the paper's fixed"):
-            extra["population"] = f"ζ-mixup at γ = {SKIN_FIXED_GAMMA:g}, not at its best γ (no validation split)"
+            extra["population"] = (
+                f"ζ-mixup at γ = {gamma_text(SKIN_FIXED_GAMMA)}, not at its best γ (no validation split)"
+            )
         cells = _gamma_cells(chosen, keys, group=["dataset", "arch"] if "metric" in keys else None)
         what = f"ζ-mixup (γ {'chosen on validation' if 'validation' in selection else 'fixed'}) − baseline {measure} (points)"
         if cells:
@@ -208,7 +213,7 @@ def _skin(put: Callable[..., None], f: dict[str, Any], params: Any) -> None:
                 data=_run_text(runs, params),
                 ours="—",
                 cells=[],
-                not_testable=f"no ζ-mixup run at γ = {SKIN_FIXED_GAMMA:g} and no validation split to choose a γ on",
+                not_testable=f"no ζ-mixup run at γ = {gamma_text(SKIN_FIXED_GAMMA)} and no validation split to choose a γ on",
                 **extra,
             )
     _midl_table2(put, f1, runs, params)
@@ -230,8 +235,8 @@ def _midl_table2(put: Callable[..., None], f1: Any, runs: Any, params: Any) -> N
     g = pd.to_numeric(f1["gamma"], errors="coerce")
     frame = f1[(f1["metric"] == "F1_micro") & np.isclose(g, SKIN_FIXED_GAMMA)]
     cells = _gamma_cells(frame, ["dataset", "arch"]) if len(frame) else []
-    what = f"ζ-mixup (γ = {SKIN_FIXED_GAMMA:g}) − baseline F1-micro (points)"
-    selection = f"the paper's fixed γ = {SKIN_FIXED_GAMMA:g} (MIDL Table 2): no choice"
+    what = f"ζ-mixup (γ = {gamma_text(SKIN_FIXED_GAMMA)}) − baseline F1-micro (points)"
+    selection = f"the paper's fixed γ = {gamma_text(SKIN_FIXED_GAMMA)} (MIDL Table 2): no choice"
     if cells:
         put_cells(put, "midl_table2", cells, runs=runs, params=params, what=what, sign=-1.0, selection=selection)
     else:
@@ -240,7 +245,7 @@ def _midl_table2(put: Callable[..., None], f1: Any, runs: Any, params: Any) -> N
             data=_run_text(runs, params),
             ours="—",
             cells=[],
-            not_testable=f"no ζ-mixup run at γ = {SKIN_FIXED_GAMMA:g} with ERM and mixup and an F1-micro",
+            not_testable=f"no ζ-mixup run at γ = {gamma_text(SKIN_FIXED_GAMMA)} with ERM and mixup and an F1-micro",
         )
 
 
@@ -473,7 +478,7 @@ def _sensitivity(put: Callable[..., None], f: dict[str, Any], params: Any) -> No
                 data=_run_text(search, params),
                 ours=f"{n_in} of {len(search)} models inside the box",
                 comparisons=[],
-                not_testable=f"{n_in} of the {len(search)} search models lie inside γ ∈ [{g0:g}, {g1:g}] × weight decay "
+                not_testable=f"{n_in} of the {len(search)} search models lie inside γ ∈ [{gamma_text(g0)}, {gamma_text(g1)}] × weight decay "
                 f"∈ [{w0:g}, {w1:g}] and {len(search) - n_in} outside: a comparison needs at least 2 on each side "
                 "(more search_models)",
             )

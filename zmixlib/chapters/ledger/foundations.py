@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as _st
 
+from zmixlib.core.vocab import gamma_text
+
 from .claims import LEVEL
 
 
@@ -138,7 +140,7 @@ def _local_id_gamma(put: Callable[..., None], summary: Any, params: Any) -> None
     q = float(_st.norm.ppf((1 + LEVEL) / 2))
     base = {
         "data": f"{', '.join(map(str, summary['dataset'].unique()))}; k {sorted(summary['k'].unique())}, "
-        f"γ {gammas[0]:g}–{gammas[-1]:g}"
+        f"γ {gamma_text(gammas[0])}–{gamma_text(gammas[-1])}"
         if gammas
         else "no ζ-mixup row",
         "ours": "—",
@@ -165,7 +167,9 @@ def _local_id_gamma(put: Callable[..., None], summary: Any, params: Any) -> None
         m0, s0 = _mean_interval(at0)
         diff, se = m1 - m0, np.hypot(s1, s0)
         checks.append(bool(diff + q * se < 0))
-        names.append(f"{d}, k = {k}: local ID at γ = {g1:g} below γ = {g0:g} ({m1:.2f} vs {m0:.2f})")
+        names.append(
+            f"{d}, k = {k}: local ID at γ = {gamma_text(g1)} below γ = {gamma_text(g0)} ({m1:.2f} vs {m0:.2f})"
+        )
         texts.append(f"{d} k {k}: {m0:.2f} → {m1:.2f}")
     if not checks:
         put(
@@ -180,7 +184,7 @@ def _local_id_gamma(put: Callable[..., None], summary: Any, params: Any) -> None
         hit = [n for n, ok, _ in below_original if ok]
         checks.append(bool(hit))
         names.append(
-            f"at γ = {g1:g}, below the original data's local ID for some (dataset, k): "
+            f"at γ = {gamma_text(g1)}, below the original data's local ID for some (dataset, k): "
             + (", ".join(hit) if hit else "none of " + ", ".join(n for n, _, _ in below_original))
         )
     base["ours"] = "ζ-mixup's local ID, smallest γ ≥ γ_min → largest γ — " + "; ".join(texts)

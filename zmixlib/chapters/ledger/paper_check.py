@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zmixlib.core.vocab import gamma_text
+
 from .claims import _BY_ID, CLAIMS
 from .rules import verdict
 
@@ -63,7 +65,7 @@ def _versus(
         vals = [sign * (x - b.iloc[0]) for x in a]
         name = ", ".join(map(str, key))
         for i, v in enumerate([min(vals)] if best else vals):
-            unit = name if best else f"{name}, γ = {g.loc[g['method'] == method, 'gamma'].iloc[i]}"
+            unit = name if best else f"{name}, γ = {gamma_text(g.loc[g['method'] == method, 'gamma'].iloc[i])}"
             out.append(_cell(f"{unit} vs {baseline}", v, vs=baseline, unit=unit, group=name))
     return out
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zmixlib.core.vocab import display_name
+from zmixlib.core.vocab import display_name, gamma_text
 
 from .cells import put_cells
 
@@ -197,7 +197,7 @@ def _robustness(put: Callable[..., None], f: dict[str, Any], params: Any) -> Non
     stand_in = {"data_kind": "stand-in"} if params.profile != "paper" else {}
     for claim_id, attack in (("robust_multimix_fgsm", "fgsm"), ("robust_multimix_pgd", "pgd")):
         cells, left_out = _multimix_cells(robust, attack)
-        what = f"MultiMix / Dense MultiMix − ζ-mixup (γ = {_ZETA_GAMMA}), manifold mixup, ERM: {attack.upper()} error (points)"
+        what = f"MultiMix / Dense MultiMix − ζ-mixup (γ = {gamma_text(_ZETA_GAMMA)}), manifold mixup, ERM: {attack.upper()} error (points)"
         population = (
             f"our settings ({', '.join(dict.fromkeys(c['unit'] for c in cells))}), test images: "
             f"{_n_text(robust, attack)}"

@@ -41,6 +41,7 @@ from torch import Tensor
 from zmixlib import data, mixing
 from zmixlib.core.checks import check_choice, check_float, check_int
 from zmixlib.core.device import resolve_device
+from zmixlib.core.vocab import run_label
 from zmixlib.engine import metrics, models, store, train
 from zmixlib.engine.runspec import RunRecord, RunSpec
 
@@ -306,7 +307,9 @@ def methods(gammas: Sequence[float] = (2.4, 2.8, 4.0), *, alpha: float = 1.0, or
     out: dict[str, Mix] = {"original": mixing.erm} if original else {}
     out["mixup"] = partial(mixup_per_sample, alpha=alpha)
     for g in gammas:
-        out[f"zeta_mixup(gamma={check_float('gamma', g, min=0.0):g})"] = partial(mixing.zeta_mixup, gamma=float(g))
+        out[run_label("zeta_mixup", {"gamma": check_float("gamma", g, min=0.0)})] = partial(
+            mixing.zeta_mixup, gamma=float(g)
+        )
     return out
 
 
@@ -532,7 +535,7 @@ def fig3_examples(params, oracle: Callable[[Tensor], Tensor], fig3: Fig3) -> dic
     :func:`pick_examples`, with their soft labels and the oracle's probabilities. Returns every grid's
     :func:`measure` frame, by method."""
     scored = {name: measure(oracle, xm, ym) for name, (xm, ym) in fig3.grid.items()}
-    shown = ["mixup", f"zeta_mixup(gamma={2.8 if 2.8 in params.gammas else params.gammas[0]:g})"]
+    shown = ["mixup", run_label("zeta_mixup", {"gamma": 2.8 if 2.8 in params.gammas else params.gammas[0]})]
     picks = {name: pick_examples(scored[name], 4) for name in shown}
     grid = fig3.grid
     examples = {name: (grid[name][0][i], grid[name][1][i], oracle(grid[name][0][i])) for name, i in picks.items()}
