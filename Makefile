@@ -18,8 +18,8 @@ setup: $(STAMP)
 $(STAMP): requirements.lock requirements-nodeps.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-nodeps.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 	@echo "environment ready: $(VENV) ($$($(PY) --version))"
@@ -111,10 +111,12 @@ data: setup  ## obtain DATASETS (e.g. "Fashion-MNIST MNIST-10k": data/, download
 	$(PY) -m zmixlib book --obtain-mathjax
 	$(PY) -m zmixlib data --root data --datasets $(DATASETS)
 
-lock:  ## re-resolve requirements.in into requirements.lock in a throw-away venv
-	rm -rf /tmp/zmix-lock && $(PYTHON) -m venv /tmp/zmix-lock
-	/tmp/zmix-lock/bin/pip install --quiet -r requirements.in
-	{ head -n 2 requirements.lock; /tmp/zmix-lock/bin/pip freeze --exclude-editable; } > requirements.lock.new
+lock:  ## re-resolve requirements.in into requirements.lock: uv's universal resolution (every platform, markers) with hashes; the pins already in the lock are kept unless requirements.in asks otherwise
+	rm -rf /tmp/zmix-lock && $(PYTHON) -m venv /tmp/zmix-lock && /tmp/zmix-lock/bin/pip install --quiet uv
+	grep -v '^#' requirements.lock > /tmp/zmix-lock/requirements.lock
+	/tmp/zmix-lock/bin/uv pip compile requirements.in --universal --python-version 3.11.5 --generate-hashes \
+		--no-annotate --no-header --index-url https://pypi.org/simple -o /tmp/zmix-lock/requirements.lock
+	{ grep '^#' requirements.lock; cat /tmp/zmix-lock/requirements.lock; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 
 clean:

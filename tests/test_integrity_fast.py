@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -103,6 +104,27 @@ class TestTamperedRecord:
 
 
 # ------------------------------------------------------------------------------------------------ checkpoints
+
+
+class _RunsCodeWhenUnpickled:
+    def __reduce__(self):
+        return (print, ("this ran while the checkpoint was read",))
+
+
+class TestCheckpointLoadsOnlyData:
+    def test_a_checkpoint_that_would_run_code_is_refused(self, tmp_path, capsys):
+        path = tmp_path / "run.pt"
+        atomic_torch_save({"model": {"w": torch.ones(2)}, "payload": _RunsCodeWhenUnpickled()}, path)
+        with pytest.raises(DamagedFileError, match="torch cannot read it"):
+            checked_torch_load(path)  # the checksum matches: weights_only=True is what refuses it
+        assert "this ran" not in capsys.readouterr().out
+
+    def test_a_trainer_checkpoint_with_numpy_rng_state_loads(self, tmp_path):
+        path = tmp_path / "run.pt"
+        state = {"model": {"w": torch.ones(2)}, "rng": {"numpy": np.random.get_state(), "torch": torch.get_rng_state()}}
+        atomic_torch_save(state, path)
+        back = checked_torch_load(path, required=("model", "rng"))
+        np.testing.assert_array_equal(back["rng"]["numpy"][1], state["rng"]["numpy"][1])
 
 
 class TestTruncatedCheckpoint:

@@ -141,8 +141,13 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
     return atomic_write(path, write)
 
 
+#: What a checkpoint holds besides tensors and plain containers: NumPy's RNG state (an array of uint32). Loading
+#: allows these and nothing else (``weights_only=True``): a checkpoint cannot run code when it is read.
+_CHECKPOINT_GLOBALS = [np._core.multiarray._reconstruct, np.ndarray, np.dtype, np.dtypes.UInt32DType]
+
+
 def checked_torch_load(path: str | os.PathLike, *, required: tuple[str, ...] = ()) -> Any:
-    """``torch.load(path)`` (on the CPU) of a file :func:`atomic_torch_save` wrote, verified first.
+    """``torch.load(path, weights_only=True)`` (on the CPU) of a file :func:`atomic_torch_save` wrote, verified first.
 
     Raises:
         DamagedFileError: naming the file, when its SHA-256 is not one its checksum file lists, when torch
@@ -159,7 +164,8 @@ def checked_torch_load(path: str | os.PathLike, *, required: tuple[str, ...] = (
                 f"from {checksum_path(path)} ({path.stat().st_size} bytes)"
             )
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=False)
+        with torch.serialization.safe_globals(_CHECKPOINT_GLOBALS):
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # any reader failure (zip, pickle, EOF) means the file cannot be used
         raise DamagedFileError(f"{path} is damaged: torch cannot read it ({type(err).__name__}: {err})") from None
     missing = [k for k in required if not isinstance(obj, dict) or k not in obj]

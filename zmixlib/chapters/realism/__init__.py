@@ -41,6 +41,7 @@ from torch import Tensor
 from zmixlib import data, mixing
 from zmixlib.core.checks import check_choice, check_float, check_int
 from zmixlib.core.device import resolve_device
+from zmixlib.core.util import DamagedFileError, checked_torch_load
 from zmixlib.core.vocab import run_label
 from zmixlib.engine import metrics, models, store, train
 from zmixlib.engine.runspec import RunRecord, RunSpec
@@ -207,14 +208,14 @@ def get_oracle(
     if not retrain and record_file.is_file() and ckpt_file.is_file():
         record = store.load_record(record_file)
         try:
-            model.load_state_dict(torch.load(ckpt_file, map_location="cpu", weights_only=False)["model"])
+            model.load_state_dict(checked_torch_load(ckpt_file, required=("model",))["model"])
             cached = record.complete
-        except (RuntimeError, KeyError):  # written by an older version of the model code: train anew
+        except (RuntimeError, KeyError, DamagedFileError):  # damaged, or from an older model code: train anew
             stale = True
     if not cached:
         resume = not (retrain or stale)  # an interrupted run resumes from its checkpoint
         record = train.fit(spec, results_dir=results_dir, resume=resume, keep_checkpoint=True, progress=progress)
-        model.load_state_dict(torch.load(ckpt_file, map_location="cpu", weights_only=False)["model"])
+        model.load_state_dict(checked_torch_load(ckpt_file, required=("model",))["model"])
     dev = resolve_device(device)
     return Oracle(model=model.to(dev).eval(), spec=spec, record=record, device=dev, cached=cached)
 

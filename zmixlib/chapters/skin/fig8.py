@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader
 from zmixlib.analysis.stats import mean_sd
 from zmixlib.chapters.skin.neighbours import cosine_knn, embed, same_label_counts
 from zmixlib.core.checks import check_choice, check_int
+from zmixlib.core.util import DamagedFileError, checked_torch_load
 from zmixlib.core.vocab import color, method_label, sort_key
 from zmixlib.data.device_data import DeviceData
 from zmixlib.engine import train as engine
@@ -101,7 +102,11 @@ def _load_trained(spec: RunSpec, results_dir, datasets) -> engine.Trainer:
     """The run's trainer with its final weights (``<results_dir>/<section>/checkpoints/<run_id>.pt``). A run
     whose record exists without a checkpoint (trained elsewhere) is trained again into the checkpoint only."""
     path = engine.checkpoint_path(spec, results_dir)
-    state = torch.load(path, map_location="cpu", weights_only=False) if path.is_file() else None
+    try:
+        state = checked_torch_load(path) if path.is_file() else None
+    except DamagedFileError as err:
+        print(f"note: {err}; training the run again")
+        state = None
     if state is None or state.get("epoch") != spec.epochs:
         print(
             f"note: no final checkpoint of run {spec.run_id} ({spec.dataset}, {spec.label()}, seed {spec.seed}); "
@@ -110,7 +115,7 @@ def _load_trained(spec: RunSpec, results_dir, datasets) -> engine.Trainer:
         engine.fit(
             spec, results_dir=None, checkpoint_dir=path.parent, keep_checkpoint=True, progress=False, datasets=datasets
         )
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = checked_torch_load(path)
     if state.get("run_id") != spec.run_id:
         raise ValueError(f"checkpoint {path} belongs to run {state.get('run_id')!r}, not {spec.run_id!r}")
     trainer = engine.Trainer(spec, datasets=datasets, verbose=False)
