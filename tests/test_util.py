@@ -37,6 +37,23 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["a.txt"]  # no temporary left behind
 
 
+def test_atomic_write_survives_its_folder_removed_by_another_process(tmp_path, monkeypatch):
+    """A worker that finishes a run removed the shared, momentarily empty checkpoints folder between another
+    worker's mkdir and mkstemp (the offline book's chapter 04 failed so, 2026-12-06): the write goes on."""
+    target = tmp_path / "checkpoints" / "run.pt"
+    real_mkstemp, calls = _util.tempfile.mkstemp, []
+
+    def mkstemp_after_a_concurrent_rmdir(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            target.parent.rmdir()
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(_util.tempfile, "mkstemp", mkstemp_after_a_concurrent_rmdir)
+    _util.atomic_write_text(target, "state")
+    assert target.read_text() == "state" and len(calls) == 2
+
+
 def test_to_numpy_handles_bfloat16_and_lists():
     assert _util.to_numpy(torch.ones(2, dtype=torch.bfloat16)).dtype == np.float32
     assert _util.to_numpy([1, 2]).tolist() == [1, 2]

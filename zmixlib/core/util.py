@@ -78,8 +78,14 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
     A reader never sees a half-written file, and a killed writer leaves the old file (or none) behind.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    for attempt in range(5):  # another process may remove the (empty) folder between mkdir and mkstemp
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            break
+        except FileNotFoundError:
+            if attempt == 4:
+                raise
     os.close(fd)
     try:
         write(Path(tmp))

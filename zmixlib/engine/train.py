@@ -680,10 +680,6 @@ def fit(
         store.save_weights(spec, trainer.model.state_dict(), results_dir)
         store.save(record, results_dir)
     if ckpt_path is not None and not keep_checkpoint:
-        ckpt_path.unlink(missing_ok=True)
+        ckpt_path.unlink(missing_ok=True)  # the folder stays: other workers write their checkpoints into it
         checksum_path(ckpt_path).unlink(missing_ok=True)
-        try:
-            ckpt_path.parent.rmdir()  # only if empty
-        except OSError:
-            pass
     return record
