@@ -614,6 +614,42 @@ def test_power_columns_from_the_measured_noise_and_the_papers_effect(tmp_path):
     assert ledger.power(BY_ID["sensitivity"], entry)["paper's effect"] == "no numbers"
 
 
+def test_a_row_without_seeds_says_what_would_change_it():
+    """Interval cells over points (the local-ID rows) get the power columns in points; every other row without
+    seed-paired evidence says why seeds cannot change it, not a bare dash."""
+    from scipy.stats import norm
+
+    cell = {"label": "CIFAR-10", "mean": -1.0, "interval": [-3.0, 1.0], "n": 500, "how": "bootstrap over points"}
+    got = ledger.power(BY_ID["local_id"], {"cells": [cell]})
+    z, zp = norm.ppf(0.975), norm.ppf(0.8)
+    se = 4.0 / (2 * z)
+    effect = ledger.paper_effect("local_id")
+    assert got["sd (paired)"] == f"se {se:.3g} (interval)" and got["n"] == "500 points"
+    assert got["detectable (80 %)"] == f"±{(z + zp) * se:.3g}" and got["paper's effect"] == f"{effect:+.3g}"
+    need = math.ceil(500 * ((z + zp) * se / abs(effect)) ** 2)
+    assert got["seeds needed"] == f"{need} points (not seeds)"
+    # a narrower interval over as many points needs fewer: the count follows the spread, not a constant
+    narrow = ledger.power(BY_ID["local_id"], {"cells": [{**cell, "interval": [-1.5, -0.5]}]})
+    assert int(narrow["seeds needed"].split()[0]) < need
+    # an effect far above the spread needs the t-test's floor of 2, never fewer
+    tiny = ledger.power(BY_ID["local_id"], {"cells": [{**cell, "interval": [-0.01, 0.01]}]})
+    assert tiny["seeds needed"] == "2 points (not seeds)"
+    why = {
+        "realism_mnist": ({"checks": [True, False]}, "n/a: a count of checks"),
+        "gamma_min": ({"ours_value": 1.7286}, "n/a: one computed value"),
+        "speed": ({"ratios": [{"value": 1.2}]}, "n/a: a measured ratio"),
+        "kmixup_table1": (
+            {"cells": [{"label": "MNIST", "welch": [0.66, 0.02, 20, 0.76, 0.02, 20]}]},
+            "n/a: the paper's own trials",
+        ),
+        "local_id": ({"cells": [{"label": "a", "diffs": [-0.4]}]}, "n/a: one value per cell"),
+        "helix_hollow": ({"diffs": [0.07, -0.23, -0.34]}, "n/a: a spread over settings, not seeds"),
+    }
+    for claim, (entry, text) in why.items():
+        assert ledger.power(BY_ID[claim], entry)["seeds needed"] == text, claim
+    assert ledger.power(BY_ID["local_id"], None)["seeds needed"] == "—"  # not run: nothing to say
+
+
 def test_the_page_opens_with_a_compact_table_and_folds_the_rest(tmp_path):
     from zmixlib.analysis.stats import paired_interval
     from zmixlib.tables import paper

@@ -20,6 +20,12 @@ or wrong fetch leaves nothing in ``root``. A mismatch is an error (:class:`Check
 to try the next source. Each step prints one line (what it tried and why it moved on); when every
 source fails, :class:`DataUnavailableError` names each one, why it failed, and how to fix it.
 
+Why not ``pooch``: it fetches files from URLs (HTTP(S), FTP, DOI) into a cache and checks their hashes. Of these
+sources only torchvision's download is a URL fetch, and torchvision already checks its archives' MD5 sums; the
+others are package managers that check their own downloads (``apt-get download`` against the signed archive
+index's SHA-256, ``npm pack`` against the registry's integrity hash). What is left here is the order of the
+sources, the conversion, and the SHA-256 of the files as the notebooks read them (``hashlib``).
+
 Sources are values (:class:`Source`), built with their paths and commands as parameters, so tests
 pass their own: ``obtain("Fashion-MNIST", root, sources=[system_copy(tmp_folder)], checksums=...)``.
 """

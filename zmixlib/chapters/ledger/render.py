@@ -134,7 +134,7 @@ def power(claim: Claim, entry: dict[str, Any] | None, costs: dict[str, Any] | No
     out: dict[str, Any] = dict.fromkeys(POWER_COLUMNS, "—")
     groups = _seed_groups(entry) if entry else []
     if not groups:
-        return out
+        return _power_without_seeds(claim, entry, out)
     sd = math.sqrt(float(np.mean([np.var(d, ddof=1) for d in groups])))
     n = min(len(d) for d in groups)
     out["n"] = str(n) if n == max(len(d) for d in groups) else f"{n}–{max(len(d) for d in groups)}"
@@ -162,6 +162,53 @@ def power(claim: Claim, entry: dict[str, Any] | None, costs: dict[str, Any] | No
     if section:
         runs = need * float(section["runs_per_seed"])
         out["cost (paper)"] = f"{_duration(runs * 3600 * float(section['h_per_run']))} ({runs:.0f} paper-profile runs)"
+    return out
+
+
+def _power_without_seeds(claim: Claim, entry: dict[str, Any] | None, out: dict[str, Any]) -> dict[str, Any]:
+    """The power columns of a row without seed-paired evidence: for cells with a given interval over ``n`` units
+    (points, a bootstrap or a normal interval: the local-ID rows) the same columns in those units — the interval's
+    standard error ``se = (hi − lo) / (2 z)``, the smallest difference it detects at 80 % (``(z + z_power) · se``,
+    the normal approximation) and the units the paper's effect would need, ``n · ((z + z_power) · se / effect)²``
+    (``se`` falling as ``1/√n``); for any other row, why no seeds can change it (``"seeds needed"``)."""
+    if not entry:
+        return out
+    items = [*(entry.get("cells") or []), *(entry.get("comparisons") or [])]
+    given = [c for c in items if "interval" in c and int(c.get("n") or 0) > 0]
+    if given:
+        from scipy.stats import norm
+
+        z, zp = float(norm.ppf(1 - (1 - LEVEL) / 2)), float(norm.ppf(POWER))
+        se = math.sqrt(
+            float(np.mean([((float(c["interval"][1]) - float(c["interval"][0])) / (2 * z)) ** 2 for c in given]))
+        )
+        n = min(int(c["n"]) for c in given)
+        unit = "points" if any("point" in str(c.get("how", "")) for c in given) else "units"
+        out["sd (paired)"] = f"se {se:.3g} (interval)"
+        out["n"] = f"{n} {unit}"
+        if se == 0:
+            return out
+        out["detectable (80 %)"] = f"±{(z + zp) * se:.3g}"
+        effect = paper_effect(claim.id)
+        if effect is None or effect == 0:
+            out["paper's effect"] = "no numbers" if effect is None else "0"
+            return out
+        out["paper's effect"] = f"{effect:+.3g}"
+        need = max(2, math.ceil(n * ((z + zp) * se / abs(effect)) ** 2))
+        out["seeds needed"] = f"{need} {unit} (not seeds)"
+        return out
+    if "checks" in entry:
+        out["seeds needed"] = "n/a: a count of checks"
+    elif "ours_value" in entry:
+        out["seeds needed"] = "n/a: one computed value"
+    elif "ratios" in entry:
+        out["seeds needed"] = "n/a: a measured ratio"
+    elif any("welch" in c for c in items):
+        out["seeds needed"] = "n/a: the paper's own trials"
+    elif not items and len(entry.get("diffs") or []) >= 2:
+        out["seeds needed"] = "n/a: a spread over settings, not seeds"
+    elif items or entry.get("diffs"):
+        out["seeds needed"] = "n/a: one value per cell"
     return out
 
 
