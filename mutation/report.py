@@ -7,6 +7,10 @@ was checked is "not run this session", never passing. The kill rate counts kille
 mutant that hangs the tests is detected) over those checked, less the ones named equivalent in
 :data:`EQUIVALENT`; every other survivor is listed with its diff as "needs a test". The gate is
 :data:`TARGET` per module, with every mutant checked. Exit status 1 when a module misses it.
+
+A module this run did not check (``make mutate MUTANTS=…`` runs one) keeps its row and survivors from the report
+it replaces, marked "carried" with the date of the run that checked it (``--fresh``: carry nothing); only a run of
+the module here makes its row current.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -172,7 +177,36 @@ def summarize(status: dict[str, str], diffs: dict[str, str]) -> dict[str, object
     return {"n": n, "total": len(status), "equivalent": equivalent, "rate": rate, "verdict": verdict}
 
 
-def render(seconds: float | None, command: str, note: str = "") -> tuple[str, bool]:
+def earlier(path: Path) -> tuple[str, dict[str, list[str]], dict[str, list[str]]]:
+    """From an earlier report at ``path``: when it was written, each module's table row where that run checked it
+    (not "not run this session"), and each module's survivors' lines (its ``### `module``` section)."""
+    if not path.exists():
+        return "", {}, {}
+    text = path.read_text(encoding="utf-8")
+    when = re.search(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC", text)
+    rows, sections, current = {}, {}, None
+    head, _, tail = text.partition("\n## Survivors\n")
+    for line in head.splitlines():
+        m = re.match(r"\| `([^`]+)` \|", line)
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if m and len(cells) == 10 and cells[1] != "—" and "not run this session" not in cells[-1]:
+            rows[m.group(1)] = cells
+    for line in tail.splitlines():
+        m = re.match(r"### `([^`]+)`$", line)
+        if m:
+            current = m.group(1)
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    for v in sections.values():
+        while v and not v[-1].strip():
+            v.pop()
+        while v and not v[0].strip():
+            v.pop(0)
+    return (when.group(1) if when else "an unknown date"), rows, sections
+
+
+def render(seconds: float | None, command: str, note: str = "", keep: Path | None = None) -> tuple[str, bool]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     lines = [
@@ -199,8 +233,20 @@ def render(seconds: float | None, command: str, note: str = "") -> tuple[str, bo
     ]
     ok = True
     survivors: list[str] = []
+    when, rows, sections = earlier(keep) if keep is not None else ("", {}, {})
     for module in modules():
         status = results(module)
+        if module in rows and not any(v not in ("not checked", "skipped") for v in status.values()):
+            # not run now, checked by an earlier run: its row and survivors, carried and dated (the module may
+            # have changed since; only a run of it here makes the row current)
+            cells = list(rows[module])
+            verdict, _, carried = cells[-1].partition(" (carried: the run of ")
+            cells[-1] = f"{verdict} (carried: the run of {carried.rstrip(')') or when})"  # a carried row keeps its date
+            lines.append("| " + " | ".join(cells) + " |")
+            ok &= verdict == "passes"
+            if sections.get(module):
+                survivors += ["", f"### `{module}`", "", *sections[module]]
+            continue
         left = sorted((k for k, v in status.items() if v in ("survived", "no tests", "suspicious")), key=_order)
         diffs = {name: diff(name) for name in left}
         s = summarize(status, diffs)
@@ -245,10 +291,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--command", default="make mutate", help="the command that produced mutants/")
     ap.add_argument("--out", type=Path, default=REPORT)
     ap.add_argument("--note", default="", help="a paragraph about this run (what was left out, and why)")
+    ap.add_argument(
+        "--fresh",
+        action="store_true",
+        help="do not carry the rows of modules this run did not check from the earlier report at --out",
+    )
     args = ap.parse_args(argv)
     from zmixlib.core.util import atomic_write_text
 
-    text, ok = render(args.seconds, args.command, args.note)
+    text, ok = render(args.seconds, args.command, args.note, keep=None if args.fresh else args.out)
     atomic_write_text(args.out, text)
     print(f"wrote {args.out}: " + ("every module passes" if ok else "a module is below the target or not run"))
     return 0 if ok else 1
