@@ -223,3 +223,87 @@ def test_the_final_epoch_is_the_last_by_epoch_number_not_by_row_order():
 def test_a_late_recovery_to_the_threshold_passes():
     h = _history({("digits", 0): [0.999, 0.95, regime.THRESHOLD]})
     assert regime.check(h).passed is True
+
+
+# ---- the whole output pinned (issue 26's mutation gate): every word of the line the page and the ledger print
+
+
+def test_the_check_text_table_and_html_are_exactly_these():
+    h = pd.concat(
+        [
+            _history({("digits", 0): [0.5, 0.995], ("digits", 1): [0.6, 0.999]}),
+            _history({("MNIST-10k", 3): [0.4, 0.9, 0.97]}),
+            _history({("digits", 0): [0.1, 0.2]}, method="mixup"),  # another method: ignored
+        ]
+    )
+    rc = regime.check(h)
+    why = (
+        "ERM does not fit its training set (below 99 %: MNIST-10k (lenet5): 97.0 % after 3 epochs): it underfits, "
+        "so a regulariser cannot show what it is for — these runs cannot test the claims (not testable at this budget)"
+    )
+    parts = (
+        "digits (lenet5): 99.5 % final training accuracy (min over 2 seeds), ≥ 99 % from epoch 2, 2; "
+        "MNIST-10k (lenet5): 97.0 % final training accuracy (min over 1 seed), ≥ 99 % from epoch never"
+    )
+    assert rc.passed is False and rc.why == why
+    assert rc.text == f"FAILS: {why}. {parts}" and str(rc) == rc.text
+    assert rc.as_evidence() == {"regime_passed": False, "regime": rc.text}
+    assert rc.table.to_dict("records") == [
+        {
+            "dataset": "digits",
+            "arch": "lenet5",
+            "erm runs": 2,
+            "epochs": 2,
+            "final train acc, min (%)": 99.5,
+            "final train acc, mean (%)": 99.7,
+            "first epoch ≥ 99 %": "2, 2",
+            "passes": "yes",
+        },
+        {
+            "dataset": "MNIST-10k",
+            "arch": "lenet5",
+            "erm runs": 1,
+            "epochs": 3,
+            "final train acc, min (%)": 97.0,
+            "final train acc, mean (%)": 97.0,
+            "first epoch ≥ 99 %": "never",
+            "passes": "no",
+        },
+    ]
+    assert rc._repr_html_() == (f"<p><b>Regime check (fails).</b> {rc.text}</p>" + rc.table.to_html(index=False))
+    ok = regime.check(_history({("digits", 0): [0.5, 0.995]}))
+    assert ok.text == (
+        "passes: ERM fits its training set — digits (lenet5): 99.5 % final training accuracy (min over 1 seed), "
+        "≥ 99 % from epoch 2"
+    )
+    assert ok.why == "" and ok._repr_html_().startswith("<p><b>Regime check (passes).</b> passes: ERM fits")
+    none = regime.check(_history({("digits", 0): [0.5]}, method="mixup"))
+    assert (none.passed, none.text, none.why) == (
+        None,
+        "no erm run among these records: the regime cannot be checked",
+        "no baseline run",
+    )
+    assert none._repr_html_() == "<p><b>Regime check (cannot be checked).</b> " + none.text + "</p>"
+    assert regime.check(None).passed is None
+
+
+def test_another_baseline_is_named_as_given_and_the_html_is_escaped():
+    h = _history({("a<b&c", 0): [0.2, 0.5]}, method="mixup")
+    rc = regime.check(h, baseline="mixup", threshold=0.5)
+    assert rc.passed is True and rc.text.startswith("passes: mixup fits its training set — a<b&c (lenet5): 50.0 %")
+    assert "≥ 50 % from epoch 2" in rc.text and rc.table.iloc[0]["mixup runs"] == 1
+    assert "a&lt;b&amp;c" in rc._repr_html_().split("</p>")[0] and "a<b" not in rc._repr_html_().split("</p>")[0]
+    bad = regime.check(_history({("d", 0): [0.2, 0.4]}, method="mixup"), baseline="mixup", threshold=0.5)
+    assert bad.why.startswith("mixup does not fit its training set (below 50 %: d (lenet5): 40.0 % after 2 epochs)")
+
+
+@pytest.mark.parametrize("threshold", [0.0, -0.1, 1.0000001, 2])
+def test_a_threshold_outside_0_1_is_refused(threshold):
+    with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\], got"):
+        regime.check(_history({("d", 0): [1.0]}), threshold=threshold)
+
+
+def test_the_missing_columns_are_named_in_order():
+    h = _history({("d", 0): [1.0]}).drop(columns=["seed", "arch"])
+    with pytest.raises(ValueError, match=r"history lacks column\(s\) \['arch', 'seed'\]; pass the history frame"):
+        regime.check(h)
