@@ -165,6 +165,31 @@ def test_fgsm_from_one_attack_equals_torchattacks_at_every_eps(one_thread):
     assert ours[64.0] >= ours[0.5]  # a larger ball is no weaker here (not a law, but true of this toy model)
 
 
+@pytest.mark.parametrize("arch", ["digits_cnn", "lenet5"])
+def test_the_error_counts_do_not_depend_on_the_chunk(arch, one_thread, monkeypatch):
+    """Counting errors in chunks (attacks.EVAL_CHUNK, for speed) changes no count: in eval mode an image's logits and
+    its FGSM direction are its own, and the noise and PGD's random start are drawn per batch as before."""
+    from zmixlib.chapters.robustness import attacks
+
+    torch.manual_seed(3)
+    size = 8 if arch == "digits_cnn" else 28
+    model = models.build(arch, num_classes=10, in_channels=1, input_size=(size, size)).eval()
+    g = torch.Generator().manual_seed(5)
+    split = EvalSplit(
+        "toy", "test", torch.rand(90, 1, size, size, generator=g), torch.randint(0, 10, (90,), generator=g), 10
+    )
+    cpu = torch.device("cpu")
+    shifts = [Shift("clean"), Shift("noise", 40.0), Shift("pgd", 8.0, 2.0, 2)]
+
+    def counts(chunk):
+        monkeypatch.setattr(attacks, "EVAL_CHUNK", chunk)
+        return fgsm_errors(model, split, [2.0, 16.0], device=cpu, batch_size=40), [
+            error_under(model, split, s, seed=1, device=cpu, batch_size=40) for s in shifts
+        ]
+
+    assert counts(7) == counts(1000) == counts(40)
+
+
 def test_noise_is_seeded_and_clean_is_plain_error(one_thread):
     model, split = _model_and_split()
     cpu = torch.device("cpu")
