@@ -611,7 +611,9 @@ def test_power_columns_from_the_measured_noise_and_the_papers_effect(tmp_path):
     sens = {"sd (paired)": "—"}
     assert ledger.power(BY_ID["sensitivity"], None) == {**dict.fromkeys(ledger.POWER_COLUMNS, "—"), **sens}
     entry = {"cells": [{"label": "a", "diffs": [0.1, -0.2, 0.05], "seeds": [0, 1, 2]}]}
-    assert ledger.power(BY_ID["sensitivity"], entry)["paper's effect"] == "no numbers"
+    got = ledger.power(BY_ID["sensitivity"], entry)
+    assert got["paper's effect"] == "no numbers" and got["seeds needed"] == ledger.render.NO_PAPER_EFFECT
+    assert got["detectable (80 %)"].startswith("±")
 
 
 def test_a_row_without_seeds_says_what_would_change_it():

@@ -47,6 +47,8 @@ SECTION_OF_CLAIM = {
     "multimix": "peers",
     "manifold_mixup": "manifold",
 }
+#: "seeds needed" where the paper states no effect size (a figure): the detectable effect is the row's answer
+NO_PAPER_EFFECT = "n/a: the paper gives no effect size (see detectable)"
 #: the power columns of :func:`table`, in order
 POWER_COLUMNS = ("sd (paired)", "n", "detectable (80 %)", "paper's effect", "seeds needed", "cost here", "cost (paper)")
 
@@ -145,6 +147,7 @@ def power(claim: Claim, entry: dict[str, Any] | None, costs: dict[str, Any] | No
     effect = paper_effect(claim.id)
     if effect is None:
         out["paper's effect"] = "no numbers"
+        out["seeds needed"] = NO_PAPER_EFFECT
         return out
     out["paper's effect"] = f"{effect:+.3g}"
     if effect == 0:
@@ -192,6 +195,7 @@ def _power_without_seeds(claim: Claim, entry: dict[str, Any] | None, out: dict[s
         effect = paper_effect(claim.id)
         if effect is None or effect == 0:
             out["paper's effect"] = "no numbers" if effect is None else "0"
+            out["seeds needed"] = NO_PAPER_EFFECT if effect is None else "—"
             return out
         out["paper's effect"] = f"{effect:+.3g}"
         need = max(2, math.ceil(n * ((z + zp) * se / abs(effect)) ** 2))
