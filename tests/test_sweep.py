@@ -311,3 +311,23 @@ def test_build_report_says_how_runs_were_produced(tmp_path):
         and len([x for x in lines if x.startswith("| natural")]) == 3
     )
     assert bookreport.produced_table([tmp_path / "absent"]) == []
+
+
+def test_a_task_that_ended_is_not_waited_for_again(tmp_path):
+    """A second sweep waits only for the tasks of an earlier one that are still pending or running: a task squeue
+    lists as COMPLETING (it failed a moment ago) or whose result file is written is submitted again (the SLURM test
+    `test_smoke_matrix_from_elsewhere_equals_inline` met this race on an idle machine)."""
+    import json
+
+    specs = [_spec(seed=s) for s in range(5)]
+    lines = [{"job_id": f"9_{i}", "run_ids": [s.run_id]} for i, s in enumerate(specs)]
+    (tmp_path / sweep.ARRAYS_FILE).write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    states = {"9_0": "COMPLETING", "9_1": "RUNNING", "9_2": "PENDING", "9_3": "FAILED", "9_4": "RUNNING"}
+    written = sweep._paths(tmp_path, "9_4")["result"]
+    written.parent.mkdir(parents=True, exist_ok=True)
+    written.write_bytes(b"")
+    waited = sweep._queued(tmp_path, specs, states)
+    assert [t.job_id for t in waited] == ["9_1", "9_2"]
+    assert [t.specs for t in waited] == [[specs[1]], [specs[2]]]
+    assert sweep._queued(tmp_path, specs[:1], states) == []  # runs no live task holds: nothing to wait for
+    assert sweep._queued(tmp_path, specs, None) == []  # squeue did not answer: submit

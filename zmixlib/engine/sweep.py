@@ -303,8 +303,25 @@ def _with_log(err: str, task: _Task) -> str:
     return f"{err.rstrip()}\n{last} (job {task.job_id}, log: {task.stderr})"
 
 
+#: squeue states of a task whose work has ended (``COMPLETING``: the job is releasing its node, its result written)
+_ENDED = {
+    "COMPLETING",
+    "COMPLETED",
+    "FAILED",
+    "CANCELLED",
+    "TIMEOUT",
+    "NODE_FAIL",
+    "OUT_OF_MEMORY",
+    "BOOT_FAIL",
+    "DEADLINE",
+    "SPECIAL_EXIT",
+}
+
+
 def _queued(folder: Path, todo: list, states: dict[str, str] | None) -> list[_Task]:
-    """Tasks of an earlier sweep, still in the queue, that hold runs of ``todo`` (so they are not submitted twice)."""
+    """Tasks of an earlier sweep, still in the queue, that hold runs of ``todo`` (so they are not submitted twice).
+    A task that has ended — its state in :data:`_ENDED` (squeue lists a task as ``COMPLETING`` for a moment after
+    it failed), or its result file written — is not waited for: its runs without a record are submitted again."""
     path = folder / ARRAYS_FILE
     if not states or not path.is_file():
         return []
@@ -315,9 +332,12 @@ def _queued(folder: Path, todo: list, states: dict[str, str] | None) -> list[_Ta
             entry = json.loads(line)
         except ValueError:
             continue
-        if entry.get("job_id") in states and any(r in by_id for r in entry.get("run_ids", [])):
-            specs = [by_id[r] for r in entry["run_ids"] if r in by_id]
-            tasks.append(_Task(entry["job_id"], specs, **_paths(folder, entry["job_id"])))
+        job = entry.get("job_id")
+        if job in states and states[job] not in _ENDED and any(r in by_id for r in entry.get("run_ids", [])):
+            paths = _paths(folder, job)
+            if paths["result"].exists():
+                continue
+            tasks.append(_Task(job, [by_id[r] for r in entry["run_ids"] if r in by_id], **paths))
     return tasks
 
 
