@@ -46,6 +46,7 @@ _SPEED_PATH = (
     "only moves the line between one matmul and the single-thread column blocks, two computations of the same "
     "product (tests/test_mixing_zeta.py checks the blocks against one matmul); the line is a speed choice (notebook 09)"
 )
+_SORT_NONE = "pandas tests `sort` for truth: sort=None keeps the groups in order of appearance, as sort=False does"
 _NON_BLOCKING = "non_blocking lets a host-device copy overlap with compute; the values are the same on every device"
 
 #: (function, the mutant's changed line, stripped) -> why no test can tell it from the original. Keyed by the
@@ -117,6 +118,17 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("_zeta_weights", 'if noise.device.type == "CPU":'): _NUMPY_SORT,
     ("_zeta_weights", "order = torch.from_numpy(np.argsort(to_numpy(noise), )[:, :num_mix])"): (
         "NumPy's argsort sorts along the last axis by default: axis=1 of a (B, B) array"
+    ),
+    # zmixlib/protocol/regime.py (issue 26, this session's run)
+    ("_first_at", "return float(reached.min()) if (len(reached)) or True else math.nan"): (
+        "the minimum of an empty Series is NaN: the value the guard returns"
+    ),
+    ("check", 'for (dataset, arch), g in h.groupby(["dataset", "arch"], sort=None):'): _SORT_NONE,
+    ("check", 'per_run = [(seed, r.sort_values("epoch")) for (seed, _), r in g.groupby(["seed", "run_id"], )]'): (
+        "groupby sorts by default: sort=True is pandas' default"
+    ),
+    ("xǁRegimeCheckǁ_repr_html_", 'return head + (self.table.to_html(index=None) if len(self.table) else "")'): (
+        "pandas tests `index` for truth: None leaves the index out as False does"
     ),
 }
 

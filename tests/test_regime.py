@@ -307,3 +307,46 @@ def test_the_missing_columns_are_named_in_order():
     h = _history({("d", 0): [1.0]}).drop(columns=["seed", "arch"])
     with pytest.raises(ValueError, match=r"history lacks column\(s\) \['arch', 'seed'\]; pass the history frame"):
         regime.check(h)
+
+
+def test_seeds_are_listed_in_seed_order_and_percentages_keep_two_decimals():
+    # seed 1's rows come first in the frame; the text and the table list seed 0 first
+    h = pd.concat([_history({("digits", 1): [0.5, 0.9, 0.99456]}), _history({("digits", 0): [0.995, 0.999]})])
+    rc = regime.check(h)
+    row = rc.table.iloc[0]
+    assert row["first epoch ≥ 99 %"] == "1, 3" and row["epochs"] == 3
+    assert row["final train acc, min (%)"] == 99.46 and row["final train acc, mean (%)"] == 99.68
+
+
+def test_several_settings_are_joined_by_semicolons_passing_and_failing():
+    good = regime.check(_history({("a", 0): [0.995], ("b", 0): [0.999]}))
+    assert good.text == (
+        "passes: ERM fits its training set — a (lenet5): 99.5 % final training accuracy (min over 1 seed), ≥ 99 % "
+        "from epoch 1; b (lenet5): 99.9 % final training accuracy (min over 1 seed), ≥ 99 % from epoch 1"
+    )
+    bad = regime.check(_history({("a", 0): [0.5], ("b", 0): [0.6, 0.7]}))
+    assert "(below 99 %: a (lenet5): 50.0 % after 1 epochs; b (lenet5): 70.0 % after 2 epochs): it underfits" in bad.why
+
+
+def test_accuracies_read_back_as_text_are_compared_as_numbers():
+    # a history read from CSV without dtypes holds strings: the check converts them, it does not compare text
+    h = _history({("digits", 0): [0.5, 0.995, 0.999]})
+    rc = regime.check(h.assign(train_acc=h["train_acc"].map(str)))
+    assert rc.passed is True and rc.table.iloc[0]["first epoch ≥ 99 %"] == "2"
+
+
+def test_html_escapes_every_markup_character():
+    rc = regime.check(_history({("a<b>&c", 0): [0.995]}))
+    head = rc._repr_html_().split("</p>")[0]
+    assert "a&lt;b&gt;&amp;c" in head and "<b>&" not in head.replace("<b>Regime", "")
+
+
+def test_the_baseline_twin_drops_every_method_setting():
+    spec = RunSpec(dataset="digits", method="kmixup", alpha=1.0, extra=(("k", 16),), seed=2, epochs=3)
+    mm = RunSpec(dataset="digits", method="manifold_mixup", alpha=2.0, space="manifold", seed=2, epochs=3)
+    twins = regime.baseline_matrix([spec, mm])
+    assert len(twins) == 1  # both have the same ERM twin
+    [t] = twins
+    erm = RunSpec(dataset="digits", method="erm", seed=2, epochs=3)
+    assert (t.method, t.gamma, t.alpha, t.num_mix, t.extra, t.space) == ("erm", None, None, None, (), erm.space)
+    assert t.run_id == erm.run_id
