@@ -120,6 +120,9 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "NumPy's argsort sorts along the last axis by default: axis=1 of a (B, B) array"
     ),
     # zmixlib/protocol/regime.py (issue 26, this session's run)
+    ("_first_at", 'reached = h.loc[h["train_acc"].astype(None) >= threshold, "epoch"]'): (
+        "pandas reads astype(None) as float64, as astype(float) (tests/test_regime.py feeds it text accuracies)"
+    ),
     ("_first_at", "return float(reached.min()) if (len(reached)) or True else math.nan"): (
         "the minimum of an empty Series is NaN: the value the guard returns"
     ),
