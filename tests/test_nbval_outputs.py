@@ -140,3 +140,20 @@ def test_store_writes_only_the_marked_cells_and_check_sees_a_change(tmp_path, mo
     after.cells[2].outputs[0].text = "43\n"
     nbformat.write(after, path)
     assert "cell 2 differs" in nbo.check(path, tmp_path / "check2")[0]
+
+
+def test_storing_the_ledger_alone_needs_every_chapters_evidence(tmp_path, monkeypatch):
+    """12_ledger's stored table is the table of the chapters' smoke evidence: storing it on a checkout where the
+    chapters never ran (a fresh machine) would store a partial build's table, which CI then fails on."""
+    monkeypatch.setattr(nbo, "RESULTS", tmp_path)
+    assert nbo.ledger_inputs_missing(["04_natural"]) == []  # not storing the ledger: nothing needed
+    missing = nbo.ledger_inputs_missing(["12_ledger"])
+    assert "00_theorems" in missing and "11_robustness" in missing and "09_timing" not in missing
+    assert nbo.ledger_inputs_missing(list(nbo.CHECKED)) == []  # every chapter runs before it
+    with pytest.raises(SystemExit, match="12_ledger reads the smoke evidence every chapter leaves"):
+        nbo.main(["12"])
+    folder = tmp_path / "smoke" / "ledger"
+    folder.mkdir(parents=True)
+    for c in missing:
+        (folder / f"{c}.json").write_text("{}")
+    assert nbo.ledger_inputs_missing(["12_ledger"]) == []

@@ -33,6 +33,8 @@ from typing import Any
 MARK = "# NBVAL_CHECK_OUTPUT"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SANITIZE = Path(__file__).resolve().parents[1] / "tests" / "nbval_sanitize.cfg"
+#: the project's results folder, where the smoke chapters leave the ledger's evidence (results/smoke/ledger/)
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 #: What is kept of a marked cell's display outputs: the text representations nbval compares (images it skips).
 TEXT_MIME = ("text/plain", "text/html", "text/markdown", "text/latex")
 
@@ -367,6 +369,20 @@ def _diff(want: list[tuple[str, str, str]], got: list[tuple[str, str, str]], lim
     )
 
 
+def ledger_inputs_missing(stems: list[str], results: Path | None = None) -> list[str]:
+    """The chapters whose smoke evidence 12_ledger would miss when ``stems`` (the notebooks to run, in order) store
+    it: those neither run before it in ``stems`` nor present under ``results/smoke/ledger/``. Empty when 12_ledger
+    is not among ``stems``."""
+    if "12_ledger" not in stems:
+        return []
+    folder = (results or RESULTS) / "smoke" / "ledger"
+    before = set(stems[: stems.index("12_ledger")])
+    from zmixlib.chapters.ledger import CLAIMS
+
+    chapters = sorted({c.chapter for c in CLAIMS} & set(CHECKED))  # 09's rows are timings, not compared
+    return [c for c in chapters if c not in before and not (folder / f"{c}.json").is_file()]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("notebooks", nargs="*", help="numbers or stems (default: every notebook in CHECKED)")
@@ -386,6 +402,13 @@ def main(argv: list[str] | None = None) -> int:
             cells = find_cells(nb, CHECKED[p.stem], name=p.stem)
             print(f"{p.stem}: cells {cells}, marked {[i for i in cells if is_marked(nb.cells[i])]}")
         return 0
+    missing = ledger_inputs_missing([p.stem for p in paths])
+    if missing:
+        raise SystemExit(
+            f"12_ledger reads the smoke evidence every chapter leaves under results/smoke/ledger/, and {missing} have "
+            "none here (a new checkout): store the chapters first — tools/nbval_outputs.py with no argument runs "
+            "them all in order — or the ledger's stored table is the table of a partial build"
+        )
     from zmixlib.site.bookrun import NotebookFailed, NotebookNoisy
 
     problems: list[str] = []
