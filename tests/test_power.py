@@ -112,3 +112,28 @@ def test_an_interval_touching_zero_does_not_exclude_it():
     assert PairedStat(3, 1.0, 1.0, 0.5, 0.0, 2.0, 0.05, 0.95).excludes_zero() == 0
     assert PairedStat(3, -1.0, 1.0, 0.5, -2.0, 0.0, 0.05, 0.95).excludes_zero() == 0
     assert PairedStat(3, -1.0, 1.0, 0.5, -2.0, -1e-300, 0.05, 0.95).excludes_zero() == -1
+
+
+def test_interval_se_and_normal_power_and_their_bad_input():
+    from scipy.stats import norm
+
+    from zmixlib.analysis.stats import interval_se, normal_power
+
+    z, zp = norm.ppf(0.975), norm.ppf(0.8)
+    assert interval_se(-3.0, 1.0) == pytest.approx(4.0 / (2 * z))
+    assert normal_power(1.0, 500, None) == (pytest.approx(z + zp), None)
+    assert normal_power(1.0, 500, -8.0)[1] == math.ceil(500 * ((z + zp) / 8.0) ** 2)
+    assert normal_power(0.001, 500, -8.0)[1] == 2  # the floor
+    for bad in ((1.0, 0.0), (float("nan"), 1.0)):
+        with pytest.raises(ValueError, match="the interval must be finite with lo <= hi"):
+            interval_se(*bad)
+    with pytest.raises(ValueError, match="level must be in"):
+        interval_se(0.0, 1.0, level=1.5)
+    with pytest.raises(ValueError, match="se must be a finite number >= 0, got -1"):
+        normal_power(-1.0, 5, None)
+    with pytest.raises(ValueError, match="n must be an integer >= 1, got 0"):
+        normal_power(1.0, 0, None)
+    with pytest.raises(ValueError, match="effect must be a finite non-zero number or None, got 0"):
+        normal_power(1.0, 5, 0.0)
+    with pytest.raises(ValueError, match="power must be in"):
+        normal_power(1.0, 5, None, power=1.0)

@@ -35,6 +35,8 @@ __all__ = [
     "paired_power",
     "detectable_effect",
     "seeds_needed",
+    "interval_se",
+    "normal_power",
     "POWER",
     "pm_text",
     "mean_sd",
@@ -234,6 +236,45 @@ def detectable_effect(sd: float, n: int, *, alpha: float = 0.05, power: float = 
     while paired_power(hi, sd, n, alpha=alpha) < power:
         hi *= 2
     return float(brentq(lambda e: paired_power(e, sd, n, alpha=alpha) - power, 0.0, hi, xtol=1e-12 * hi))
+
+
+def interval_se(lo: float, hi: float, *, level: float = 0.95) -> float:
+    """The standard error behind a normal ``level`` interval ``[lo, hi]``: ``(hi − lo) / (2 z)``.
+
+    Raises:
+        ValueError: ``lo``/``hi`` not finite or ``hi < lo``, or ``level`` outside (0, 1).
+    """
+    if not (math.isfinite(float(lo)) and math.isfinite(float(hi))) or float(hi) < float(lo):
+        raise ValueError(f"the interval must be finite with lo <= hi, got [{lo!r}, {hi!r}]")
+    if not 0 < float(level) < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    return (float(hi) - float(lo)) / (2 * float(_st.norm.ppf(1 - (1 - level) / 2)))
+
+
+def normal_power(
+    se: float, n: int, effect: float | None, *, level: float = 0.95, power: float = POWER
+) -> tuple[float, int | None]:
+    """``(detectable, needed)`` of an estimate with standard error ``se`` over ``n`` units (points of a bootstrap,
+    say), by the normal approximation: the smallest difference a two-sided test at ``1 − level`` detects with
+    probability ``power``, ``(z + z_power) · se``, and the units ``effect`` would need, ``n · (detectable / effect)²``
+    (the se falling as ``1/√n``; at least 2) — ``None`` without an effect.
+
+    Raises:
+        ValueError: ``se`` not finite or < 0, ``n < 1``, ``level`` or ``power`` outside (0, 1), or ``effect`` zero or
+            not finite.
+    """
+    if not math.isfinite(float(se)) or float(se) < 0:
+        raise ValueError(f"se must be a finite number >= 0, got {se!r}")
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    for name, v in (("level", level), ("power", power)):
+        if not 0 < float(v) < 1:
+            raise ValueError(f"{name} must be in (0, 1), got {v!r}")
+    if effect is not None and (not math.isfinite(float(effect)) or float(effect) == 0):
+        raise ValueError(f"effect must be a finite non-zero number or None, got {effect!r}")
+    detectable = (float(_st.norm.ppf(1 - (1 - level) / 2)) + float(_st.norm.ppf(power))) * float(se)
+    needed = None if effect is None else max(2, math.ceil(n * (detectable / abs(float(effect))) ** 2))
+    return detectable, needed
 
 
 def seeds_needed(effect: float, sd: float, *, alpha: float = 0.05, power: float = POWER, n_max: int = 10_000) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zmixlib.analysis.stats import POWER, detectable_effect, seeds_needed
+from zmixlib.analysis.stats import POWER, detectable_effect, interval_se, normal_power, seeds_needed
 
 from .claims import _BY_ID, CLAIMS, LEVEL, RULES, VERDICTS, Claim
 from .evidence_files import build_id, evidence, paper_costs
@@ -179,26 +179,22 @@ def _power_without_seeds(claim: Claim, entry: dict[str, Any] | None, out: dict[s
     items = [*(entry.get("cells") or []), *(entry.get("comparisons") or [])]
     given = [c for c in items if "interval" in c and int(c.get("n") or 0) > 0]
     if given:
-        from scipy.stats import norm
-
-        z, zp = float(norm.ppf(1 - (1 - LEVEL) / 2)), float(norm.ppf(POWER))
-        se = math.sqrt(
-            float(np.mean([((float(c["interval"][1]) - float(c["interval"][0])) / (2 * z)) ** 2 for c in given]))
-        )
+        # the cells' standard errors pooled as the seed rows pool their variances (root of the mean square)
+        se = math.sqrt(float(np.mean([interval_se(*c["interval"], level=LEVEL) ** 2 for c in given])))
         n = min(int(c["n"]) for c in given)
         unit = "points" if any("point" in str(c.get("how", "")) for c in given) else "units"
         out["sd (paired)"] = f"se {se:.3g} (interval)"
         out["n"] = f"{n} {unit}"
         if se == 0:
             return out
-        out["detectable (80 %)"] = f"±{(z + zp) * se:.3g}"
         effect = paper_effect(claim.id)
+        detectable, need = normal_power(se, n, effect or None, level=LEVEL, power=POWER)
+        out["detectable (80 %)"] = f"±{detectable:.3g}"
         if effect is None or effect == 0:
             out["paper's effect"] = "no numbers" if effect is None else "0"
             out["seeds needed"] = NO_PAPER_EFFECT if effect is None else "—"
             return out
         out["paper's effect"] = f"{effect:+.3g}"
-        need = max(2, math.ceil(n * ((z + zp) * se / abs(effect)) ** 2))
         out["seeds needed"] = f"{need} {unit} (not seeds)"
         return out
     if "checks" in entry:
